@@ -1,0 +1,270 @@
+namespace AttnXai.Explain;
+
+/// <summary>Settings of a LIME run. Defaults are LimeTextExplainer's.</summary>
+public sealed record LimeOptions
+{
+    /// <summary>n, the number of samples including the original (lime: num_samples = 5000).</summary>
+    public int SampleCount { get; init; } = 5000;
+    /// <summary>nu, the kernel width (lime: 25).</summary>
+    public double KernelWidth { get; init; } = LimeKernel.DefaultWidth;
+    /// <summary>The ridge penalty (lime: Ridge(alpha=1)); 0 gives weighted least squares.</summary>
+    public double RidgeAlpha { get; init; } = 1;
+    /// <summary>Seed of the mask sampler (ignored when masks are supplied).</summary>
+    public ulong Seed { get; init; }
+    /// <summary>
+    /// Rows per model call. Null: one call with all samples (as lime). The large-sample estimator uses this as its
+    /// chunk size, 4096 when null.
+    /// </summary>
+    public int? BatchSize { get; init; }
+    /// <summary>Keep the masks, distances, weights and outputs in <see cref="LimeResult.Samples"/> (stored runs only).</summary>
+    public bool KeepSamples { get; init; }
+
+    internal void Validate()
+    {
+        if (SampleCount < 2) throw new ArgumentOutOfRangeException(nameof(SampleCount), SampleCount, "LIME needs at least 2 samples.");
+        if (!(KernelWidth > 0) || !double.IsFinite(KernelWidth))
+            throw new ArgumentOutOfRangeException(nameof(KernelWidth), KernelWidth, "The kernel width must be positive and finite.");
+        if (!(RidgeAlpha >= 0) || !double.IsFinite(RidgeAlpha))
+            throw new ArgumentOutOfRangeException(nameof(RidgeAlpha), RidgeAlpha, "The ridge alpha must be finite and non-negative.");
+        if (BatchSize is <= 0) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be positive.");
+    }
+}
+
+/// <summary>The samples behind a stored LIME run (n rows).</summary>
+public sealed class LimeSamples
+{
+    internal LimeSamples(int featureCount, bool[] masks, double[] distances, double[] weights, double[] outputs)
+    {
+        FeatureCount = featureCount; Masks = masks; Distances = distances; Weights = weights; Outputs = outputs;
+    }
+
+    /// <summary>d.</summary>
+    public int FeatureCount { get; }
+    /// <summary>n.</summary>
+    public int Count => Outputs.Length;
+    /// <summary>n rows of d flags, row-major; true = kept.</summary>
+    public bool[] Masks { get; }
+    /// <summary>D per row.</summary>
+    public double[] Distances { get; }
+    /// <summary>pi per row.</summary>
+    public double[] Weights { get; }
+    /// <summary>f per row.</summary>
+    public double[] Outputs { get; }
+    /// <summary>Row i of the masks.</summary>
+    public ReadOnlySpan<bool> Row(int i) => Masks.AsSpan(i * FeatureCount, FeatureCount);
+}
+
+/// <summary>One LIME explanation.</summary>
+public sealed class LimeResult
+{
+    /// <summary>beta, one coefficient per feature (word): the explanation.</summary>
+    public required double[] Coefficients { get; init; }
+    /// <summary>The surrogate's intercept.</summary>
+    public required double Intercept { get; init; }
+    /// <summary>Weighted R^2 of the surrogate on its own samples (lime's <c>score</c>).</summary>
+    public required double Score { get; init; }
+    /// <summary>The surrogate at the original document (all kept): Intercept + sum beta (lime's <c>local_pred</c>).</summary>
+    public required double LocalPrediction { get; init; }
+    /// <summary>The model output on sample row 0 (the original document when LIME drew the masks).</summary>
+    public required double FirstRowOutput { get; init; }
+    /// <summary>n, the number of samples used.</summary>
+    public required long SampleCount { get; init; }
+    /// <summary>The sampler's seed; null when the masks were supplied by the caller.</summary>
+    public required ulong? Seed { get; init; }
+    /// <summary>nu.</summary>
+    public required double KernelWidth { get; init; }
+    /// <summary>Ridge alpha.</summary>
+    public required double RidgeAlpha { get; init; }
+    /// <summary>The samples, when <see cref="LimeOptions.KeepSamples"/> was set on a stored run; otherwise null.</summary>
+    public LimeSamples? Samples { get; init; }
+}
+
+/// <summary>R independent LIME runs of the paper's protocol.</summary>
+public sealed class LimeRunSet
+{
+    internal LimeRunSet(IReadOnlyList<LimeResult> runs, ulong[] seeds)
+    {
+        Runs = runs; Seeds = seeds;
+        int d = runs[0].Coefficients.Length, r = runs.Count;
+        MeanCoefficients = new double[d];
+        CoefficientStdDev = new double[d];
+        for (int j = 0; j < d; j++)
+        {
+            double mean = 0;
+            foreach (var run in runs) mean += run.Coefficients[j];
+            mean /= r;
+            double ss = 0;
+            foreach (var run in runs) ss += (run.Coefficients[j] - mean) * (run.Coefficients[j] - mean);
+            MeanCoefficients[j] = mean;
+            CoefficientStdDev[j] = r > 1 ? Math.Sqrt(ss / (r - 1)) : 0;
+        }
+        MeanIntercept = runs.Average(x => x.Intercept);
+    }
+
+    /// <summary>The runs, in order.</summary>
+    public IReadOnlyList<LimeResult> Runs { get; }
+    /// <summary>The seed of each run: SplitMix64.Derive(seed, r).</summary>
+    public ulong[] Seeds { get; }
+    /// <summary>Mean over runs of each coefficient (what the authors compare with Theorem 5.1).</summary>
+    public double[] MeanCoefficients { get; }
+    /// <summary>Sample standard deviation (R - 1 denominator) of each coefficient over runs; 0 for one run.</summary>
+    public double[] CoefficientStdDev { get; }
+    /// <summary>Mean intercept.</summary>
+    public double MeanIntercept { get; }
+}
+
+/// <summary>
+/// LIME for text exactly as lime's LimeTextExplainer runs it with default settings and all features kept
+/// (see design/paper-notes.md section 4), on any <see cref="IPerturbationModel"/>.
+/// </summary>
+public static class Lime
+{
+    /// <summary>Default chunk size of <see cref="ExplainLargeSample"/>.</summary>
+    public const int DefaultChunkSize = 4096;
+
+    /// <summary>Samples n masks with the seeded lime sampler, evaluates the model and fits the surrogate.</summary>
+    public static LimeResult Explain(IPerturbationModel model, LimeOptions? options = null)
+    {
+        options ??= new LimeOptions();
+        options.Validate();
+        int d = ModelCalls.FeatureCountOf(model);
+        var masks = LimeSampler.Sample(d, options.SampleCount, options.Seed);
+        var outputs = ModelCalls.Evaluate(model, masks, options.SampleCount, options.BatchSize);
+        return FitStored(masks, outputs, d, options, options.Seed);
+    }
+
+    /// <summary>
+    /// LIME on caller-supplied masks (rows of d flags, row-major; SampleCount and Seed of the options are ignored):
+    /// to repeat a run exactly or to compare with another implementation on the same samples.
+    /// </summary>
+    public static LimeResult Explain(IPerturbationModel model, ReadOnlySpan<bool> masks, LimeOptions? options = null)
+    {
+        options ??= new LimeOptions();
+        options.Validate();
+        int d = ModelCalls.FeatureCountOf(model);
+        if (masks.Length == 0 || masks.Length % d != 0)
+            throw new ArgumentException($"The masks hold {masks.Length} flags, not a positive multiple of d = {d}.", nameof(masks));
+        int n = masks.Length / d;
+        var outputs = ModelCalls.Evaluate(model, masks, n, options.BatchSize);
+        return FitStored(masks.ToArray(), outputs, d, options, null);
+    }
+
+    /// <summary>
+    /// The surrogate alone, on caller-supplied masks and model outputs (no model call). Distances and weights are
+    /// computed from the masks; SampleCount and Seed of the options are ignored.
+    /// </summary>
+    public static LimeResult Fit(ReadOnlySpan<bool> masks, ReadOnlySpan<double> outputs, int featureCount, LimeOptions? options = null)
+    {
+        options ??= new LimeOptions();
+        options.Validate();
+        if (featureCount < 1) throw new ArgumentOutOfRangeException(nameof(featureCount), featureCount, "There must be at least one feature.");
+        if (outputs.Length == 0 || (long)outputs.Length * featureCount != masks.Length)
+            throw new ArgumentException($"The masks hold {masks.Length} flags for {outputs.Length} outputs and d = {featureCount}.", nameof(masks));
+        for (int i = 0; i < outputs.Length; i++)
+            if (!double.IsFinite(outputs[i])) throw new ArgumentException($"Output {i} is not finite ({outputs[i]}).", nameof(outputs));
+        return FitStored(masks.ToArray(), outputs.ToArray(), featureCount, options, null);
+    }
+
+    /// <summary>
+    /// The paper's protocol: <paramref name="runs"/> LIME runs (default 5) with seeds SplitMix64.Derive(options.Seed, r),
+    /// r = 0..runs-1, and the mean coefficients.
+    /// </summary>
+    public static LimeRunSet ExplainRepeated(IPerturbationModel model, int runs = 5, LimeOptions? options = null)
+    {
+        if (runs < 1) throw new ArgumentOutOfRangeException(nameof(runs), runs, "There must be at least one run.");
+        options ??= new LimeOptions();
+        var seeds = new ulong[runs];
+        var results = new LimeResult[runs];
+        for (int r = 0; r < runs; r++)
+        {
+            seeds[r] = SplitMix64.Derive(options.Seed, r);
+            results[r] = Explain(model, options with { Seed = seeds[r] });
+        }
+        return new LimeRunSet(results, seeds);
+    }
+
+    /// <summary>
+    /// The large-sample limit: the same estimator with <paramref name="sampleCount"/> samples (e.g. 10^5 to 10^6) drawn
+    /// from the same seeded stream, evaluated and accumulated chunk by chunk (options.BatchSize rows, 4096 by
+    /// default) into the weighted normal equations, so memory is O(chunk x d + d^2). With the same seed and
+    /// sampleCount = n it reproduces <see cref="Explain(IPerturbationModel, LimeOptions?)"/> up to rounding.
+    /// Samples are never kept; Score comes from the moments.
+    /// </summary>
+    public static LimeResult ExplainLargeSample(IPerturbationModel model, long sampleCount = 500_000, LimeOptions? options = null)
+    {
+        options ??= new LimeOptions();
+        options.Validate();
+        if (sampleCount < 2) throw new ArgumentOutOfRangeException(nameof(sampleCount), sampleCount, "LIME needs at least 2 samples.");
+        int d = ModelCalls.FeatureCountOf(model);
+        int chunk = options.BatchSize ?? DefaultChunkSize;
+        var sampler = new LimeSampler(d, options.Seed);
+        var moments = new WeightedMoments(d);
+        var buffer = new bool[checked(chunk * d)];
+        var weights = new double[chunk];
+        double firstOutput = double.NaN;
+        for (long start = 0; start < sampleCount; start += chunk)
+        {
+            int m = (int)Math.Min(chunk, sampleCount - start);
+            var rows = buffer.AsSpan(0, m * d);
+            sampler.Fill(rows);
+            var outputs = ModelCalls.EvaluateChecked(model, rows, m, start, sampleCount);
+            for (int i = 0; i < m; i++)
+                weights[i] = LimeKernel.Weight(LimeKernel.Distance(LimeKernel.KeptCount(rows.Slice(i * d, d)), d), options.KernelWidth);
+            if (start == 0) firstOutput = outputs[0];
+            moments.Add(rows, outputs, weights.AsSpan(0, m));
+        }
+        var fit = WeightedRidge.Solve(moments, options.RidgeAlpha);
+        return new LimeResult
+        {
+            Coefficients = fit.Coefficients,
+            Intercept = fit.Intercept,
+            Score = fit.Score,
+            LocalPrediction = fit.Intercept + fit.Coefficients.Sum(),
+            FirstRowOutput = firstOutput,
+            SampleCount = sampleCount,
+            Seed = options.Seed,
+            KernelWidth = options.KernelWidth,
+            RidgeAlpha = options.RidgeAlpha,
+        };
+    }
+
+    private static LimeResult FitStored(bool[] masks, double[] outputs, int d, LimeOptions options, ulong? seed)
+    {
+        int n = outputs.Length;
+        var distances = new double[n];
+        var weights = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            distances[i] = LimeKernel.Distance(LimeKernel.KeptCount(masks.AsSpan(i * d, d)), d);
+            weights[i] = LimeKernel.Weight(distances[i], options.KernelWidth);
+        }
+        var moments = WeightedMoments.FromRows(masks, outputs, weights, d);
+        var fit = WeightedRidge.Solve(moments, options.RidgeAlpha);
+
+        // lime's score: r2_score(y, surrogate(X), sample_weight=pi), from the residuals themselves.
+        double ssRes = 0, ssTot = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double pred = fit.Intercept;
+            var row = masks.AsSpan(i * d, d);
+            for (int j = 0; j < d; j++) if (row[j]) pred += fit.Coefficients[j];
+            double r = outputs[i] - pred, t = outputs[i] - moments.MeanY;
+            ssRes += weights[i] * r * r;
+            ssTot += weights[i] * t * t;
+        }
+
+        return new LimeResult
+        {
+            Coefficients = fit.Coefficients,
+            Intercept = fit.Intercept,
+            Score = WeightedRidge.R2(ssRes, ssTot),
+            LocalPrediction = fit.Intercept + fit.Coefficients.Sum(),
+            FirstRowOutput = outputs[0],
+            SampleCount = n,
+            Seed = seed,
+            KernelWidth = options.KernelWidth,
+            RidgeAlpha = options.RidgeAlpha,
+            Samples = options.KeepSamples ? new LimeSamples(d, masks, distances, weights, outputs) : null,
+        };
+    }
+}

@@ -1,0 +1,85 @@
+namespace AttnXai.Explain;
+
+/// <summary>
+/// xoshiro256** pseudo-random generator (Blackman and Vigna), seeded through SplitMix64. Implemented here so that
+/// sampled perturbations are bit-identical across .NET versions and platforms (System.Random makes no such promise).
+/// Not thread-safe; not cryptographic.
+/// </summary>
+public sealed class Xoshiro256StarStar
+{
+    private ulong _s0, _s1, _s2, _s3;
+
+    /// <summary>Creates a generator whose 256-bit state is expanded from <paramref name="seed"/> with SplitMix64.</summary>
+    public Xoshiro256StarStar(ulong seed)
+    {
+        ulong x = seed;
+        _s0 = SplitMix64.Next(ref x);
+        _s1 = SplitMix64.Next(ref x);
+        _s2 = SplitMix64.Next(ref x);
+        _s3 = SplitMix64.Next(ref x);
+        // SplitMix64 cannot return four zeros in a row, so the state is never all zero.
+    }
+
+    /// <summary>The next 64 uniformly distributed bits.</summary>
+    public ulong NextUInt64()
+    {
+        ulong result = RotateLeft(_s1 * 5, 7) * 9;
+        ulong t = _s1 << 17;
+        _s2 ^= _s0;
+        _s3 ^= _s1;
+        _s1 ^= _s2;
+        _s0 ^= _s3;
+        _s2 ^= t;
+        _s3 = RotateLeft(_s3, 45);
+        return result;
+    }
+
+    /// <summary>A uniform integer in [0, <paramref name="bound"/>), without modulo bias (Lemire's method).</summary>
+    public int NextInt(int bound)
+    {
+        if (bound <= 0) throw new ArgumentOutOfRangeException(nameof(bound), bound, "The bound must be positive.");
+        ulong n = (ulong)bound;
+        ulong high = Math.BigMul(NextUInt64(), n, out ulong low);
+        if (low < n)
+        {
+            ulong threshold = (0UL - n) % n;
+            while (low < threshold)
+                high = Math.BigMul(NextUInt64(), n, out low);
+        }
+        return (int)high;
+    }
+
+    /// <summary>A uniform double in [0, 1) with 53 random bits.</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    private static ulong RotateLeft(ulong x, int k) => (x << k) | (x >> (64 - k));
+}
+
+/// <summary>SplitMix64 (Steele, Lea and Flood): seeds expansion and deterministic seed derivation.</summary>
+public static class SplitMix64
+{
+    /// <summary>Advances <paramref name="state"/> by the golden-ratio increment and returns the mixed value.</summary>
+    public static ulong Next(ref ulong state)
+    {
+        state += 0x9E3779B97F4A7C15UL;
+        return Mix(state);
+    }
+
+    /// <summary>The SplitMix64 finaliser: a bijective mix of 64 bits.</summary>
+    public static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>
+    /// The seed of sub-stream <paramref name="index"/> derived from <paramref name="seed"/> (used for repeated runs):
+    /// the (index+1)-th output of SplitMix64 started at <paramref name="seed"/>. Distinct indices give distinct seeds.
+    /// </summary>
+    public static ulong Derive(ulong seed, int index)
+    {
+        if (index < 0) throw new ArgumentOutOfRangeException(nameof(index), index, "The index must be non-negative.");
+        return Mix(seed + (ulong)(index + 1) * 0x9E3779B97F4A7C15UL);
+    }
+}
