@@ -16,14 +16,16 @@ internal static class Guard
     }
 
     /// <summary>Throws when any value is NaN or infinite (reporting the first index) or when the list is empty.</summary>
-    public static void AllFinite(IReadOnlyList<double>? values, string paramName, bool allowEmpty = false)
+    /// <param name="label">How the list is named in the message (e.g. "series[1].Values[3]"); defaults to <paramref name="paramName"/>.</param>
+    public static void AllFinite(IReadOnlyList<double>? values, string paramName, bool allowEmpty = false, string? label = null)
     {
-        ArgumentNullException.ThrowIfNull(values, paramName);
-        if (!allowEmpty && values.Count == 0) throw new ArgumentException($"{paramName} must not be empty.", paramName);
+        label ??= paramName;
+        if (values is null) throw new ArgumentNullException(paramName, $"{label} is null.");
+        if (!allowEmpty && values.Count == 0) throw new ArgumentException($"{label} must not be empty.", paramName);
         for (int i = 0; i < values.Count; i++)
         {
             if (!double.IsFinite(values[i]))
-                throw new ArgumentException($"{paramName}[{i}] is {NumberFormat.Number(values[i])}; NaN and infinite values cannot be plotted.", paramName);
+                throw new ArgumentException($"{label}[{i}] is {NumberFormat.Number(values[i])}; NaN and infinite values cannot be plotted.", paramName);
         }
     }
 
