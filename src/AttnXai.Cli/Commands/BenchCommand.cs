@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace AttnXai.Cli.Commands;
+
+/// <summary>`attnxai bench NAME`: benchmarks that print numbers (binding overhead, data, model, explainers).</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("bench", "Benchmarks that print measured numbers");
+        cmd.Subcommands.Add(TorchBench.Create());
+        return cmd;
+    }
+}

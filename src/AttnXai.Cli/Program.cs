@@ -1,0 +1,8 @@
+using System.CommandLine;
+using AttnXai.Cli.Commands;
+
+// attnxai: the AttnXai command-line program. Each command lives in Commands/ and registers itself here.
+var root = new RootCommand("AttnXai: do attention weights explain a model, and what do post-hoc explainers see?");
+root.Subcommands.Add(DoctorCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+return CliRunner.Run(root, args);
