@@ -46,7 +46,7 @@ public static class NumberFormat
     {
         if (!double.IsFinite(v)) throw new ArgumentException("Tick value must be finite.", nameof(v));
         if (!double.IsFinite(step) || step <= 0) throw new ArgumentException("Tick step must be finite and positive.", nameof(step));
-        if (Math.Abs(v) < step * 1e-9) return "0";
+        if (Math.Abs(v) < step * 1e-9) v = 0;
         double a = Math.Abs(v);
         if (a >= 1e6 || step < 1e-5) return Number(v, 3);
         int decimals = Math.Clamp((int)Math.Ceiling(-Math.Log10(step) - 1e-9), 0, 10);
