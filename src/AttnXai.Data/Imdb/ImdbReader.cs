@@ -72,7 +72,7 @@ public static class ImdbReader
             || !TryParseNumber(file.AsSpan(us + 1, file.Length - us - 5), out int rating))
             return new NameInfo(NameKind.Bad, split, label, 0, 0, "unexpected name in a review folder (expected <id>_<rating>.txt)");
         if (rating < 1 || rating > 10)
-            return new NameInfo(NameKind.Bad, split, label, 0, 0, $"rating {rating} out of range 1..10 in the file name");
+            return new NameInfo(NameKind.Bad, split, label, 0, 0, $"unexpected name in a review folder: rating {rating} is outside 1..10");
         return new NameInfo(NameKind.Review, split, label, id, rating, null);
     }
 
@@ -194,20 +194,27 @@ public static class ImdbReader
             }
         }
         var reviews = new ImdbReview[files.Count];
-        Parallel.For(0, files.Count, i =>
+        try
         {
-            var (path, info) = files[i];
-            byte[] bytes;
-            try
+            Parallel.For(0, files.Count, i =>
             {
-                bytes = File.ReadAllBytes(path);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new DataException(path, null, $"cannot read the review: {e.Message}", e);
-            }
-            reviews[i] = Decode(path, null, info, bytes, bytes.Length, options);
-        });
+                var (path, info) = files[i];
+                byte[] bytes;
+                try
+                {
+                    bytes = File.ReadAllBytes(path);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new DataException(path, null, $"cannot read the review: {e.Message}", e);
+                }
+                reviews[i] = Decode(path, null, info, bytes, bytes.Length, options);
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is DataException) is DataException first)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        }
         return Finish(root, reviews.ToList(), r => Path.Combine(root, r.RelativePath));
     }
 

@@ -1,0 +1,62 @@
+using System.Text;
+using AttnXai.Common.IO;
+
+namespace AttnXai.Data.Labelled;
+
+/// <summary>
+/// Class names by class id: label string ↔ class. Saved as UTF-8 text, one label per line, line number (0-based) =
+/// class id, so that a trained model records which label each output is. For integer labels used as classes,
+/// line i is the string of i.
+/// </summary>
+public sealed class LabelMap
+{
+    private readonly string[] _names;
+    private readonly Dictionary<string, int> _ids;
+
+    public LabelMap(IEnumerable<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        _names = classNames.ToArray();
+        _ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < _names.Length; i++)
+        {
+            var n = _names[i];
+            if (n is null || n.AsSpan().IndexOfAny('\r', '\n') >= 0)
+                throw new ArgumentException($"class name {i} is null or contains a line break", nameof(classNames));
+            if (!_ids.TryAdd(n, i)) throw new ArgumentException($"duplicate class name '{n}'", nameof(classNames));
+        }
+    }
+
+    public IReadOnlyList<string> ClassNames => _names;
+    public int Count => _names.Length;
+    public int this[string label] => _ids[label];
+    public bool TryGetClass(string label, out int classId) => _ids.TryGetValue(label, out classId);
+    public IReadOnlyDictionary<string, int> Mapping => _ids;
+
+    public void Save(string path) =>
+        AtomicFile.WriteText(path, w => { foreach (var n in _names) { w.Write(n); w.Write('\n'); } });
+
+    public static LabelMap Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path, new UTF8Encoding(false, true));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DecoderFallbackException)
+        {
+            throw new DataException(path, null, $"cannot read the label map: {e.Message}", e);
+        }
+        var lines = text.Split('\n');
+        int count = lines.Length > 0 && lines[^1].Length == 0 ? lines.Length - 1 : lines.Length;
+        var names = new string[count];
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < count; i++)
+        {
+            names[i] = lines[i].EndsWith('\r') ? lines[i][..^1] : lines[i];
+            if (!seen.TryAdd(names[i], i + 1))
+                throw DataException.AtLine(path, i + 1, $"duplicate label '{names[i]}' (first on line {seen[names[i]]})");
+        }
+        return new LabelMap(names);
+    }
+}
