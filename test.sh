@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what is missing (apt packages, native shim build), builds everything and runs every test.
+# Ends with the test runner's summary and one total line.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/setup.sh
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build AttnXai.slnx -c Release -v quiet -nologo
+log=$(mktemp)
+status=0
+dotnet test AttnXai.slnx -c Release --no-build -nologo 2>&1 | tee "$log" || status=$?
+# One total over all test assemblies, in the plain "N passed, N failed" form.
+awk '/(Passed|Failed)!  *- *Failed:/ {
+       for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1));
+         if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+     END { printf "Total: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+exit $status
