@@ -94,7 +94,10 @@ public static class Boxplot
         double approxBand = (o.Width - 80) / ng;
         bool rotate = maxLabelW > approxBand - 4;
         double xBand = rotate ? maxLabelW * 0.71 + fs + 8 : fs + 8;
-        var area = Frame.Layout(o, tickLabels, xBand, legendH, nameof(options));
+        // A label rotated by -45 degrees ends at its group centre and reaches back left by about 0.71 of its width.
+        double firstLabelW = Math.Min(TextMetrics.Width(groups[0], fs), 140);
+        double minLeft = rotate ? Frame.Pad + firstLabelW * 0.71 + fs - approxBand / 2 : 0;
+        var area = Frame.Layout(o, tickLabels, xBand, legendH, nameof(options), minLeft);
         var y = new LinearScale(yMin, yMax, area.Bottom, area.Top);
 
         var w = new SvgWriter(o.Width, o.Height, o.Title);

@@ -49,10 +49,11 @@ internal static class Frame
     }
 
     /// <summary>Computes the plot area for a chart with y tick labels on the left and x tick labels below.</summary>
-    public static PlotArea Layout(ChartOptions o, IEnumerable<string> yTickLabels, double xLabelBand, double legendHeight, string paramName)
+    /// <param name="minLeft">Lower bound for the left margin (e.g. room for rotated category labels).</param>
+    public static PlotArea Layout(ChartOptions o, IEnumerable<string> yTickLabels, double xLabelBand, double legendHeight, string paramName, double minLeft = 0)
     {
         double yTickW = yTickLabels.Select(s => TextMetrics.Width(s, o.FontSize)).DefaultIfEmpty(0).Max();
-        double left = Pad + (o.YLabel is null ? 0 : o.FontSize + 8) + yTickW + 8;
+        double left = Math.Max(minLeft, Pad + (o.YLabel is null ? 0 : o.FontSize + 8) + yTickW + 8);
         double top = Pad + TitleHeight(o) + legendHeight + 4;
         double bottom = Pad + xLabelBand + (o.XLabel is null ? 0 : o.FontSize + 8);
         double right = Pad + 6;
