@@ -55,9 +55,10 @@ public sealed class DisposeScope : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
-        _disposed = true;
+        // Check before marking disposed: a refused call must leave the scope disposable later, in the right order.
         if (!ReferenceEquals(_current, this))
             throw new InvalidOperationException("dispose scopes must be disposed in the reverse order of their creation, on the thread that opened them");
+        _disposed = true;
         _current = Outer;
         foreach (var t in _tensors) { t.Scope = null; t.Dispose(); }
         _tensors.Clear();
