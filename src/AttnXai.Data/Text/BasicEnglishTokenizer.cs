@@ -22,49 +22,62 @@ public sealed class BasicEnglishTokenizer : ITokenizer
 
     public string Name => Tokenizers.BasicEnglish;
 
+    // Pass-2 classes of ASCII chars: 0 word char, 1 separator, 2 one-char token, 3 '<' (maybe a line break).
+    private static readonly byte[] AsciiClass = BuildClasses();
+
+    private static byte[] BuildClasses()
+    {
+        var t = new byte[128];
+        for (int c = 0; c < 128; c++) if (PythonText.IsSpace((char)c)) t[c] = 1;
+        t[';'] = 1;
+        t[':'] = 1;
+        foreach (char c in "'.,()!?") t[c] = 2;
+        t['<'] = 3;
+        return t;
+    }
+
     public void Tokenize(ReadOnlySpan<char> text, TokenBuffer output, int maxTokens = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(output);
-        output.Clear();
-        var scratch = output.Scratch(text.Length * 2);
-        int n = PythonText.Lower(text, scratch, drop: '"');
-        var s = scratch.AsSpan(0, n);
+        var chars = output.Begin(text.Length * 2);
+        int n = PythonText.Lower(text, chars);
+        // '"' -> nothing, before the <br /> rule.
+        int q = chars.AsSpan(0, n).IndexOf('"');
+        if (q >= 0)
+        {
+            int o = q;
+            for (int k = q + 1; k < n; k++) if (chars[k] != '"') chars[o++] = chars[k];
+            n = o;
+        }
+        var s = chars.AsSpan(0, n);
+        var classes = AsciiClass;
+        int start = -1; // start of the current word, or -1
         int i = 0;
-        while (i < n)
+        while (i < s.Length)
         {
             char c = s[i];
-            switch (c)
+            int kind = c < 128 ? classes[c] : (PythonText.IsSpace(c) ? 1 : 0);
+            if (kind == 3)
             {
-                case '<':
-                    if (i + 6 <= n && s[i + 1] == 'b' && s[i + 2] == 'r' && s[i + 3] == ' ' && s[i + 4] == '/'
-                        && s[i + 5] == '>')
-                    {
-                        output.End();
-                        i += 6;
-                        continue;
-                    }
-                    if (!output.Append(c, maxTokens)) return;
-                    break;
-                case '\'':
-                case '.':
-                case ',':
-                case '(':
-                case ')':
-                case '!':
-                case '?':
-                    if (!output.Single(c, maxTokens)) return;
-                    break;
-                case ';':
-                case ':':
-                    output.End();
-                    break;
-                default:
-                    if (PythonText.IsSpace(c)) output.End();
-                    else if (!output.Append(c, maxTokens)) return;
-                    break;
+                if (s[i..].StartsWith("<br />"))
+                {
+                    if (start >= 0) { if (!output.Add(start, i - start, maxTokens)) return; start = -1; }
+                    i += 6;
+                    continue;
+                }
+                kind = 0;
+            }
+            if (kind == 0)
+            {
+                if (start < 0) start = i;
+            }
+            else
+            {
+                if (start >= 0) { if (!output.Add(start, i - start, maxTokens)) return; start = -1; }
+                if (kind == 2 && !output.Add(i, 1, maxTokens)) return;
             }
             i++;
         }
-        output.End();
+        if (start >= 0) output.Add(start, s.Length - start, maxTokens);
     }
 }

@@ -16,23 +16,23 @@ public sealed class CleanedTokenizer : ITokenizer
     public void Tokenize(ReadOnlySpan<char> text, TokenBuffer output, int maxTokens = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(output);
-        output.Clear();
-        foreach (char c in text)
+        var chars = output.Begin(text.Length);
+        int start = -1;
+        for (int i = 0; i < text.Length; i++)
         {
-            if (c >= 'a' && c <= 'z' || c >= '0' && c <= '9')
+            char c = text[i];
+            if (char.IsAsciiLetterOrDigit(c))
             {
-                if (!output.Append(c, maxTokens)) return;
+                chars[i] = (char)(c <= 'Z' && c >= 'A' ? c | 0x20 : c);
+                if (start < 0) start = i;
             }
-            else if (c >= 'A' && c <= 'Z')
+            else if (start >= 0)
             {
-                if (!output.Append((char)(c | 0x20), maxTokens)) return;
-            }
-            else
-            {
-                output.End();
+                if (!output.Add(start, i - start, maxTokens)) return;
+                start = -1;
             }
         }
-        output.End();
+        if (start >= 0) output.Add(start, text.Length - start, maxTokens);
     }
 
     /// <summary>The cleaned text itself: the tokens joined by single spaces.</summary>

@@ -36,20 +36,26 @@ public static class PythonText
 
     /// <summary>
     /// Writes Python's str.lower() of <paramref name="text"/> into <paramref name="destination"/> (at most twice as
-    /// long as the input), skipping the characters <paramref name="drop"/> says to drop, and returns the length.
+    /// long as the input) and returns the length.
     /// </summary>
-    internal static int Lower(ReadOnlySpan<char> text, Span<char> destination, char drop = '\0')
+    internal static int Lower(ReadOnlySpan<char> text, Span<char> destination)
     {
         int o = 0;
-        for (int i = 0; i < text.Length; i++)
+        int i = 0;
+        while (i < text.Length)
         {
-            char c = text[i];
-            if (c < 0x80)
+            // ASCII runs: vectorised.
+            int run = text[i..].IndexOfAnyExceptInRange('\0', '\x7f');
+            int end = run < 0 ? text.Length : i + run;
+            if (end > i)
             {
-                if (c == drop && drop != '\0') continue;
-                destination[o++] = c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
+                System.Text.Ascii.ToLower(text[i..end], destination[o..], out int written);
+                o += written;
+                i = end;
+                if (i == text.Length) break;
             }
-            else if (c == '\u0130')
+            char c = text[i];
+            if (c == '\u0130')
             {
                 destination[o++] = 'i';
                 destination[o++] = '\u0307';
@@ -68,6 +74,7 @@ public static class PythonText
             {
                 destination[o++] = char.ToLowerInvariant(c);
             }
+            i++;
         }
         return o;
     }

@@ -215,9 +215,8 @@ public sealed class TokenCounter
         _tokenizer.Tokenize(text, _buffer);
         for (int i = 0; i < _buffer.Count; i++)
         {
-            var t = _buffer[i];
-            if (_lookup.TryGetValue(t, out long n)) _lookup[t] = n + 1;
-            else _lookup[t] = 1;
+            ref long n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_lookup, _buffer[i], out _);
+            n++;
         }
     }
 
