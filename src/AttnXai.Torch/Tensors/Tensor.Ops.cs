@@ -29,7 +29,11 @@ public sealed partial class Tensor
     public static Tensor operator *(double a, Tensor b) => b.mul(a);
     public static Tensor operator /(Tensor a, Tensor b) => a.div(b);
     public static Tensor operator /(Tensor a, double b) => a.div(b);
-    public static Tensor operator /(double a, Tensor b) => O("reciprocal").Call(b).mul(a);
+    public static Tensor operator /(double a, Tensor b)
+    {
+        using var r = O("reciprocal").Call(b);
+        return r.mul(a);
+    }
     public static Tensor operator -(Tensor a) => a.neg();
 
     public Tensor matmul(Tensor other) => O("matmul").Call(this, other);
