@@ -146,7 +146,9 @@ public static class Safetensors
         var result = new Dictionary<string, Entry>(StringComparer.Ordinal);
         foreach (var sp in specs.OrderBy(s => s.Begin).ThenBy(s => s.End))
         {
-            long need = sp.Shape.Aggregate(1L, (a, b) => checked(a * b)) * ScalarTypes.ElementSize(sp.DType);
+            long need;
+            try { need = checked(sp.Shape.Aggregate(1L, (a, b) => checked(a * b)) * ScalarTypes.ElementSize(sp.DType)); }
+            catch (OverflowException) { throw new InvalidDataException($"tensor '{sp.Name}': shape [{string.Join(", ", sp.Shape)}] of {sp.DType} is too large"); }
             if (sp.Begin != expectedBegin || sp.End < sp.Begin || sp.End - sp.Begin != need || sp.End > dataLen)
                 throw new InvalidDataException($"tensor '{sp.Name}': data_offsets [{sp.Begin}, {sp.End}] do not fit its shape [{string.Join(", ", sp.Shape)}] of {sp.DType} ({need} bytes) within {dataLen} data bytes");
             result[sp.Name] = new Entry(sp.DType, sp.Shape, bytes.AsSpan((int)sp.Begin, (int)need).ToArray());
