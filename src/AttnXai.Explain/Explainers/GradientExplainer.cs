@@ -1,0 +1,62 @@
+using AttnXai.Explain.Adapters;
+
+namespace AttnXai.Explain.Explainers;
+
+/// <summary>What a gradient explainer reads off g_t = grad of f w.r.t. e_t.</summary>
+public enum GradientScore
+{
+    /// <summary>G-avg: mean of g_t's coordinates (signed).</summary>
+    Average,
+    /// <summary>G-l1: ||g_t||_1.</summary>
+    L1,
+    /// <summary>G-l2: ||g_t||_2.</summary>
+    L2,
+    /// <summary>GxI: e_t . g_t, e_t including the positional encoding (signed).</summary>
+    TimesInput,
+}
+
+/// <summary>
+/// G-avg, G-l1, G-l2 and GxI: gradients of the raw positive logit with respect to the embedded input e, through libtorch
+/// autograd (ForwardEmbedded with e a leaf requiring grad), batched over documents.
+/// </summary>
+public sealed class GradientExplainer(GradientScore score, WordAggregation aggregation = WordAggregation.Last) : TokenExplainer(aggregation)
+{
+    public GradientScore Score { get; } = score;
+
+    public override string Name => Score switch
+    {
+        GradientScore.Average => "G-avg",
+        GradientScore.L1 => "G-l1",
+        GradientScore.L2 => "G-l2",
+        _ => "GxI",
+    };
+
+    protected override (double[] Tokens, Dictionary<string, double>? Diagnostics)[] ScoreTokens(ExplainTarget target, IReadOnlyList<ExplainDocument> documents)
+    {
+        var passes = ModelPasses.Run(target.Model, documents, gradients: true, batchSize: Math.Min(target.BatchSize, 64));
+        int De = target.Config.EmbedDim;
+        var result = new (double[], Dictionary<string, double>?)[documents.Count];
+        for (int b = 0; b < documents.Count; b++)
+        {
+            var g = passes[b].Gradient!;
+            var e = passes[b].Embedded!;
+            var s = new double[documents[b].TokenCount];
+            for (int t = 0; t < s.Length; t++) s[t] = Reduce(g.AsSpan((t + 1) * De, De), e.AsSpan((t + 1) * De, De));
+            result[b] = (s, new Dictionary<string, double> { ["output"] = passes[b].Output });
+        }
+        return result;
+    }
+
+    /// <summary>The score of one row g (with its input e).</summary>
+    public double Reduce(ReadOnlySpan<double> g, ReadOnlySpan<double> e)
+    {
+        double acc = 0;
+        switch (Score)
+        {
+            case GradientScore.Average: foreach (var v in g) acc += v; return acc / g.Length;
+            case GradientScore.L1: foreach (var v in g) acc += Math.Abs(v); return acc;
+            case GradientScore.L2: foreach (var v in g) acc += v * v; return Math.Sqrt(acc);
+            default: for (int k = 0; k < g.Length; k++) acc += g[k] * e[k]; return acc;
+        }
+    }
+}
