@@ -171,6 +171,8 @@ public static class Safetensors
             ScalarType.Int8 => MemoryMarshal.AsBytes(t.ToArray<sbyte>().AsSpan()).ToArray(),
             ScalarType.Byte => t.ToArray<byte>(),
             ScalarType.Bool => MemoryMarshal.AsBytes(t.ToArray<bool>().AsSpan()).ToArray(),
+            // No C# element type for these: reinterpret the 16-bit patterns as int16 (no conversion).
+            ScalarType.Float16 or ScalarType.BFloat16 => HalfBits(t),
             _ => throw new NotSupportedException($"saving {dtype} tensors is not supported"),
         };
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("big-endian hosts are not supported");
@@ -187,6 +189,19 @@ public static class Safetensors
         ScalarType.Int8 => torch.tensor(MemoryMarshal.Cast<byte, sbyte>(e.Data).ToArray(), e.Shape),
         ScalarType.Byte => torch.tensor(e.Data, e.Shape),
         ScalarType.Bool => torch.tensor(e.Data.Select(b => b != 0).ToArray(), e.Shape),
+        ScalarType.Float16 or ScalarType.BFloat16 => FromHalfBits(e),
         _ => throw new NotSupportedException($"loading {e.DType} tensors is not supported"),
     };
+
+    private static byte[] HalfBits(Tensor t)
+    {
+        using var bits = Interop.Op.Get("aten::view", "dtype").Call(t, ScalarType.Int16);
+        return MemoryMarshal.AsBytes(bits.ToArray<short>().AsSpan()).ToArray();
+    }
+
+    private static Tensor FromHalfBits(Entry e)
+    {
+        using var bits = torch.tensor(MemoryMarshal.Cast<byte, short>(e.Data).ToArray(), e.Shape);
+        return Interop.Op.Get("aten::view", "dtype").Call(bits, e.DType);
+    }
 }
