@@ -5,4 +5,5 @@ using AttnXai.Cli.Commands;
 var root = new RootCommand("AttnXai: do attention weights explain a model, and what do post-hoc explainers see?");
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(ReproduceCommand.Create());
 return CliRunner.Run(root, args);

@@ -1,0 +1,35 @@
+using System.CommandLine;
+using AttnXai.Reproduce;
+
+namespace AttnXai.Cli.Commands;
+
+/// <summary>`attnxai reproduce --out runs/NAME`: the paper's figures, the two studies and report.html, resumable.</summary>
+public static class ReproduceCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("reproduce", "Reproduce the paper: train (or reuse --model), figures 1/3/4/5, gradient and LIME studies, report.html");
+        var outDir = new Option<string>("--out") { Description = "run folder (created; completed stages are skipped on rerun)", Required = true };
+        var data = new Option<string?>("--data") { Description = "IMDB folder or archive (default: as `train` finds it)" };
+        var model = new Option<string?>("--model") { Description = "reuse a trained model folder instead of training" };
+        var quick = new Option<bool>("--quick") { Description = "small model, data subset, 100 study documents: a smoke run of a few minutes" };
+        var docs = new Option<int?>("--docs") { Description = "cap on the documents of the studies (default: all 25,000 test reviews)" };
+        var limit = new Option<long?>("--limit-samples") { Description = "samples of the large-sample LIME limit per document (0 skips it; default 50000)" };
+        var noStudies = new Option<bool>("--no-studies") { Description = "figures and report only" };
+        var threads = CliRunner.ThreadsOption();
+        foreach (var o in new Option[] { outDir, data, model, quick, docs, limit, noStudies, threads }) cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            int? t = r.GetValue(threads);
+            // libtorch threads for training; the LIME study parallelises over documents without libtorch.
+            CliRunner.ApplyThreads(t);
+            Reproduction.Run(new ReproduceRequest
+            {
+                OutDir = r.GetValue(outDir)!, DataPath = r.GetValue(data), ModelDir = r.GetValue(model), Quick = r.GetValue(quick),
+                Docs = r.GetValue(docs), Threads = t, LimitSamples = r.GetValue(limit), SkipStudies = r.GetValue(noStudies),
+            }, line => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {line}"));
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,63 @@
+using AttnXai.Data.Imdb;
+using AttnXai.Explain;
+using AttnXai.Explain.Adapters;
+using AttnXai.Model;
+
+namespace AttnXai.Reproduce;
+
+/// <summary>Settings of the figures and studies (defaults: the paper's protocol).</summary>
+public sealed record ReproduceSettings
+{
+    /// <summary>The Figure 1, 3 and 5 sentence.</summary>
+    public string Sentence { get; init; } = "attention based explanations are popular but questionable";
+    /// <summary>The Figure 4 review (relative path inside aclImdb).</summary>
+    public string Figure4Review { get; init; } = "test/neg/9657_4.txt";
+    /// <summary>LIME runs per document.</summary>
+    public int LimeRuns { get; init; } = 5;
+    /// <summary>LIME samples per run.</summary>
+    public int LimeSamples { get; init; } = 5000;
+    /// <summary>Samples of the large-sample LIME limit in the study (0: skip it).</summary>
+    public long LimitSamples { get; init; } = 50_000;
+    public ulong Seed { get; init; } = 42;
+    /// <summary>Cap on the documents of the studies (null: all test reviews).</summary>
+    public int? Docs { get; init; }
+    /// <summary>Documents per resumable chunk of a study.</summary>
+    public int ChunkSize { get; init; } = 250;
+    /// <summary>Worker threads of the LIME study.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Top-k of the overlap measure.</summary>
+    public int TopK { get; init; } = 5;
+    /// <summary>Embedding coordinates shown in Figure 5.</summary>
+    public int Figure5Columns { get; init; } = 80;
+
+    public LimeOptions Lime(ulong seed) => new() { SampleCount = LimeSamples, Seed = seed, BatchSize = 1024 };
+}
+
+/// <summary>What every figure and study works on: the model (and its explain target), the test reviews, the settings.</summary>
+public sealed class ReproduceContext
+{
+    public ReproduceContext(ModelBundle bundle, IReadOnlyList<ImdbReview> testReviews, ReproduceSettings? settings = null)
+    {
+        Bundle = bundle;
+        Test = testReviews;
+        Settings = settings ?? new ReproduceSettings();
+        Target = new ExplainTarget(bundle.Model, bundle.Vocabulary);
+    }
+
+    public ModelBundle Bundle { get; }
+    public AttentionClassifier Model => Bundle.Model;
+    public ExplainTarget Target { get; }
+    public IReadOnlyList<ImdbReview> Test { get; }
+    public ReproduceSettings Settings { get; }
+
+    private AttentionClassifier? _model64;
+    /// <summary>A float64 copy of the model for autograd (made once).</summary>
+    public AttentionClassifier Model64 => _model64 ??= Analysis.Float64Copy(Model);
+
+    /// <summary>The study's documents: all test reviews, or the first Docs of a seeded permutation.</summary>
+    public IReadOnlyList<ImdbReview> StudyDocuments()
+    {
+        if (Settings.Docs is not int n || n >= Test.Count) return Test;
+        return SimpleTrainer.Sample(Test, n, Settings.Seed + 7);
+    }
+}

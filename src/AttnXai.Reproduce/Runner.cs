@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using AttnXai.Common.IO;
+using AttnXai.Data.Imdb;
+
+namespace AttnXai.Reproduce;
+
+/// <summary>What `attnxai reproduce` is asked to do.</summary>
+public sealed record ReproduceRequest
+{
+    public required string OutDir { get; init; }
+    public string? DataPath { get; init; }
+    public string? ModelDir { get; init; }
+    public bool Quick { get; init; }
+    public int? Docs { get; init; }
+    public int? Threads { get; init; }
+    public long? LimitSamples { get; init; }
+    public bool SkipStudies { get; init; }
+}
+
+/// <summary>Locates and reads IMDB (as `train` does), then runs the <see cref="Pipeline"/>.</summary>
+public static class Reproduction
+{
+    /// <summary>The IMDB data: --data, else $ATTNXAI_DATA or the download cache (DataLocator), else the shared archive beside the repo.</summary>
+    public static string LocateData(string? explicitPath)
+    {
+        var loc = new DataLocator().TryLocate(explicitPath);
+        if (loc is not null) return loc.Path;
+        return RepoPaths.SharedImdbArchive()
+            ?? throw new FileNotFoundException("no IMDB data: pass --data PATH, set $ATTNXAI_DATA, or put the archive in ../shared/data");
+    }
+
+    /// <summary>The quick preset: small model, data subset, few study documents, short LIME limit.</summary>
+    public static (TrainingRecipe, ReproduceSettings) Preset(ReproduceRequest q)
+    {
+        var recipe = q.Quick ? TrainingRecipe.Quick : TrainingRecipe.Paper;
+        var s = new ReproduceSettings();
+        if (q.Quick) s = s with { Docs = 100, LimitSamples = 20_000, ChunkSize = 50 };
+        if (q.Docs is int d) s = s with { Docs = d };
+        if (q.Threads is int t) s = s with { Threads = t };
+        if (q.LimitSamples is long l) s = s with { LimitSamples = l };
+        return (recipe, s);
+    }
+
+    public static Pipeline Run(ReproduceRequest q, Action<string> log)
+    {
+        var (recipe, settings) = Preset(q);
+        var data = LocateData(q.DataPath);
+        log($"reading IMDB from {data} ...");
+        var sw = Stopwatch.StartNew();
+        var ds = ImdbReader.Read(data);
+        log($"read {ds.Train.Count} train and {ds.Test.Count} test reviews in {sw.Elapsed.TotalSeconds:F1} s");
+        var p = new Pipeline(new PipelineOptions { OutDir = q.OutDir, ModelDir = q.ModelDir, Recipe = recipe, Settings = settings, SkipStudies = q.SkipStudies },
+            ds.Train, ds.Test, null, log);
+        p.Run();
+        log($"report: {Path.GetFullPath(Path.Combine(q.OutDir, "report.html"))}");
+        return p;
+    }
+}

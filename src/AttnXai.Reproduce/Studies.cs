@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using AttnXai.Common.IO;
+using AttnXai.Data.Imdb;
+using AttnXai.Explain;
+using AttnXai.Explain.Explainers;
+using AttnXai.Explain.Theory;
+using AttnXai.Plot;
+using AttnXai.Torch;
+
+namespace AttnXai.Reproduce;
+
+/// <summary>A study's outputs: the per-document CSV, the summary table, the figures, and what the report says.</summary>
+public sealed record StudyOutput(string Name, string DocumentsCsv, string SummaryCsv, IReadOnlyList<string> SvgFiles,
+    IReadOnlyList<string> Findings, int Documents, double Seconds);
+
+/// <summary>
+/// The two studies over the test reviews. Each writes its per-document rows in chunks (parts/NAME_NNNNN.csv, each
+/// written atomically, skipped when present: resumption), then the finished table NAME_documents.csv, a summary
+/// NAME_summary.csv (median, quartiles, worst documents) and histograms.
+/// </summary>
+public static class Studies
+{
+    // ---- shared chunk machinery -----------------------------------------------------------------------------
+
+    private static List<string[]> RunChunks(string outDir, string name, string[] header, int count, int chunkSize,
+        Func<int, int, string[][]> computeRange, Action<int, int>? progress)
+    {
+        var parts = Path.Combine(outDir, "parts");
+        Directory.CreateDirectory(parts);
+        int chunks = (count + chunkSize - 1) / chunkSize;
+        var rows = new List<string[]>();
+        int done = 0;
+        for (int c = 0; c < chunks; c++)
+        {
+            int start = c * chunkSize, end = Math.Min(count, start + chunkSize);
+            var file = Path.Combine(parts, $"{name}_{c:D5}.csv");
+            if (!File.Exists(file))
+            {
+                var table = new CsvTable(header);
+                foreach (var r in computeRange(start, end)) table.Add(r);
+                table.Write(file);
+            }
+            var (h, rs) = Csv.Parse(File.ReadAllText(file));
+            if (!h.SequenceEqual(header)) throw new InvalidDataException($"{file} has another header: delete it to recompute");
+            rows.AddRange(rs);
+            done = end;
+            progress?.Invoke(done, count);
+        }
+        var all = new CsvTable(header);
+        foreach (var r in rows) all.Add(r);
+        all.Write(Path.Combine(outDir, $"{name}_documents.csv"));
+        return rows;
+    }
+
+    private static double[] Column(string[] header, List<string[]> rows, string name)
+    {
+        int i = Array.IndexOf(header, name);
+        return rows.Select(r => Csv.D(r[i])).ToArray();
+    }
+
+    private static CsvTable Summary(string[] header, List<string[]> rows, IEnumerable<(string Column, bool HigherIsWorse)> measures)
+    {
+        var table = new CsvTable("measure", "count", "nan", "mean", "min", "q1", "median", "q3", "max", "worst_documents");
+        int pathCol = Array.IndexOf(header, "path");
+        foreach (var (col, worse) in measures)
+        {
+            var v = Column(header, rows, col);
+            if (v.All(double.IsNaN)) { table.Add(col, 0, v.Length, "", "", "", "", "", "", ""); continue; }
+            var s = SummaryStatistics.Of(v, 5, worse);
+            table.Add(col, s.Count, s.NaNCount, s.Mean, s.Min, s.Q1, s.Median, s.Q3, s.Max,
+                string.Join(" ", s.WorstIndices.Select(i => $"{rows[i][pathCol]}={Csv.Cell(v[i])}")));
+        }
+        return table;
+    }
+
+    private static string Hist(IReadOnlyList<double> values, string title, string xLabel, bool logX)
+    {
+        var v = values.Where(x => double.IsFinite(x) && (!logX || x > 0)).ToArray();
+        if (v.Length == 0) v = [0.0];
+        if (v.Min() == v.Max()) logX = false;
+        return Histogram.Render(v, new HistogramOptions { Title = title, XLabel = xLabel, YLabel = "documents", Bins = 30, LogX = logX });
+    }
+
+    // ---- gradients ------------------------------------------------------------------------------------------
+
+    public static readonly string[] GradientHeader =
+        ["index", "path", "label", "tokens", "cls_error_authors", "cls_error_exact", "other_rows_error", "cls_rel_error_authors", "cls_rel_error_exact", "other_rows_rel_error"];
+
+    /// <summary>
+    /// Per document: max |theory - autograd| on the [CLS] row (authors' and exact forms) and on the other rows, absolute
+    /// and divided by max |autograd|. Autograd runs on a float64 copy of the model, one document at a time.
+    /// </summary>
+    public static StudyOutput Gradients(ReproduceContext ctx, string outDir, Action<int, int>? progress = null)
+    {
+        var sw = Stopwatch.StartNew();
+        var docs = ctx.StudyDocuments();
+        var w = ctx.Target.Weights;
+        var model64 = ctx.Model64;
+        var rows = RunChunks(outDir, "gradients", GradientHeader, docs.Count, ctx.Settings.ChunkSize, (start, end) =>
+        {
+            var res = new string[end - start][];
+            for (int k = start; k < end; k++)
+            {
+                var review = docs[k];
+                ExplainDocument doc;
+                try { doc = ctx.Target.Prepare(review.Text, review.RelativePath); }
+                catch (ArgumentException) { res[k - start] = [k.ToString(), review.RelativePath, review.Label.ToString(), "0", "NaN", "NaN", "NaN", "NaN", "NaN", "NaN"]; continue; }
+                var th = Theorem41.Gradient(w, doc.Ids, doc.RealLength);
+                var ag = Analysis.AutogradGradient(model64, doc.Ids, doc.RealLength);
+                int De = w.De;
+                double scale = Math.Max(ag.Max(Math.Abs), 1e-300);
+                double clsA = 0, clsE = 0, other = 0;
+                for (int d = 0; d < De; d++) { clsA = Math.Max(clsA, Math.Abs(th.Authors[d] - ag[d])); clsE = Math.Max(clsE, Math.Abs(th.Exact[d] - ag[d])); }
+                for (int x = De; x < ag.Length; x++) other = Math.Max(other, Math.Abs(th.Authors[x] - ag[x]));
+                res[k - start] = [.. new object[] { k, review.RelativePath, review.Label, doc.TokenCount, clsA, clsE, other, clsA / scale, clsE / scale, other / scale }.Select(Csv.Cell)];
+            }
+            return res;
+        }, progress);
+        var summary = Summary(GradientHeader, rows, [("cls_rel_error_authors", true), ("cls_rel_error_exact", true), ("other_rows_rel_error", true),
+            ("cls_error_authors", true), ("cls_error_exact", true), ("other_rows_error", true)]);
+        summary.Write(Path.Combine(outDir, "gradients_summary.csv"));
+        var svgs = new List<string>();
+        foreach (var (col, title) in new[] { ("cls_rel_error_authors", "[CLS] row, authors' form"), ("cls_rel_error_exact", "[CLS] row, exact form"), ("other_rows_rel_error", "other rows") })
+        {
+            var file = $"gradients_{col}.svg";
+            AtomicFile.WriteAllText(Path.Combine(outDir, file), Hist(Column(GradientHeader, rows, col), $"Theorem 4.1 vs autograd: {title}", "max |theory - autograd| / max |autograd|", true));
+            svgs.Add(file);
+        }
+        var clsA = Column(GradientHeader, rows, "cls_rel_error_authors").Where(double.IsFinite).ToArray();
+        var clsE = Column(GradientHeader, rows, "cls_rel_error_exact").Where(double.IsFinite).ToArray();
+        var oth = Column(GradientHeader, rows, "other_rows_rel_error").Where(double.IsFinite).ToArray();
+        var findings = new List<string>();
+        if (oth.Length > 0)
+        {
+            bool holds = oth.Max() < 1e-8 && clsE.Max() < 1e-8 && clsA.Min() > 1e-6;
+            findings.Add((holds ? "CLAIM HOLDS" : "CLAIM DOES NOT HOLD") +
+                $" over {oth.Length} documents: theory and autograd coincide on every row but the authors' [CLS] row " +
+                $"(worst relative error: other rows {oth.Max():G3}, exact [CLS] row {clsE.Max():G3}; authors' [CLS] row: median {Median(clsA):G3}, smallest {clsA.Min():G3}).");
+        }
+        return new StudyOutput("gradients", "gradients_documents.csv", "gradients_summary.csv", svgs, findings, rows.Count, sw.Elapsed.TotalSeconds);
+    }
+
+    private static double Median(double[] v) { var s = v.Order().ToArray(); return SummaryStatistics.QuantileOfSorted(s, 0.5); }
+
+    // ---- LIME -----------------------------------------------------------------------------------------------
+
+    private static readonly string[] Pairs = ["lime_theory", "limit_theory", "lime_limit"];
+    private static readonly string[] Measures = ["l2", "rel_l2", "pearson", "spearman", "sign", "topk"];
+
+    public static string[] LimeHeader { get; } =
+        [.. new[] { "index", "path", "label", "tokens", "words", "confidence", "logit", "lime_run_spread" },
+         .. Pairs.SelectMany(p => Measures.Select(m => $"{p}_{m}"))];
+
+    /// <summary>
+    /// Per document and removal mode: LIME (runs x n samples, fast exact path), Theorem 5.1 and the large-sample limit
+    /// (LimitSamples samples; skipped when 0), with L2, relative L2, Pearson, Spearman, sign agreement and top-k overlap
+    /// between the mean of the runs and the theory, the limit and the theory, the runs and the limit. Documents run in
+    /// parallel (Settings.Threads workers, each with its own state; torch is not used).
+    /// </summary>
+    public static StudyOutput LimeStudy(ReproduceContext ctx, RemovalMode mode, string outDir, Action<int, int>? progress = null)
+    {
+        var sw = Stopwatch.StartNew();
+        var s = ctx.Settings;
+        var docs = ctx.StudyDocuments();
+        var w = ctx.Target.Weights;
+        _ = ctx.Target.FastPath;
+        string name = $"lime_{Figures.ModeName(mode)}";
+        var rows = RunChunks(outDir, name, LimeHeader, docs.Count, s.ChunkSize, (start, end) =>
+        {
+            var res = new string[end - start][];
+            Parallel.For(start, end, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, s.Threads) }, k =>
+                res[k - start] = LimeRow(ctx, w, docs[k], k, mode));
+            return res;
+        }, progress);
+        var measures = Pairs.SelectMany(p => Measures.Select(m => ($"{p}_{m}", m is "l2" or "rel_l2"))).ToList();
+        Summary(LimeHeader, rows, measures).Write(Path.Combine(outDir, $"{name}_summary.csv"));
+        var svgs = new List<string>();
+        var relL2 = Column(LimeHeader, rows, "lime_theory_rel_l2");
+        var spear = Column(LimeHeader, rows, "lime_theory_spearman");
+        string M = Figures.ModeName(mode);
+        void Svg(string file, string svg) { AtomicFile.WriteAllText(Path.Combine(outDir, file), svg); svgs.Add(file); }
+        Svg($"{name}_rel_l2_hist.svg", Hist(relL2, $"LIME ({M}) vs Theorem 5.1: relative L2 error per document", "||lime - theory|| / ||theory||", true));
+        Svg($"{name}_spearman_hist.svg", Hist(spear, $"LIME ({M}) vs Theorem 5.1: Spearman per document", "Spearman correlation", false));
+        // Dependence on document length, distinct words and confidence: binned tables and scatter plots.
+        var binned = new CsvTable("variable", "bin", "low", "high", "documents", "median_rel_l2", "median_spearman", "median_sign", "median_topk");
+        var sign = Column(LimeHeader, rows, "lime_theory_sign");
+        var topk = Column(LimeHeader, rows, "lime_theory_topk");
+        foreach (var v in new[] { "tokens", "words", "confidence" })
+        {
+            var x = Column(LimeHeader, rows, v);
+            var order = Enumerable.Range(0, x.Length).Where(i => double.IsFinite(x[i])).OrderBy(i => x[i]).ToArray();
+            int bins = Math.Min(5, Math.Max(1, order.Length));
+            for (int b = 0; b < bins && order.Length > 0; b++)
+            {
+                var idx = order[(b * order.Length / bins)..((b + 1) * order.Length / bins)];
+                if (idx.Length == 0) continue;
+                double Med(double[] col) { var f = idx.Select(i => col[i]).Where(double.IsFinite).ToArray(); return f.Length == 0 ? double.NaN : Median(f); }
+                binned.Add(v, b + 1, x[idx[0]], x[idx[^1]], idx.Length, Med(relL2), Med(spear), Med(sign), Med(topk));
+            }
+            Svg($"{name}_{v}_scatter.svg", Scatter.Render(x, relL2.Select(y => Math.Max(y, 0)).ToArray(), null,
+                new ScatterOptions { Title = $"LIME ({M}) vs Theorem 5.1: relative L2 error against {v}", XLabel = v, YLabel = "relative L2 error" }));
+        }
+        binned.Write(Path.Combine(outDir, $"{name}_binned.csv"));
+        var finite = relL2.Where(double.IsFinite).ToArray();
+        var fs = spear.Where(double.IsFinite).ToArray();
+        var findings = new List<string>
+        {
+            $"{rows.Count} documents, {s.LimeRuns} LIME runs of n = {s.LimeSamples} each, removal mode {M}, limit with {s.LimitSamples} samples: " +
+            (finite.Length > 0 ? $"mean of runs vs Theorem 5.1: median relative L2 {Median(finite):G3}" : "no finite relative L2") +
+            (fs.Length > 0 ? $", median Spearman {Median(fs):G3}." : "."),
+            $"Wall time {sw.Elapsed.TotalSeconds:F1} s ({(rows.Count > 0 ? sw.Elapsed.TotalMilliseconds / rows.Count : 0):F1} ms per document, {s.Threads} threads; chunks found on disk are not recomputed).",
+        };
+        return new StudyOutput(name, $"{name}_documents.csv", $"{name}_summary.csv", svgs, findings, rows.Count, sw.Elapsed.TotalSeconds);
+    }
+
+    internal static string[] LimeRow(ReproduceContext ctx, PaperWeights w, ImdbReview review, int k, RemovalMode mode)
+    {
+        var s = ctx.Settings;
+        var nan = Enumerable.Repeat("NaN", LimeHeader.Length - 4);
+        ExplainDocument doc;
+        try { doc = ctx.Target.Prepare(review.Text, review.RelativePath); }
+        catch (ArgumentException) { return [k.ToString(), review.RelativePath, review.Label.ToString(), "0", .. nan]; }
+        var pm = ctx.Target.Perturbation(doc, mode);
+        ulong seed = AttnXai.Data.Random.SplitMix64.Derive(s.Seed, (ulong)k);
+        var set = Lime.ExplainRepeated(pm, s.LimeRuns, s.Lime(seed));
+        var theory = Analysis.Theorem51(w, doc);
+        double[]? limit = s.LimitSamples > 0
+            ? Lime.ExplainLargeSample(pm, s.LimitSamples, s.Lime(AttnXai.Data.Random.SplitMix64.Derive(seed, 1000))).Coefficients
+            : null;
+        var (conf, logit) = Confidence(w, doc);
+        double spread = set.CoefficientStdDev.Average();
+        var cells = new List<object?> { k, review.RelativePath, review.Label, doc.TokenCount, doc.WordCount, conf, logit, spread };
+        void Add(double[]? a, double[]? b)
+        {
+            if (a is null || b is null) { cells.AddRange(Enumerable.Repeat<object?>(double.NaN, Measures.Length)); return; }
+            var r = Agreement.Compare(a, b, s.TopK);
+            cells.AddRange([r.L2Distance, r.RelativeL2, r.Pearson, r.Spearman, r.SignAgreement, r.TopKOverlap]);
+        }
+        Add(set.MeanCoefficients, theory);
+        Add(limit, theory);
+        Add(set.MeanCoefficients, limit);
+        return cells.Select(Csv.Cell).ToArray();
+    }
+
+    /// <summary>The model's confidence (softmax probability of its predicted class) and its positive logit, from the weights.</summary>
+    public static (double Confidence, double PositiveLogit) Confidence(PaperWeights w, ExplainDocument doc)
+    {
+        var p = PaperForwardPass.Run(w, doc.Ids, doc.RealLength);
+        var logits = new double[w.C];
+        for (int i = 0; i < w.K; i++)
+            for (int o = 0; o < w.Do; o++)
+            {
+                double v = Analysis.PaperForwardPass_Dot(w.Wv.AsSpan((i * w.Do + o) * w.De, w.De), p.EBar.AsSpan(i * w.De, w.De));
+                for (int c = 0; c < w.C; c++) logits[c] += w.Wl[(i * w.C + c) * w.Do + o] * v / w.K;
+            }
+        double max = logits.Max();
+        double sum = logits.Sum(l => Math.Exp(l - max));
+        return (1.0 / sum, logits[PaperWeights.PositiveClass]);
+    }
+}
