@@ -81,14 +81,22 @@ public static unsafe partial class torch
             h = Native.atx_from_data(p, (int)st, ps, shape.Length, 0);
         if (h == IntPtr.Zero) throw Native.Error("tensor");
         var t = new Tensor(h);
-        if (device is { IsCuda: true })
+        try
         {
-            var moved = t.to(device);
-            t.Dispose();
-            t = moved;
+            if (device is { IsCuda: true })
+            {
+                var moved = t.to(device);
+                t.Dispose();
+                t = moved;
+            }
+            if (requires_grad) t.requires_grad = true;
+            return t;
         }
-        if (requires_grad) t.requires_grad = true;
-        return t;
+        catch
+        {
+            t.Dispose(); // e.g. no CUDA, or requires_grad on integers: do not leave the handle to the finalizer
+            throw;
+        }
     }
 
     public static Tensor tensor(double value, ScalarType dtype = ScalarType.Float32)
