@@ -98,18 +98,24 @@ public static partial class torch
 
             public Module to(ScalarType dtype) => to(Device.CPU, dtype);
 
-            private static Tensor Convert(Tensor t, Device device, ScalarType? dtype)
+            /// <summary>The converted tensor, or null when t is already on that device with that type.</summary>
+            private static Tensor? Convert(Tensor t, Device device, ScalarType? dtype)
             {
+                bool retype = dtype is { } st && ScalarTypes.IsFloatingPoint(t.dtype) && t.dtype != st;
+                if (!retype && t.device == device) return null;
                 using var d = t.detach();
-                return dtype is { } st && ScalarTypes.IsFloatingPoint(t.dtype) ? d.to(device, st) : d.to(device);
+                return retype ? d.to(device, dtype!.Value) : d.to(device);
             }
 
-            private void Replace(List<(string Name, Tensor Tensor)> list, Func<Tensor, Tensor> convert, bool parameter)
+            // Tensors that need no change are kept, as PyTorch keeps its Parameter objects, so optimizers and
+            // other holders of the module's tensors stay valid.
+            private void Replace(List<(string Name, Tensor Tensor)> list, Func<Tensor, Tensor?> convert, bool parameter)
             {
                 for (int k = 0; k < list.Count; k++)
                 {
                     var old = list[k].Tensor;
-                    var moved = convert(old).DetachFromDisposeScope();
+                    if (convert(old) is not { } converted) continue;
+                    var moved = converted.DetachFromDisposeScope();
                     if (parameter) moved.requires_grad = true;
                     old.Dispose();
                     list[k] = (list[k].Name, moved);
