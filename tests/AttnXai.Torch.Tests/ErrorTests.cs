@@ -134,6 +134,9 @@ public class ErrorTests
             Assert.Throws<TorchException>(() => Op.Get("aten::neg").CallScalar(a));
         }
         Assert.Equal(before, T.SettledLiveCount());
+        // without the garbage collector's help either: a tensor made before the failure is disposed at once
+        Assert.Throws<TorchException>(() => torch.tensor(new long[] { 1, 2 }, requires_grad: true));
+        Assert.Equal(before, torch.LiveTensorCount);
     }
 
     [Fact]
