@@ -153,6 +153,26 @@ public class GradCheckTests
         ["contiguous of transpose"] = One(Shapes(S23), x => x[0].t().contiguous()),
         ["clone"] = One(Shapes(S23), x => x[0].clone()),
 
+        // values of sorting selections
+        ["topk values"] = One(Shapes(S234), x => x[0].topk(2, dim: 1).values),
+        ["topk smallest values"] = One(Shapes(S234), x => x[0].topk(3, largest: false).values),
+        ["sort values"] = One(Shapes(S234), x => x[0].sort(1).values),
+        ["sort descending values"] = One(Shapes(S234), x => x[0].sort(descending: true).values),
+
+        // in-place operations on non-leaf tensors are recorded by autograd
+        ["add_ sub_ mul_ div_ chain"] = One(r => [Leaf(r, S23), Leaf(r, S23), Leaf(r, S3, -2, 2, 0.25)], x =>
+            (x[0] * 1.0).add_(x[1], 2).mul_(x[1]).sub_(x[0], 0.5).div_(x[2]).mul_(3).add_(1).div_(2)),
+        ["addcmul_ addcdiv_"] = One(r => [Leaf(r, S23), Leaf(r, S23), Leaf(r, S23, -2, 2, 0.25)], x =>
+            (x[0] * 1.0).addcmul_(x[1], x[2], 0.5).addcdiv_(x[0], x[2], -2)),
+        ["lerp_ sqrt_"] = One(r => [Leaf(r, S23, 0.5, 2), Leaf(r, S23, 0.5, 2)], x => (x[0] * 1.0).lerp_(x[1], 0.3).sqrt_()),
+        ["copy_ into a non-leaf"] = One(Shapes(S23, S3), x => (x[0] * 2.0).copy_(x[1].expand(2, 3))),
+        ["to same dtype and cpu"] = One(Shapes(S23), x => x[0].to(ScalarType.Float64).to(Device.CPU).@double()),
+        ["dropout with a fixed seed"] = One(Shapes([4, 5]), x =>
+        {
+            torch.manual_seed(11); // the same mask on every evaluation
+            return F.dropout(x[0], 0.4, training: true);
+        }),
+
         // losses and layers
         ["cross_entropy mean"] = One(Shapes([4, 3]), x => F.cross_entropy(x[0], L(2, 0, 1, 2))),
         ["cross_entropy sum"] = One(Shapes([4, 3]), x => F.cross_entropy(x[0], L(2, 0, 1, 2), F.Reduction.Sum)),
