@@ -1,0 +1,244 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AttnXai.Common.IO;
+using AttnXai.Data;
+using AttnXai.Data.Text;
+using AttnXai.Torch;
+
+namespace AttnXai.Model;
+
+/// <summary>A model loaded from a checkpoint folder with its text pipeline. Dispose to free the weights.</summary>
+public sealed class LoadedModel : IDisposable
+{
+    internal LoadedModel(string directory, AttentionClassifier model, Vocabulary vocabulary, ITokenizer tokenizer, long seed, JsonObject json)
+    {
+        Directory = directory;
+        Model = model;
+        Vocabulary = vocabulary;
+        Tokenizer = tokenizer;
+        Seed = seed;
+        Json = json;
+        Encoder = new TextEncoder(tokenizer, vocabulary, model.Config.Length, includeMask: model.Config.PaddingMask);
+    }
+
+    public string Directory { get; }
+    public AttentionClassifier Model { get; }
+    public ModelConfig Config => Model.Config;
+    public Vocabulary Vocabulary { get; }
+    public ITokenizer Tokenizer { get; }
+
+    /// <summary>Tokenizer + vocabulary + the model's length (and mask when the model uses one).</summary>
+    public TextEncoder Encoder { get; }
+
+    /// <summary>The seed the model was initialised (and trained) with.</summary>
+    public long Seed { get; }
+
+    /// <summary>The whole config.json (training settings, data settings...).</summary>
+    public JsonObject Json { get; }
+
+    public void Dispose() => Model.Dispose();
+}
+
+/// <summary>
+/// Checkpoint folders (see CHECKPOINT.md): <c>model.safetensors</c>, <c>vocab.txt</c>, <c>metrics.json</c>, and
+/// <c>config.json</c>, written last: each file is written atomically, and the folder is complete exactly when
+/// config.json exists (Save deletes it first, so an interrupted Save leaves an incomplete folder that Load refuses).
+/// </summary>
+public static class ModelCheckpoint
+{
+    public const string Format = "attnxai.attention-classifier";
+    public const int FormatVersion = 1;
+    public const string ConfigFile = "config.json";
+    public const string WeightsFile = "model.safetensors";
+    public const string VocabularyFile = "vocab.txt";
+    public const string MetricsFile = "metrics.json";
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>Writes a checkpoint folder. <paramref name="training"/> and <paramref name="metrics"/> are stored
+    /// as given (null: left out / "{}").</summary>
+    public static void Save(string directory, AttentionClassifier model, Vocabulary vocabulary, string tokenizer, long seed,
+        JsonObject? training = null, JsonObject? metrics = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        Tokenizers.Get(tokenizer); // a known name
+        if (vocabulary.Count != model.Config.VocabSize)
+            throw new ArgumentException($"the vocabulary has {vocabulary.Count} tokens but the model's embedding has {model.Config.VocabSize} rows");
+        Directory.CreateDirectory(directory);
+        var configPath = Path.Combine(directory, ConfigFile);
+        if (File.Exists(configPath)) File.Delete(configPath);
+        SaveWeights(Path.Combine(directory, WeightsFile), model);
+        vocabulary.Save(Path.Combine(directory, VocabularyFile));
+        AtomicFile.WriteAllText(Path.Combine(directory, MetricsFile), (metrics ?? new JsonObject()).ToJsonString(Indented) + "\n");
+        var c = model.Config;
+        var config = new JsonObject
+        {
+            ["format"] = Format,
+            ["format_version"] = FormatVersion,
+            ["model"] = ConfigToJson(c),
+            ["dtype"] = model.DType == ScalarType.Float64 ? "float64" : "float32",
+            ["seed"] = seed,
+            ["tokenizer"] = tokenizer,
+            ["vocabulary_file"] = VocabularyFile,
+            ["weights_file"] = WeightsFile,
+        };
+        if (training is not null) config["training"] = training.DeepClone();
+        AtomicFile.WriteAllText(configPath, config.ToJsonString(Indented) + "\n");
+    }
+
+    /// <summary>The model's state dictionary (parameters and the position-encoding buffer) as safetensors.</summary>
+    public static void SaveWeights(string path, AttentionClassifier model)
+    {
+        using var scope = torch.NewDisposeScope();
+        var cpu = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu());
+        Safetensors.Save(path, cpu, new Dictionary<string, string> { ["format"] = Format });
+    }
+
+    public static JsonObject ConfigToJson(ModelConfig c) => new()
+    {
+        ["vocab_size"] = c.VocabSize,
+        ["embed_dim"] = c.EmbedDim,
+        ["att_dim"] = c.AttDim,
+        ["out_dim"] = c.OutDim,
+        ["heads"] = c.Heads,
+        ["length"] = c.Length,
+        ["classes"] = c.Classes,
+        ["padding_mask"] = c.PaddingMask,
+        ["cls_id"] = c.ClsId,
+        ["unk_id"] = c.UnkId,
+        ["init_range"] = c.InitRange,
+    };
+
+    /// <summary>Reads a model configuration written by <see cref="ConfigToJson"/>; <paramref name="where"/> names
+    /// the file in error messages.</summary>
+    public static ModelConfig ConfigFromJson(JsonNode? node, string where)
+    {
+        if (node is not JsonObject o) throw new InvalidDataException($"{where}: missing field 'model' (an object with the model's sizes)");
+        var c = new ModelConfig(
+            Int(o, "vocab_size", where), Int(o, "embed_dim", where), Int(o, "att_dim", where), Int(o, "out_dim", where),
+            Int(o, "heads", where), Int(o, "length", where), Int(o, "classes", where), Bool(o, "padding_mask", where),
+            Long(o, "cls_id", where), Long(o, "unk_id", where), Double(o, "init_range", where));
+        try { return c.Validate(); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{where}: invalid model sizes: {e.Message}", e); }
+    }
+
+    /// <summary>
+    /// Loads a checkpoint folder. Errors (IOException / InvalidDataException) name the folder and the missing or bad
+    /// file: no folder, no config.json (incomplete), config.json not JSON or missing a field, missing or corrupt
+    /// model.safetensors, missing or bad vocabulary, vocabulary size different from the embedding's rows, a tensor
+    /// missing or of the wrong shape.
+    /// </summary>
+    public static LoadedModel Load(string directory, Device? device = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var dir = Path.GetFullPath(directory);
+        if (!Directory.Exists(dir))
+            throw new DirectoryNotFoundException(File.Exists(dir) ? $"{dir} is a file, not a model folder" : $"model folder not found: {dir}");
+        var configPath = Path.Combine(dir, ConfigFile);
+        if (!File.Exists(configPath))
+            throw new FileNotFoundException($"{dir}: no {ConfigFile}: not a model folder, or an incomplete one ({ConfigFile} is written last; was training interrupted?)", configPath);
+        JsonObject json;
+        try
+        {
+            json = JsonNode.Parse(File.ReadAllText(configPath)) as JsonObject
+                   ?? throw new InvalidDataException($"{configPath}: not a JSON object");
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message})", e); }
+
+        var format = Str(json, "format", configPath);
+        if (format != Format) throw new InvalidDataException($"{configPath}: format '{format}' is not '{Format}'");
+        int version = Int(json, "format_version", configPath);
+        if (version > FormatVersion) throw new InvalidDataException($"{configPath}: format_version {version} is newer than this AttnXai reads ({FormatVersion})");
+        if (!json.ContainsKey("model")) throw new InvalidDataException($"{configPath}: missing field 'model'");
+        var config = ConfigFromJson(json["model"], configPath + " (model)");
+        long seed = Long(json, "seed", configPath);
+        var dtypeName = Str(json, "dtype", configPath);
+        var dtype = dtypeName switch
+        {
+            "float32" => ScalarType.Float32,
+            "float64" => ScalarType.Float64,
+            _ => throw new InvalidDataException($"{configPath}: dtype '{dtypeName}' is not float32 or float64"),
+        };
+        var tokenizerName = Str(json, "tokenizer", configPath);
+        ITokenizer tokenizer;
+        try { tokenizer = Tokenizers.Get(tokenizerName); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{configPath}: {e.Message}", e); }
+        var vocabPath = Path.Combine(dir, SafeName(Str(json, "vocabulary_file", configPath), configPath));
+        var weightsPath = Path.Combine(dir, SafeName(Str(json, "weights_file", configPath), configPath));
+
+        if (!File.Exists(vocabPath)) throw new FileNotFoundException($"{dir}: missing vocabulary file {Path.GetFileName(vocabPath)}", vocabPath);
+        Vocabulary vocabulary;
+        try { vocabulary = Vocabulary.Load(vocabPath); }
+        catch (DataException e) { throw new InvalidDataException(e.Message, e); }
+        if (vocabulary.Count != config.VocabSize)
+            throw new InvalidDataException($"{vocabPath}: the vocabulary has {vocabulary.Count} tokens but the model's embedding has {config.VocabSize} rows (config.json vocab_size)");
+
+        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"{dir}: missing {Path.GetFileName(weightsPath)}", weightsPath);
+        var model = new AttentionClassifier(config, seed, null, dtype);
+        try
+        {
+            using var scope = torch.NewDisposeScope();
+            var tensors = Safetensors.Load(weightsPath);
+            CheckTensors(model, tensors, weightsPath);
+            model.load_state_dict(tensors);
+            if (device is not null && device.IsCuda) model.to(device);
+            model.eval();
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        return new LoadedModel(dir, model, vocabulary, tokenizer, seed, json);
+    }
+
+    /// <summary>Loads weights written by <see cref="SaveWeights"/> into a model, checking names, shapes and types.</summary>
+    public static void LoadWeights(string path, AttentionClassifier model)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"missing weights file {path}", path);
+        using var scope = torch.NewDisposeScope();
+        var tensors = Safetensors.Load(path);
+        CheckTensors(model, tensors, path);
+        model.load_state_dict(tensors);
+    }
+
+    private static void CheckTensors(AttentionClassifier model, Dictionary<string, Tensor> tensors, string path)
+    {
+        foreach (var (name, own) in model.state_dict())
+        {
+            if (!tensors.TryGetValue(name, out var t)) throw new InvalidDataException($"{path}: missing tensor '{name}'");
+            if (!t.shape.SequenceEqual(own.shape))
+                throw new InvalidDataException($"{path}: tensor '{name}' has shape [{string.Join(", ", t.shape)}] but config.json implies [{string.Join(", ", own.shape)}]");
+            if (t.dtype != own.dtype)
+                throw new InvalidDataException($"{path}: tensor '{name}' is {t.dtype} but config.json says {own.dtype}");
+        }
+        var extra = tensors.Keys.Where(k => !model.state_dict().ContainsKey(k)).ToList();
+        if (extra.Count > 0) throw new InvalidDataException($"{path}: unexpected tensors [{string.Join(", ", extra)}]");
+    }
+
+    private static string SafeName(string name, string where) =>
+        name.Length > 0 && Path.GetFileName(name) == name && name != "." && name != ".."
+            ? name : throw new InvalidDataException($"{where}: '{name}' must be a plain file name inside the model folder");
+
+    // ---- JSON field readers with clear errors ----------------------------------------------------------------
+
+    private static JsonNode Field(JsonObject o, string name, string where) =>
+        o.TryGetPropertyValue(name, out var n) && n is not null ? n : throw new InvalidDataException($"{where}: missing field '{name}'");
+
+    private static T Value<T>(JsonObject o, string name, string where, string kind)
+    {
+        var n = Field(o, name, where);
+        try { return n.GetValue<T>(); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{where}: field '{name}' must be {kind}, found {n.ToJsonString()}", e);
+        }
+    }
+
+    internal static int Int(JsonObject o, string name, string where) => Value<int>(o, name, where, "an integer");
+    internal static long Long(JsonObject o, string name, string where) => Value<long>(o, name, where, "an integer");
+    internal static double Double(JsonObject o, string name, string where) => Value<double>(o, name, where, "a number");
+    internal static bool Bool(JsonObject o, string name, string where) => Value<bool>(o, name, where, "true or false");
+    internal static string Str(JsonObject o, string name, string where) => Value<string>(o, name, where, "a string");
+}

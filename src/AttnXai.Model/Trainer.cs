@@ -1,0 +1,399 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AttnXai.Common.IO;
+using AttnXai.Data.Batching;
+using AttnXai.Data.Text;
+using AttnXai.Torch;
+
+namespace AttnXai.Model;
+
+/// <summary>The training recipe; defaults are the paper's (AdamW lr 1e-4, weight decay 0.01, batch 16, 10 epochs, seed 42).</summary>
+public sealed record TrainingOptions
+{
+    public int Epochs { get; init; } = 10;
+    public int BatchSize { get; init; } = 16;
+    public double LearningRate { get; init; } = 1e-4;
+    public double WeightDecay { get; init; } = 0.01;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.999;
+    public double Eps { get; init; } = 1e-8;
+
+    /// <summary>Seeds the initial weights (torch.manual_seed) and the batch order (epoch e's order depends only on (Seed, e)).</summary>
+    public long Seed { get; init; } = 42;
+
+    public int EvalBatchSize { get; init; } = Evaluation.DefaultBatchSize;
+
+    /// <summary>Drop the last, shorter batch of an epoch (irrelevant for 20,000 / 16).</summary>
+    public bool DropLast { get; init; } = true;
+
+    public Device? Device { get; init; }
+    public ScalarType DType { get; init; } = ScalarType.Float32;
+
+    /// <summary>Stop after this many optimizer steps in total (tests and benchmarks; null = whole epochs).</summary>
+    public int? MaxSteps { get; init; }
+
+    public void Validate()
+    {
+        if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1, got {Epochs}");
+        if (BatchSize < 1) throw new ArgumentException($"batch size must be at least 1, got {BatchSize}");
+        if (EvalBatchSize < 1) throw new ArgumentException($"evaluation batch size must be at least 1, got {EvalBatchSize}");
+        if (!(LearningRate > 0)) throw new ArgumentException($"learning rate must be positive, got {LearningRate}");
+        if (!(WeightDecay >= 0)) throw new ArgumentException($"weight decay must be non-negative, got {WeightDecay}");
+        if (MaxSteps is < 1) throw new ArgumentException($"max steps must be positive, got {MaxSteps}");
+    }
+
+    /// <summary>The settings a resumed run must share with the run it continues (everything but the epoch count).</summary>
+    internal JsonObject ToJson() => new()
+    {
+        ["epochs"] = Epochs,
+        ["batch_size"] = BatchSize,
+        ["optimizer"] = "AdamW",
+        ["learning_rate"] = LearningRate,
+        ["weight_decay"] = WeightDecay,
+        ["beta1"] = Beta1,
+        ["beta2"] = Beta2,
+        ["eps"] = Eps,
+        ["seed"] = Seed,
+        ["eval_batch_size"] = EvalBatchSize,
+        ["drop_last"] = DropLast,
+        ["dtype"] = DType == ScalarType.Float64 ? "float64" : "float32",
+        ["checkpoint_selection"] = "best validation accuracy (first epoch on ties)",
+    };
+}
+
+/// <summary>One completed epoch. Train loss and accuracy are means over the epoch's batches as they were trained.</summary>
+public sealed record EpochMetrics(int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double Seconds);
+
+/// <summary>Receives training progress (the CLI draws a progress bar).</summary>
+public interface ITrainingObserver
+{
+    void Started(int firstEpoch, int epochs, int batchesPerEpoch) { }
+    void Step(int epoch, int batch, double meanLoss, double meanAccuracy) { }
+    void EpochCompleted(EpochMetrics metrics, bool best) { }
+    void Message(string text) { }
+}
+
+/// <summary>What a training run ends with: the model holding the best-validation weights and the metrics.</summary>
+public sealed record TrainingOutcome(
+    AttentionClassifier Model,
+    IReadOnlyList<EpochMetrics> History,
+    int BestEpoch,
+    EvaluationResult Validation,
+    EvaluationResult? Test,
+    int ResumedFromEpoch,
+    double Seconds,
+    long Steps);
+
+/// <summary>
+/// Trains the attention classifier with AdamW and softmax cross-entropy on the averaged logits, keeps the weights of
+/// the epoch with the best validation accuracy, and (with an output folder) keeps a resumable state in
+/// <c>&lt;out&gt;/last/</c> after every completed epoch, <c>&lt;out&gt;/metrics.csv</c>, and at the end a checkpoint
+/// folder (<see cref="ModelCheckpoint"/>) in <c>&lt;out&gt;</c>.
+/// <para>
+/// Resuming: when <c>&lt;out&gt;/last/state.json</c> exists, training continues after its last completed epoch (with its
+/// weights, optimizer state and best-so-far); the batch order of epoch e depends only on (seed, e) and nothing else is
+/// random, so an interrupted and resumed run ends with bitwise the same weights as an uninterrupted one.
+/// </para>
+/// </summary>
+public sealed class Trainer
+{
+    public const string LastFolder = "last";
+    public const string StateFile = "state.json";
+    public const string MetricsCsv = "metrics.csv";
+
+    private readonly ModelConfig _config;
+    private readonly TrainingOptions _options;
+    private readonly EncodedDataset _train;
+    private readonly EncodedDataset _validation;
+    private readonly EncodedDataset? _test;
+    private readonly string? _out;
+
+    /// <param name="output">Folder for the resumable state, metrics and final checkpoint; null trains in memory.</param>
+    public Trainer(ModelConfig config, TrainingOptions options, EncodedDataset train, EncodedDataset validation,
+        EncodedDataset? test = null, string? output = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(validation);
+        config.Validate();
+        options.Validate();
+        foreach (var (d, name) in new[] { (train, "train"), (validation, "validation") }.Concat(test is null ? [] : new[] { (test, "test") }))
+        {
+            if (d.Length != config.Length) throw new ArgumentException($"the {name} data is encoded to {d.Length} positions but the model takes {config.Length}");
+            if (config.PaddingMask && d.Mask is null) throw new ArgumentException($"the model uses a padding mask but the {name} data was encoded without one");
+        }
+        if (train.Count == 0) throw new ArgumentException("the training set is empty");
+        if (validation.Count == 0) throw new ArgumentException("the validation set is empty");
+        if (options.MaxSteps is not null && output is not null)
+            throw new ArgumentException("MaxSteps stops inside an epoch and cannot be combined with an output folder (its state is per completed epoch)");
+        _config = config;
+        _options = options;
+        _train = train;
+        _validation = validation;
+        _test = test;
+        _out = output is null ? null : Path.GetFullPath(output);
+    }
+
+    /// <summary>Written into the checkpoint when training ends (vocabulary, tokenizer, data settings).</summary>
+    public Vocabulary? Vocabulary { get; init; }
+    public string Tokenizer { get; init; } = Tokenizers.BasicEnglish;
+    public JsonObject? DataSettings { get; init; }
+    public ITrainingObserver? Observer { get; init; }
+
+    /// <summary>Where the resumable state lives (null without an output folder).</summary>
+    public string? StateDirectory => _out is null ? null : Path.Combine(_out, LastFolder);
+
+    /// <summary>True when the output folder holds a resumable state.</summary>
+    public static bool HasResumableState(string output) => FindState(Path.GetFullPath(output)) is not null;
+
+    private static string? FindState(string output)
+    {
+        foreach (var name in new[] { LastFolder, LastFolder + ".tmp" })
+        {
+            var d = Path.Combine(output, name);
+            if (File.Exists(Path.Combine(d, StateFile))) return d;
+        }
+        return null;
+    }
+
+    /// <summary>Trains (resuming from the output folder's state when there is one) and returns the best model; the
+    /// caller disposes <see cref="TrainingOutcome.Model"/>.</summary>
+    public TrainingOutcome Run(CancellationToken cancellation = default)
+    {
+        var total = Stopwatch.StartNew();
+        var model = new AttentionClassifier(_config, _options.Seed, _options.Device, _options.DType);
+        try
+        {
+            return Train(model, total, cancellation);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private TrainingOutcome Train(AttentionClassifier model, Stopwatch total, CancellationToken cancellation)
+    {
+        var o = _options;
+        using var optimizer = new torch.optim.AdamW(model.parameters(), o.LearningRate, o.Beta1, o.Beta2, o.Eps, o.WeightDecay);
+        var batcher = new MiniBatcher(_train, o.BatchSize, unchecked((ulong)o.Seed), shuffle: true, dropLast: o.DropLast && _train.Count >= o.BatchSize);
+        var history = new List<EpochMetrics>();
+        int bestEpoch = 0;
+        double bestAcc = double.NegativeInfinity;
+        double previousSeconds = 0;
+        Dictionary<string, Tensor>? best = null;
+        int startEpoch = 0;
+        try
+        {
+            if (_out is not null && FindState(_out) is { } stateDir)
+            {
+                var s = LoadState(stateDir, model, optimizer);
+                (startEpoch, history, bestEpoch, bestAcc, best, previousSeconds) = s;
+                Observer?.Message($"resuming after epoch {startEpoch} of {o.Epochs} from {stateDir}");
+            }
+            Observer?.Started(startEpoch + 1, o.Epochs, batcher.BatchesPerEpoch);
+            long steps = optimizer.Steps;
+            for (int epoch = startEpoch + 1; epoch <= o.Epochs; epoch++)
+            {
+                if (o.MaxSteps is { } max && steps >= max) break;
+                var sw = Stopwatch.StartNew();
+                model.train();
+                double lossSum = 0;
+                long correct = 0, seen = 0;
+                foreach (var batch in batcher.Epoch(epoch - 1))
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    if (o.MaxSteps is { } m && steps >= m) break;
+                    using var scope = torch.NewDisposeScope();
+                    var ids = torch.tensor(batch.Ids, [batch.BatchSize, batch.Length], model.Device);
+                    var y = torch.tensor(batch.Labels, [batch.BatchSize], model.Device);
+                    optimizer.zero_grad();
+                    var logits = model.Forward(ids, Evaluation.BatchMask(model, batch)).Logits;
+                    var loss = torch.nn.functional.cross_entropy(logits, y);
+                    loss.backward();
+                    optimizer.step();
+                    steps++;
+                    lossSum += loss.item<double>() * batch.BatchSize;
+                    using (torch.no_grad()) correct += logits.argmax(1).eq(y).sum().item<long>();
+                    seen += batch.BatchSize;
+                    Observer?.Step(epoch, batch.Index + 1, lossSum / seen, (double)correct / seen);
+                }
+                model.eval();
+                var val = Evaluation.Evaluate(model, _validation, o.EvalBatchSize);
+                var metrics = new EpochMetrics(epoch, seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : (double)correct / seen,
+                    val.Loss, val.Accuracy, sw.Elapsed.TotalSeconds);
+                history.Add(metrics);
+                bool improved = val.Accuracy > bestAcc;
+                if (improved)
+                {
+                    bestAcc = val.Accuracy;
+                    bestEpoch = epoch;
+                    DisposeAll(best);
+                    best = Snapshot(model);
+                }
+                if (_out is not null)
+                {
+                    SaveState(model, optimizer, epoch, history, bestEpoch, bestAcc, best!, previousSeconds + total.Elapsed.TotalSeconds);
+                    WriteCsv(Path.Combine(_out, MetricsCsv), history);
+                }
+                Observer?.EpochCompleted(metrics, improved);
+            }
+
+            if (best is not null)
+                using (torch.no_grad())
+                    foreach (var (name, t) in model.state_dict()) t.copy_(best[name]);
+            model.eval();
+            var validation = Evaluation.Evaluate(model, _validation, o.EvalBatchSize);
+            var test = _test is null ? null : Evaluation.Evaluate(model, _test, o.EvalBatchSize);
+            double seconds = previousSeconds + total.Elapsed.TotalSeconds;
+            var outcome = new TrainingOutcome(model, history, bestEpoch, validation, test, startEpoch, seconds, steps);
+            if (_out is not null && Vocabulary is not null) WriteCheckpoint(outcome);
+            return outcome;
+        }
+        finally
+        {
+            DisposeAll(best);
+        }
+    }
+
+    // ---- checkpoint -----------------------------------------------------------------------------------------
+
+    private void WriteCheckpoint(TrainingOutcome r)
+    {
+        var training = _options.ToJson();
+        training["best_epoch"] = r.BestEpoch;
+        training["steps"] = r.Steps;
+        training["train_count"] = _train.Count;
+        training["validation_count"] = _validation.Count;
+        if (_test is not null) training["test_count"] = _test.Count;
+        if (DataSettings is not null) training["data"] = DataSettings.DeepClone();
+        var metrics = new JsonObject
+        {
+            ["best_epoch"] = r.BestEpoch,
+            ["validation_accuracy"] = r.Validation.Accuracy,
+            ["validation_loss"] = r.Validation.Loss,
+            ["validation_count"] = r.Validation.Count,
+            ["test_accuracy"] = r.Test?.Accuracy,
+            ["test_loss"] = r.Test?.Loss,
+            ["test_count"] = r.Test?.Count,
+            ["training_seconds"] = r.Seconds,
+            ["steps"] = r.Steps,
+            ["threads"] = torch.get_num_threads(),
+            ["epochs"] = new JsonArray(r.History.Select(EpochJson).ToArray<JsonNode?>()),
+        };
+        ModelCheckpoint.Save(_out!, r.Model, Vocabulary!, Tokenizer, _options.Seed, training, metrics);
+    }
+
+    private static JsonObject EpochJson(EpochMetrics m) => new()
+    {
+        ["epoch"] = m.Epoch,
+        ["train_loss"] = m.TrainLoss,
+        ["train_accuracy"] = m.TrainAccuracy,
+        ["validation_loss"] = m.ValidationLoss,
+        ["validation_accuracy"] = m.ValidationAccuracy,
+        ["seconds"] = m.Seconds,
+    };
+
+    /// <summary>epoch,train_loss,train_acc,val_loss,val_acc,seconds (invariant culture).</summary>
+    public static void WriteCsv(string path, IEnumerable<EpochMetrics> history)
+    {
+        var sb = new StringBuilder("epoch,train_loss,train_acc,val_loss,val_acc,seconds\n");
+        foreach (var m in history)
+            sb.Append(string.Create(CultureInfo.InvariantCulture, $"{m.Epoch},{m.TrainLoss:R},{m.TrainAccuracy:R},{m.ValidationLoss:R},{m.ValidationAccuracy:R},{m.Seconds:F3}\n"));
+        AtomicFile.WriteAllText(path, sb.ToString());
+    }
+
+    // ---- resumable state ------------------------------------------------------------------------------------
+
+    private static Dictionary<string, Tensor> Snapshot(AttentionClassifier model)
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+    }
+
+    private static void DisposeAll(Dictionary<string, Tensor>? d)
+    {
+        if (d is null) return;
+        foreach (var t in d.Values) t.Dispose();
+    }
+
+    /// <summary>Writes the state into last.tmp/ (state.json last), then replaces last/ by it.</summary>
+    private void SaveState(AttentionClassifier model, torch.optim.AdamW optimizer, int epoch, List<EpochMetrics> history,
+        int bestEpoch, double bestAcc, Dictionary<string, Tensor> best, double seconds)
+    {
+        var last = Path.Combine(_out!, LastFolder);
+        var tmp = last + ".tmp";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+        Directory.CreateDirectory(tmp);
+        using (var scope = torch.NewDisposeScope())
+        {
+            ModelCheckpoint.SaveWeights(Path.Combine(tmp, "model.safetensors"), model);
+            Safetensors.Save(Path.Combine(tmp, "best.safetensors"), best.ToDictionary(kv => kv.Key, kv => kv.Value.cpu()));
+            Safetensors.Save(Path.Combine(tmp, "optimizer.safetensors"), optimizer.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.cpu()));
+        }
+        var state = new JsonObject
+        {
+            ["epoch"] = epoch,
+            ["best_epoch"] = bestEpoch,
+            ["best_validation_accuracy"] = bestAcc,
+            ["seconds"] = seconds,
+            ["model"] = ModelCheckpoint.ConfigToJson(_config),
+            ["training"] = _options.ToJson(),
+            ["train_count"] = _train.Count,
+            ["validation_count"] = _validation.Count,
+            ["history"] = new JsonArray(history.Select(EpochJson).ToArray<JsonNode?>()),
+        };
+        AtomicFile.WriteAllText(Path.Combine(tmp, StateFile), state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        if (Directory.Exists(last)) Directory.Delete(last, recursive: true);
+        Directory.Move(tmp, last);
+    }
+
+    private (int Epoch, List<EpochMetrics> History, int BestEpoch, double BestAcc, Dictionary<string, Tensor> Best, double Seconds)
+        LoadState(string dir, AttentionClassifier model, torch.optim.AdamW optimizer)
+    {
+        var statePath = Path.Combine(dir, StateFile);
+        JsonObject s;
+        try { s = JsonNode.Parse(File.ReadAllText(statePath)) as JsonObject ?? throw new InvalidDataException($"{statePath}: not a JSON object"); }
+        catch (JsonException e) { throw new InvalidDataException($"{statePath}: not valid JSON ({e.Message})", e); }
+        var savedModel = ModelCheckpoint.ConfigFromJson(s["model"], statePath + " (model)");
+        if (savedModel != _config)
+            throw new ArgumentException($"{dir} holds a run of another model ({savedModel}); use another --out folder or delete it");
+        var saved = (s["training"] as JsonObject)?.DeepClone() as JsonObject ?? throw new InvalidDataException($"{statePath}: missing field 'training'");
+        var now = _options.ToJson();
+        saved.Remove("epochs");
+        now.Remove("epochs");
+        if (!JsonNode.DeepEquals(saved, now))
+            throw new ArgumentException($"{dir} holds a run with other training settings ({saved.ToJsonString()}, now {now.ToJsonString()}); use another --out folder or delete it");
+        if (ModelCheckpoint.Int(s, "train_count", statePath) != _train.Count || ModelCheckpoint.Int(s, "validation_count", statePath) != _validation.Count)
+            throw new ArgumentException($"{dir} holds a run on data of other sizes; use another --out folder or delete it");
+        int epoch = ModelCheckpoint.Int(s, "epoch", statePath);
+        int bestEpoch = ModelCheckpoint.Int(s, "best_epoch", statePath);
+        double bestAcc = ModelCheckpoint.Double(s, "best_validation_accuracy", statePath);
+        double seconds = ModelCheckpoint.Double(s, "seconds", statePath);
+        var history = new List<EpochMetrics>();
+        foreach (var h in s["history"] as JsonArray ?? throw new InvalidDataException($"{statePath}: missing field 'history'"))
+        {
+            var o = h as JsonObject ?? throw new InvalidDataException($"{statePath}: bad history entry");
+            history.Add(new EpochMetrics(ModelCheckpoint.Int(o, "epoch", statePath), ModelCheckpoint.Double(o, "train_loss", statePath),
+                ModelCheckpoint.Double(o, "train_accuracy", statePath), ModelCheckpoint.Double(o, "validation_loss", statePath),
+                ModelCheckpoint.Double(o, "validation_accuracy", statePath), ModelCheckpoint.Double(o, "seconds", statePath)));
+        }
+        ModelCheckpoint.LoadWeights(Path.Combine(dir, "model.safetensors"), model);
+        var device = model.Device;
+        Dictionary<string, Tensor> best;
+        using (var scope = torch.NewDisposeScope())
+        {
+            var opt = Safetensors.Load(Path.Combine(dir, "optimizer.safetensors"));
+            optimizer.load_state_dict(opt.ToDictionary(kv => kv.Key, kv => kv.Key == "step" ? kv.Value : kv.Value.to(device)));
+            var b = Safetensors.Load(Path.Combine(dir, "best.safetensors"));
+            best = b.ToDictionary(kv => kv.Key, kv => kv.Value.to(device).DetachFromDisposeScope());
+        }
+        return (epoch, history, bestEpoch, bestAcc, best, seconds);
+    }
+}

@@ -1,0 +1,148 @@
+using System.Text.Json.Nodes;
+using AttnXai.Model;
+using AttnXai.Torch;
+
+namespace AttnXai.Model.Tests;
+
+public class CheckpointTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "attnxai-ckpt-tests-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, true);
+    }
+
+    /// <summary>A freshly saved checkpoint folder (a model of Synthetic.Config, seed 9).</summary>
+    private string Saved(string name = "m")
+    {
+        var dir = Path.Combine(_root, name);
+        using var model = new AttentionClassifier(Synthetic.Config, 9);
+        ModelCheckpoint.Save(dir, model, Synthetic.Vocabulary(), "basic_english", 9, new JsonObject { ["epochs"] = 1 }, new JsonObject { ["test_accuracy"] = 0.5 });
+        return dir;
+    }
+
+    [Fact]
+    public void SavedCheckpointLoadsBackToIdenticalOutputs()
+    {
+        using var scope = torch.NewDisposeScope();
+        var dir = Path.Combine(_root, "trained");
+        var trainer = new Trainer(Synthetic.Config, new TrainingOptions { Epochs = 2, BatchSize = 8, LearningRate = 5e-3, Seed = 3 },
+            Synthetic.Data(64, 1), Synthetic.Data(32, 2), Synthetic.Data(16, 3), dir) { Vocabulary = Synthetic.Vocabulary() };
+        var outcome = trainer.Run();
+        using var model = outcome.Model;
+        using var loaded = ModelCheckpoint.Load(dir);
+        Assert.Equal(model.Config, loaded.Config);
+        Assert.Equal(3, loaded.Seed);
+        Assert.Equal(Synthetic.Vocabulary().Tokens, loaded.Vocabulary.Tokens);
+        Assert.Equal("basic_english", loaded.Tokenizer.Name);
+        var ids = torch.tensor(Synthetic.Data(10, 4).Ids, [10, 12]);
+        Assert.Equal(model.Forward(ids).Logits.ToArray<float>(), loaded.Model.Forward(ids).Logits.ToArray<float>());
+        foreach (var (k, v) in model.state_dict()) Assert.Equal(v.ToArray<float>(), loaded.Model.state_dict()[k].ToArray<float>());
+        // The text pipeline: "good good" encodes to [cls] good good UNK...
+        var enc = loaded.Encoder.Encode("Good good");
+        Assert.Equal(new long[] { 0, 2, 2, 1 }, enc.Ids[..4]);
+        Assert.Equal(12, enc.Ids.Length);
+        var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")))!;
+        Assert.Equal(outcome.Test!.Accuracy, metrics["test_accuracy"]!.GetValue<double>());
+        Assert.Equal(2, loaded.Json["training"]!["epochs"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void MissingFolderAndIncompleteFolder()
+    {
+        var e1 = Assert.ThrowsAny<IOException>(() => ModelCheckpoint.Load(Path.Combine(_root, "nothing")));
+        Assert.Contains("model folder not found", e1.Message);
+        var dir = Saved();
+        File.Delete(Path.Combine(dir, "config.json"));
+        var e2 = Assert.ThrowsAny<IOException>(() => ModelCheckpoint.Load(dir));
+        Assert.Contains("no config.json", e2.Message);
+    }
+
+    [Fact]
+    public void MissingWeights()
+    {
+        var dir = Saved();
+        File.Delete(Path.Combine(dir, "model.safetensors"));
+        var e = Assert.ThrowsAny<IOException>(() => ModelCheckpoint.Load(dir));
+        Assert.Contains("missing model.safetensors", e.Message);
+    }
+
+    [Fact]
+    public void TruncatedWeights()
+    {
+        var dir = Saved();
+        var path = Path.Combine(dir, "model.safetensors");
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..(bytes.Length - 100)]);
+        var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir));
+        Assert.Contains("model.safetensors", e.Message);
+        File.WriteAllBytes(path, bytes[..5]);
+        Assert.Contains("model.safetensors", Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir)).Message);
+    }
+
+    [Fact]
+    public void ConfigNotJson()
+    {
+        var dir = Saved();
+        File.WriteAllText(Path.Combine(dir, "config.json"), "{ \"format\": ");
+        var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir));
+        Assert.Contains("config.json: not valid JSON", e.Message);
+    }
+
+    [Theory]
+    [InlineData("seed", null, "missing field 'seed'")]
+    [InlineData("tokenizer", null, "missing field 'tokenizer'")]
+    [InlineData("model.heads", null, "missing field 'heads'")]
+    [InlineData("model.heads", "\"six\"", "field 'heads' must be an integer")]
+    [InlineData("tokenizer", "\"whitespace\"", "unknown tokenizer 'whitespace'")]
+    [InlineData("format", "\"other\"", "format 'other'")]
+    public void ConfigMissingOrBadField(string field, string? value, string expected)
+    {
+        var dir = Saved();
+        var path = Path.Combine(dir, "config.json");
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var parts = field.Split('.');
+        var owner = parts.Length == 2 ? json[parts[0]]!.AsObject() : json;
+        if (value is null) owner.Remove(parts[^1]); else owner[parts[^1]] = JsonNode.Parse(value);
+        File.WriteAllText(path, json.ToJsonString());
+        var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir));
+        Assert.Contains(expected, e.Message);
+        Assert.Contains("config.json", e.Message);
+    }
+
+    [Fact]
+    public void VocabularySizeDifferentFromEmbeddingRows()
+    {
+        var dir = Saved();
+        var path = Path.Combine(dir, "vocab.txt");
+        File.WriteAllLines(path, File.ReadAllLines(path).Take(15));
+        var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir));
+        Assert.Contains("vocab.txt", e.Message);
+        Assert.Contains("15 tokens", e.Message);
+        Assert.Contains("20 rows", e.Message);
+        File.Delete(path);
+        Assert.Contains("missing vocabulary file vocab.txt", Assert.ThrowsAny<IOException>(() => ModelCheckpoint.Load(dir)).Message);
+    }
+
+    [Fact]
+    public void TensorShapeMismatch()
+    {
+        var dir = Saved();
+        // Weights of a model with 3 heads under a config that says 2.
+        using var other = new AttentionClassifier(Synthetic.Config with { Heads = 3 }, 1);
+        ModelCheckpoint.SaveWeights(Path.Combine(dir, "model.safetensors"), other);
+        var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir));
+        Assert.Matches("tensor 'W_[qkv]' has shape \\[3, 4, 8\\]", e.Message);
+        Assert.Contains("[2, 4, 8]", e.Message);
+    }
+
+    [Fact]
+    public void CorruptVocabulary()
+    {
+        var dir = Saved();
+        File.WriteAllText(Path.Combine(dir, "vocab.txt"), "hello\nUNK\n");
+        var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir));
+        Assert.Contains("vocab.txt", e.Message);
+    }
+}
