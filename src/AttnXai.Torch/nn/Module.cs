@@ -87,21 +87,25 @@ public static partial class torch
             }
 
             /// <summary>Moves parameters and buffers to a device (and optionally a floating-point type).</summary>
-            public Module to(Device device, ScalarType? dtype = null)
+            public Module to(Device device, ScalarType? dtype = null) => Move(device, dtype);
+
+            /// <summary>Converts floating-point parameters and buffers to dtype, each staying on its device.</summary>
+            public Module to(ScalarType dtype) => Move(null, dtype);
+
+            private Module Move(Device? device, ScalarType? dtype)
             {
-                if (device.IsCuda) device.EnsureAvailable();
+                if (device is { IsCuda: true }) device.EnsureAvailable();
                 Replace(_parameters, t => Convert(t, device, dtype), parameter: true);
                 Replace(_buffers, t => Convert(t, device, dtype), parameter: false);
-                foreach (var m in _modules) m.Module.to(device, dtype);
+                foreach (var m in _modules) m.Module.Move(device, dtype);
                 return this;
             }
 
-            public Module to(ScalarType dtype) => to(Device.CPU, dtype);
-
             /// <summary>The converted tensor, or null when t is already on that device with that type.</summary>
-            private static Tensor? Convert(Tensor t, Device device, ScalarType? dtype)
+            private static Tensor? Convert(Tensor t, Device? target, ScalarType? dtype)
             {
                 bool retype = dtype is { } st && ScalarTypes.IsFloatingPoint(t.dtype) && t.dtype != st;
+                var device = target ?? t.device;
                 if (!retype && t.device == device) return null;
                 using var d = t.detach();
                 return retype ? d.to(device, dtype!.Value) : d.to(device);
