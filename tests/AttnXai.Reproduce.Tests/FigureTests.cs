@@ -166,3 +166,49 @@ public class FigureTests
         Assert.True(Count(svg, "rect") >= 2 * 80);
     }
 }
+
+public class StudyTests
+{
+    [Fact]
+    public void Repeated_lime_through_the_streamed_estimator_matches_lime_explain_repeated()
+    {
+        var ctx = Fixtures.Context();
+        var doc = ctx.Target.Prepare(ctx.Test.Single(r => r.Id == 9657).Text);
+        var pm = ctx.Target.Perturbation(doc, RemovalMode.Delete);
+        var opts = ctx.Settings.Lime(77);
+        var expected = Lime.ExplainRepeated(pm, 3, opts);
+        var (mean, sd) = Studies.RepeatedLime(pm, 3, ctx.Settings.LimeSamples, opts);
+        for (int j = 0; j < doc.WordCount; j++)
+        {
+            Assert.Equal(expected.MeanCoefficients[j], mean[j], 8);
+            Assert.Equal(expected.CoefficientStdDev[j], sd[j], 8);
+        }
+    }
+
+    [Fact]
+    public void Lime_study_row_holds_agreement_with_theorem_5_1_computed_directly()
+    {
+        var ctx = Fixtures.Context();
+        var review = ctx.Test[3];
+        var row = Studies.LimeRow(ctx, ctx.Target.Weights, review, 3, RemovalMode.ReplaceWithUnk);
+        var h = Studies.LimeHeader;
+        var doc = ctx.Target.Prepare(review.Text);
+        var s = ctx.Settings;
+        var seed = AttnXai.Data.Random.SplitMix64.Derive(s.Seed, 3UL);
+        var lime = Lime.ExplainRepeated(ctx.Target.Perturbation(doc, RemovalMode.ReplaceWithUnk), s.LimeRuns, s.Lime(seed));
+        var theory = Analysis.Theorem51(ctx.Target.Weights, doc);
+        var a = Agreement.Compare(lime.MeanCoefficients, theory, s.TopK);
+        double V(string c) => Csv.D(row[Array.IndexOf(h, c)]);
+        Assert.Equal(a.L2Distance, V("lime_theory_l2"), 8);
+        Assert.Equal(a.Spearman, V("lime_theory_spearman"), 8);
+        Assert.Equal(a.SignAgreement, V("lime_theory_sign"), 12);
+        Assert.Equal(doc.TokenCount, (int)V("tokens"));
+        Assert.Equal(doc.WordCount, (int)V("words"));
+        // Confidence: softmax of the model's own logits.
+        using var scope = AttnXai.Torch.torch.NewDisposeScope();
+        var logits = ctx.Model.Forward(AttnXai.Torch.torch.tensor(doc.Ids, [1, doc.Length])).Logits.ToArray<float>();
+        double p1 = 1 / (1 + Math.Exp(logits[0] - logits[1]));
+        Assert.Equal(Math.Max(p1, 1 - p1), V("confidence"), 5);
+        Assert.Equal(logits[1], V("logit"), 5);
+    }
+}
