@@ -1,0 +1,191 @@
+using System.CommandLine;
+using System.Globalization;
+using AttnXai.Model;
+using AttnXai.Torch;
+using Spectre.Console;
+
+namespace AttnXai.Cli.Commands;
+
+/// <summary>
+/// `attnxai train`: trains the paper's attention classifier on IMDB with the paper's recipe (every part an option),
+/// resuming automatically when the output folder holds an interrupted run.
+/// </summary>
+public static class TrainCommand
+{
+    /// <summary>The --quick preset: a small model on a data subset, a smoke run of a minute or two.</summary>
+    private static readonly (int Embed, int Att, int Out, int Heads, int Length, int Epochs, double Lr, int Train, int Val, int Test) Quick =
+        (32, 16, 16, 2, 128, 4, 1e-3, 2000, 500, 1000);
+
+    public static Command Create()
+    {
+        var cmd = new Command("train", "Train the paper's attention classifier on IMDB (paper recipe by default); resumes an interrupted run in --out");
+        var data = new Option<string?>("--data") { Description = "IMDB folder or archive (default: $ATTNXAI_DATA, the cache, then ../shared/data)" };
+        var output = new Option<string>("--out") { Description = "output folder (checkpoint, metrics, resumable state in <out>/last)", Required = true };
+        var embed = new Option<int?>("--embed-dim") { Description = "d_e (paper 128)" };
+        var att = new Option<int?>("--att-dim") { Description = "d_att (paper 64)" };
+        var outDim = new Option<int?>("--out-dim") { Description = "d_out (paper 64)" };
+        var heads = new Option<int?>("--heads") { Description = "K (paper 6)" };
+        var length = new Option<int?>("--length") { Description = "L, positions with [cls] (paper 256)" };
+        var epochs = new Option<int?>("--epochs") { Description = "epochs (paper 10)" };
+        var batch = new Option<int?>("--batch-size") { Description = "mini-batch size (paper 16)" };
+        var lr = new Option<double?>("--lr") { Description = "AdamW learning rate (paper 1e-4)" };
+        var wd = new Option<double?>("--weight-decay") { Description = "AdamW weight decay (paper 0.01)" };
+        var seed = new Option<long?>("--seed") { Description = "seed of the initial weights and the batch order (paper 42)" };
+        var splitSeed = new Option<ulong?>("--split-seed") { Description = "seed of the train/validation split (paper 42)" };
+        var valCount = new Option<int?>("--validation-count") { Description = "validation reviews out of the 25,000 train reviews (paper 5000)" };
+        var maxTrain = new Option<int?>("--max-train") { Description = "subsample the training part to N reviews" };
+        var maxVal = new Option<int?>("--max-val") { Description = "subsample the validation part to N reviews" };
+        var maxTest = new Option<int?>("--max-test") { Description = "subsample the test part to N reviews" };
+        var evalBatch = new Option<int?>("--eval-batch-size") { Description = "batch size of evaluation (default 256)" };
+        var mask = new Option<bool>("--padding-mask") { Description = "leave padding out of the softmax (the paper's model has no mask)" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "basic_english (paper) or clean" };
+        var quick = new Option<bool>("--quick") { Description = $"smoke preset: d_e {Quick.Embed}, d_att {Quick.Att}, d_out {Quick.Out}, K {Quick.Heads}, L {Quick.Length}, {Quick.Epochs} epochs, lr {Quick.Lr}, {Quick.Train}/{Quick.Val}/{Quick.Test} reviews (options still override)" };
+        var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
+        var noProgress = new Option<bool>("--plain") { Description = "plain progress lines instead of a progress bar (automatic when output is redirected)" };
+        var threads = CliRunner.ThreadsOption();
+        foreach (var o in new Option[] { data, output, embed, att, outDim, heads, length, epochs, batch, lr, wd, seed, splitSeed, valCount, maxTrain, maxVal, maxTest, evalBatch, mask, tokenizer, quick, device, noProgress, threads })
+            cmd.Options.Add(o);
+        cmd.SetAction(ModelCommandErrors.Guard(r =>
+        {
+            CliRunner.ApplyThreads(r.GetValue(threads));
+            bool q = r.GetValue(quick);
+            var dev = r.GetValue(device) is { } ds ? new Device(ds) : null;
+            var dataOptions = new ImdbDataOptions
+            {
+                Tokenizer = r.GetValue(tokenizer) ?? Data.Text.Tokenizers.BasicEnglish,
+                Length = r.GetValue(length) ?? (q ? Quick.Length : 256),
+                IncludeMask = r.GetValue(mask),
+                ValidationCount = r.GetValue(valCount) ?? 5000,
+                SplitSeed = r.GetValue(splitSeed) ?? 42,
+                MaxTrain = r.GetValue(maxTrain) ?? (q ? Quick.Train : null),
+                MaxValidation = r.GetValue(maxVal) ?? (q ? Quick.Val : null),
+                MaxTest = r.GetValue(maxTest) ?? (q ? Quick.Test : null),
+            };
+            var options = new TrainingOptions
+            {
+                Epochs = r.GetValue(epochs) ?? (q ? Quick.Epochs : 10),
+                BatchSize = r.GetValue(batch) ?? 16,
+                LearningRate = r.GetValue(lr) ?? (q ? Quick.Lr : 1e-4),
+                WeightDecay = r.GetValue(wd) ?? 0.01,
+                Seed = r.GetValue(seed) ?? 42,
+                EvalBatchSize = r.GetValue(evalBatch) ?? 256,
+                Device = dev,
+            };
+            options.Validate();
+            var sizes = (Embed: r.GetValue(embed) ?? (q ? Quick.Embed : 128), Att: r.GetValue(att) ?? (q ? Quick.Att : 64),
+                Out: r.GetValue(outDim) ?? (q ? Quick.Out : 64), Heads: r.GetValue(heads) ?? (q ? Quick.Heads : 6));
+            bool plain = r.GetValue(noProgress) || Console.IsOutputRedirected;
+            return Run(r.GetValue(data), r.GetValue(output)!, dataOptions, options, sizes, plain);
+        }));
+        return cmd;
+    }
+
+    private static int Run(string? dataPath, string output, ImdbDataOptions dataOptions, TrainingOptions options,
+        (int Embed, int Att, int Out, int Heads) sizes, bool plain)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        if (File.Exists(Path.Combine(output, ModelCheckpoint.ConfigFile)) && !Trainer.HasResumableState(output))
+            throw new IOException($"{output} already holds a trained model (config.json) without a resumable state; choose another --out folder");
+        var source = ImdbDataLoader.Locate(dataPath);
+        Console.WriteLine($"data: {source}");
+        var reviews = ImdbDataLoader.Read(source);
+        var data = ImdbDataLoader.Prepare(reviews, dataOptions);
+        var config = new ModelConfig(data.Vocabulary.Count, sizes.Embed, sizes.Att, sizes.Out, sizes.Heads, dataOptions.Length,
+            2, dataOptions.IncludeMask, Data.Text.Vocabulary.ClsId, Data.Text.Vocabulary.UnkId).Validate();
+        Console.WriteLine(string.Create(inv,
+            $"read and encoded in {clock.Elapsed.TotalSeconds:F1} s: vocabulary {data.Vocabulary.Count} tokens ({dataOptions.Tokenizer}), train {data.Train.Count}, validation {data.Validation.Count}, test {data.Test.Count}"));
+        Console.WriteLine(string.Create(inv,
+            $"model: d_e {config.EmbedDim}, d_att {config.AttDim}, d_out {config.OutDim}, K {config.Heads}, L {config.Length}, padding mask {(config.PaddingMask ? "on" : "off")}, {config.ParameterCount:N0} parameters"));
+        Console.WriteLine(string.Create(inv,
+            $"training: AdamW lr {options.LearningRate:G}, weight decay {options.WeightDecay:G}, batch {options.BatchSize}, {options.Epochs} epochs, seed {options.Seed}, {torch.get_num_threads()} threads, device {options.Device?.ToString() ?? "cpu"}"));
+
+        TrainingOutcome outcome;
+        if (plain)
+        {
+            var trainer = MakeTrainer(config, options, data, output, new PlainObserver());
+            outcome = trainer.Run();
+        }
+        else
+        {
+            outcome = null!;
+            AnsiConsole.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(ctx => outcome = MakeTrainer(config, options, data, output, new SpectreObserver(ctx)).Run());
+        }
+        using (outcome.Model)
+        {
+            Console.WriteLine(string.Create(inv, $"best epoch {outcome.BestEpoch}: validation accuracy {outcome.Validation.Accuracy:P2} ({outcome.Validation.Correct}/{outcome.Validation.Count})"));
+            if (outcome.Test is { } t) Console.WriteLine(string.Create(inv, $"test accuracy {t.Accuracy:P2} ({t.Correct}/{t.Count}), loss {t.Loss:F4}"));
+            Console.WriteLine(string.Create(inv, $"training time {outcome.Seconds:F1} s (this process {clock.Elapsed.TotalSeconds:F1} s, {outcome.Steps} steps)"));
+            Console.WriteLine($"model written to {Path.GetFullPath(output)}");
+        }
+        return 0;
+    }
+
+    private static Trainer MakeTrainer(ModelConfig config, TrainingOptions options, ImdbData data, string output, ITrainingObserver observer) =>
+        new(config, options, data.Train, data.Validation, data.Test, output)
+        {
+            Vocabulary = data.Vocabulary,
+            Tokenizer = data.Tokenizer.Name,
+            DataSettings = data.Settings,
+            Observer = observer,
+        };
+
+    private static string EpochLine(EpochMetrics m, bool best) => string.Create(CultureInfo.InvariantCulture,
+        $"epoch {m.Epoch}: train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P2} | val loss {m.ValidationLoss:F4} acc {m.ValidationAccuracy:P2} | {m.Seconds:F1} s{(best ? " (best)" : "")}");
+
+    /// <summary>One line at every tenth of an epoch and one per epoch (for logs and CI).</summary>
+    private sealed class PlainObserver : ITrainingObserver
+    {
+        private int _batches, _epochs;
+        public void Started(int firstEpoch, int epochs, int batchesPerEpoch) { _batches = batchesPerEpoch; _epochs = epochs; }
+        public void Step(int epoch, int batch, double meanLoss, double meanAccuracy)
+        {
+            int every = Math.Max(1, _batches / 10);
+            if (batch % every == 0 || batch == _batches)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}/{_epochs} batch {batch}/{_batches} loss {meanLoss:F4} acc {meanAccuracy:P2}"));
+        }
+        public void EpochCompleted(EpochMetrics metrics, bool best) => Console.WriteLine(EpochLine(metrics, best));
+        public void Message(string text) => Console.WriteLine(text);
+    }
+
+    private sealed class SpectreObserver(ProgressContext ctx) : ITrainingObserver
+    {
+        private ProgressTask? _task;
+        private int _batches, _epochs;
+        public void Started(int firstEpoch, int epochs, int batchesPerEpoch) { _batches = batchesPerEpoch; _epochs = epochs; }
+        public void Step(int epoch, int batch, double meanLoss, double meanAccuracy)
+        {
+            if (_task is null || batch == 1) _task = ctx.AddTask($"epoch {epoch}/{_epochs}", maxValue: _batches);
+            _task.Value = batch;
+            if (batch % 10 == 0 || batch == _batches)
+                _task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}/{_epochs} loss {meanLoss:F4} acc {meanAccuracy:P1}");
+        }
+        public void EpochCompleted(EpochMetrics metrics, bool best) { _task = null; AnsiConsole.WriteLine(EpochLine(metrics, best)); }
+        public void Message(string text) => AnsiConsole.WriteLine(text);
+    }
+}
+
+/// <summary>
+/// Runs a model command's action and turns expected failures into one "error: ..." line and exit code 1.
+/// (System.CommandLine's Invoke catches exceptions itself and prints a stack trace, so CliRunner's catch never sees them.)
+/// </summary>
+internal static class ModelCommandErrors
+{
+    public static Func<System.CommandLine.ParseResult, int> Guard(Func<System.CommandLine.ParseResult, int> action) => r =>
+    {
+        try
+        {
+            return action(r);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or TorchException
+                                      or UnauthorizedAccessException or AttnXai.Data.DataException)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    };
+}
