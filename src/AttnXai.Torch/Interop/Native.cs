@@ -63,6 +63,7 @@ internal static unsafe class Native
     [DllImport(Lib)] public static extern int atx_backward(IntPtr t, IntPtr grad, int retainGraph, int createGraph);
     [DllImport(Lib)] public static extern int atx_autograd_grad(IntPtr* outputs, int nOut, IntPtr* gradOutputs, IntPtr* inputs, int nIn,
         int retainGraph, int createGraph, int allowUnused, IntPtr* results);
+    [DllImport(Lib)] public static extern int atx_adam_step(IntPtr param, IntPtr expAvg, IntPtr expAvgSq, double lr, double beta1, double beta2, double eps, double weightDecay, int decoupled, long step);
     [DllImport(Lib)] public static extern int atx_grad_enabled();
     [DllImport(Lib)] public static extern void atx_set_grad_enabled(int enabled);
 

@@ -67,18 +67,33 @@ public static partial class torch
                     var p = Parameters[k];
                     var g = p.grad;
                     if (g is null) continue;
+                    var m = _expAvg[k] ??= zeros_like(p).DetachFromDisposeScope();
+                    var v = _expAvgSq[k] ??= zeros_like(p).DetachFromDisposeScope();
+                    if (fused && FusedStep(p, m, v)) continue;
                     if (_weightDecay != 0)
                     {
                         if (_decoupled) p.mul_(1 - _lr * _weightDecay);
                         else g = g.add(p, _weightDecay);
                     }
-                    var m = _expAvg[k] ??= zeros_like(p).DetachFromDisposeScope();
-                    var v = _expAvgSq[k] ??= zeros_like(p).DetachFromDisposeScope();
                     m.mul_(_beta1).add_(g, 1 - _beta1);
                     v.mul_(_beta2).addcmul_(g, g, 1 - _beta2);
                     var denom = v.sqrt().div_(bias2Sqrt).add_(_eps);
                     p.addcdiv_(m, denom, -stepSize);
                 }
+            }
+
+            /// <summary>
+            /// Use the shim's one-pass kernel for dense contiguous float32/float64 CPU parameters (same rule and
+            /// operation order as the per-op path, which remains for other devices and layouts). Default true.
+            /// </summary>
+            public bool fused { get; set; } = true;
+
+            private bool FusedStep(Tensor p, Tensor m, Tensor v)
+            {
+                int r = Interop.Native.atx_adam_step(p.Handle, m.Handle, v.Handle, _lr, _beta1, _beta2, _eps, _weightDecay, _decoupled ? 1 : 0, Steps);
+                GC.KeepAlive(p); GC.KeepAlive(m); GC.KeepAlive(v);
+                if (r == 0) throw Interop.Native.Error("Adam step");
+                return r != 2;
             }
 
             /// <summary>"step" (a 0-d int64 tensor) and "K.exp_avg", "K.exp_avg_sq" for each parameter K that has state.</summary>
