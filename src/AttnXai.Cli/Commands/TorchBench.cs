@@ -74,19 +74,26 @@ public static class TorchBench
         return result;
     }
 
-    /// <summary>Resident memory before and after `count` small operations, each iteration in its own dispose scope.</summary>
+    /// <summary>
+    /// Resident memory across rounds of `count` small operations, each iteration in its own dispose scope: after the
+    /// first round has warmed the allocators, a flat series means nothing leaks.
+    /// </summary>
     private static void LoopMemory(int count)
     {
         long before = torch.LiveTensorCount;
         using (var outer = torch.NewDisposeScope())
         {
             var x = torch.randn([8, 8]);
-            Warm(x, 1000);
-            long rss0 = Rss();
+            var series = new List<string>();
             var sw = Stopwatch.StartNew();
-            Warm(x, count);
-            long rss1 = Rss();
-            Console.WriteLine($"{count:N0} small ops in dispose scopes: {sw.Elapsed.TotalSeconds:F2} s, resident memory {rss0 / 1048576.0:F1} MiB -> {rss1 / 1048576.0:F1} MiB");
+            for (int round = 0; round < 4; round++)
+            {
+                Warm(x, count);
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                series.Add($"{Rss() / 1048576.0:F1}");
+            }
+            Console.WriteLine($"4 x {count:N0} small ops in dispose scopes: {sw.Elapsed.TotalSeconds:F2} s; resident memory after each round (MiB): {string.Join(", ", series)}");
         }
         Console.WriteLine($"live tensor handles: {before} before, {torch.LiveTensorCount} after");
     }
