@@ -9,4 +9,5 @@ root.Subcommands.Add(ReproduceCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(ExplainCommand.Create());
 return CliRunner.Run(root, args);

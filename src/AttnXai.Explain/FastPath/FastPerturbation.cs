@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Theory;
 
@@ -208,19 +210,22 @@ public sealed class FastPerturbationModel : IPerturbationModel
     private double Row(ReadOnlySpan<bool> keep, double[] s0, double[] s1, double[] zbuf)
         => UsesProducts ? RowProducts(keep, s0, s1) : RowExponentials(keep, s0, s1, zbuf);
 
-    private double RowProducts(ReadOnlySpan<bool> keep, double[] s0, double[] s1)
+    private double RowProducts(ReadOnlySpan<bool> keep, double[] s0a, double[] s1a)
     {
         int K = _k;
-        var P = _m.P;
-        var D = _m.D;
-        var e = _e;
-        var c = _c;
+        // Unchecked access: every index below is within the tables by construction (words < d + 2, positions < L).
+        ref double P = ref MemoryMarshal.GetArrayDataReference(_m.P);
+        ref double D = ref MemoryMarshal.GetArrayDataReference(_m.D);
+        ref double e = ref MemoryMarshal.GetArrayDataReference(_e);
+        ref double c = ref MemoryMarshal.GetArrayDataReference(_c);
+        ref double s0 = ref MemoryMarshal.GetArrayDataReference(s0a);
+        ref double s1 = ref MemoryMarshal.GetArrayDataReference(s1a);
         int wc = _cls * K;
         for (int i = 0; i < K; i++)
         {
-            double x = e[wc + i] * P[i];
-            s0[i] = x;
-            s1[i] = x * (c[wc + i] + D[i]);
+            double x = Unsafe.Add(ref e, wc + i) * Unsafe.Add(ref P, i);
+            Unsafe.Add(ref s0, i) = x;
+            Unsafe.Add(ref s1, i) = x * (Unsafe.Add(ref c, wc + i) + Unsafe.Add(ref D, i));
         }
         var tokens = _doc.WordOfToken;
         bool delete = Mode == RemovalMode.Delete;
@@ -233,27 +238,30 @@ public sealed class FastPerturbationModel : IPerturbationModel
                 if (delete) continue;
                 w = _unk;
             }
-            int wo = w * K, po = pos * K;
+            ref double ew = ref Unsafe.Add(ref e, w * K);
+            ref double cw = ref Unsafe.Add(ref c, w * K);
+            ref double pp = ref Unsafe.Add(ref P, pos * K);
+            ref double dp = ref Unsafe.Add(ref D, pos * K);
             for (int i = 0; i < K; i++)
             {
-                double x = e[wo + i] * P[po + i];
-                s0[i] += x;
-                s1[i] += x * (c[wo + i] + D[po + i]);
+                double x = Unsafe.Add(ref ew, i) * Unsafe.Add(ref pp, i);
+                Unsafe.Add(ref s0, i) += x;
+                Unsafe.Add(ref s1, i) += x * (Unsafe.Add(ref cw, i) + Unsafe.Add(ref dp, i));
             }
             pos++;
         }
-        double f = 0;
         if (!_masked)
         {
             int uo = _unk * K, to = pos * K;
             for (int i = 0; i < K; i++)
             {
-                double eu = e[uo + i];
-                s0[i] += eu * _m.SP[to + i];
-                s1[i] += eu * (c[uo + i] * _m.SP[to + i] + _m.SPD[to + i]);
+                double eu = _e[uo + i];
+                s0a[i] += eu * _m.SP[to + i];
+                s1a[i] += eu * (_c[uo + i] * _m.SP[to + i] + _m.SPD[to + i]);
             }
         }
-        for (int i = 0; i < K; i++) f += s1[i] / s0[i];
+        double f = 0;
+        for (int i = 0; i < K; i++) f += s1a[i] / s0a[i];
         return f / K;
     }
 

@@ -1,0 +1,41 @@
+using AttnXai.Explain.Adapters;
+using AttnXai.Explain.Theory;
+
+namespace AttnXai.Explain.Explainers;
+
+/// <summary>Every chosen explainer and (optionally) the theory on a set of documents.</summary>
+/// <param name="Explanations">Per document, the explanations in explainer order.</param>
+/// <param name="Studies">Per document, the theory and agreement numbers; null when the theory was not asked for.</param>
+public sealed record ExplainRunResult(
+    IReadOnlyList<ExplainDocument> Documents,
+    IReadOnlyList<IReadOnlyList<Explanation>> Explanations,
+    IReadOnlyList<DocumentStudyResult>? Studies,
+    IReadOnlyList<IExplainer> Explainers,
+    IReadOnlyDictionary<string, string> Settings);
+
+public static class ExplainRun
+{
+    /// <summary>Runs each explainer on all documents (batched where the method allows), then the study.</summary>
+    public static ExplainRunResult Run(ExplainTarget target, IReadOnlyList<ExplainDocument> documents, IReadOnlyList<IExplainer> explainers,
+        StudyOptions? study, IReadOnlyDictionary<string, string>? settings = null, Action<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(documents);
+        ArgumentNullException.ThrowIfNull(explainers);
+        if (documents.Count == 0) throw new ArgumentException("there is no document to explain", nameof(documents));
+        var perDoc = documents.Select(_ => new List<Explanation>()).ToArray();
+        foreach (var ex in explainers)
+        {
+            progress?.Invoke($"{ex.Name} on {documents.Count} document(s)");
+            var xs = ex.Explain(target, documents);
+            for (int i = 0; i < documents.Count; i++) perDoc[i].Add(xs[i]);
+        }
+        IReadOnlyList<DocumentStudyResult>? studies = null;
+        if (study is not null)
+        {
+            progress?.Invoke("theory (Theorems 4.1, 5.1, LIME's large-sample limit)");
+            studies = DocumentStudy.RunMany(target, documents, study);
+        }
+        return new ExplainRunResult(documents, perDoc, studies, explainers, settings ?? new Dictionary<string, string>());
+    }
+}
