@@ -10,7 +10,8 @@ public static class CliRunner
     {
         try
         {
-            return root.Parse(args).Invoke();
+            // Let exceptions reach the filter below instead of System.CommandLine's stack-trace printer.
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (IsUserError(e))
         {
@@ -21,7 +22,7 @@ public static class CliRunner
 
     private static bool IsUserError(Exception e) =>
         e is IOException or InvalidDataException or ArgumentException or TorchException or UnauthorizedAccessException
-            or DllNotFoundException or InvalidOperationException;
+            or DllNotFoundException or InvalidOperationException or AttnXai.Data.DataException or NotSupportedException;
 
     /// <summary>The common --threads option: libtorch intra-op threads (default: libtorch's choice).</summary>
     public static Option<int?> ThreadsOption() => new("--threads") { Description = "libtorch threads (default: one per core)" };
