@@ -42,6 +42,23 @@ public sealed class WeightedMoments
     /// <summary>Cxy (length d).</summary>
     public ReadOnlySpan<double> Cxy => _cxy;
 
+    /// <summary>target += scale * source, vectorised (the inner loop of the d x d moment updates).</summary>
+    private static void AddScaled(Span<double> target, ReadOnlySpan<double> source, double scale)
+    {
+        int k = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            int width = System.Numerics.Vector<double>.Count;
+            var s = new System.Numerics.Vector<double>(scale);
+            for (; k <= target.Length - width; k += width)
+            {
+                var t = new System.Numerics.Vector<double>(target.Slice(k));
+                (t + s * new System.Numerics.Vector<double>(source.Slice(k))).CopyTo(target.Slice(k));
+            }
+        }
+        for (; k < target.Length; k++) target[k] += scale * source[k];
+    }
+
     /// <summary>
     /// Exact two-pass moments of stored rows: <paramref name="rows"/> holds y.Length rows of d flags, row-major.
     /// </summary>
@@ -78,8 +95,7 @@ public sealed class WeightedMoments
             {
                 double wa = w * dx[a];
                 m._cxy[a] += wa * dy;
-                int off = a * d;
-                for (int b = a; b < d; b++) m._cxx[off + b] += wa * dx[b];
+                AddScaled(m._cxx.AsSpan(a * d + a, d - a), dx.AsSpan(a), wa);
             }
         }
         m.MirrorUpper();
