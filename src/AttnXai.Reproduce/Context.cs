@@ -18,6 +18,9 @@ public sealed record ReproduceSettings
     public int LimeSamples { get; init; } = 5000;
     /// <summary>Samples of the large-sample LIME limit in the study (0: skip it).</summary>
     public long LimitSamples { get; init; } = 50_000;
+    /// <summary>The limit is computed on every LimitEvery-th study document (index % LimitEvery == 0; 1: all), NaN elsewhere:
+    /// at 50,000 samples it costs twice the 5 LIME runs, so the full study subsamples it.</summary>
+    public int LimitEvery { get; init; } = 10;
     public ulong Seed { get; init; } = 42;
     /// <summary>Cap on the documents of the studies (null: all test reviews).</summary>
     public int? Docs { get; init; }

@@ -14,6 +14,7 @@ public sealed record ReproduceRequest
     public int? Docs { get; init; }
     public int? Threads { get; init; }
     public long? LimitSamples { get; init; }
+    public int? LimitEvery { get; init; }
     public bool SkipStudies { get; init; }
 }
 
@@ -25,8 +26,14 @@ public static class Reproduction
     {
         var loc = new DataLocator().TryLocate(explicitPath);
         if (loc is not null) return loc.Path;
-        return RepoPaths.SharedImdbArchive()
-            ?? throw new FileNotFoundException("no IMDB data: pass --data PATH, set $ATTNXAI_DATA, or put the archive in ../shared/data");
+        if (RepoPaths.SharedImdbArchive() is string shared) return shared;
+        // Scripts (dotnet run experiments/X.cs) run from a build folder outside the repo: look beside the working directory's repo.
+        if (RepoPaths.FindRepoRoot(Directory.GetCurrentDirectory()) is string root)
+        {
+            var f = Path.Combine(root, "..", "shared", "data", DataLocator.LabeledArchiveName);
+            if (File.Exists(f)) return Path.GetFullPath(f);
+        }
+        throw new FileNotFoundException("no IMDB data: pass --data PATH, set $ATTNXAI_DATA, or put the archive in ../shared/data");
     }
 
     /// <summary>The quick preset: small model, data subset, few study documents, short LIME limit.</summary>
@@ -34,10 +41,11 @@ public static class Reproduction
     {
         var recipe = q.Quick ? TrainingRecipe.Quick : TrainingRecipe.Paper;
         var s = new ReproduceSettings();
-        if (q.Quick) s = s with { Docs = 100, LimitSamples = 20_000, ChunkSize = 50 };
+        if (q.Quick) s = s with { Docs = 100, LimitSamples = 20_000, LimitEvery = 1, ChunkSize = 50 };
         if (q.Docs is int d) s = s with { Docs = d };
         if (q.Threads is int t) s = s with { Threads = t };
         if (q.LimitSamples is long l) s = s with { LimitSamples = l };
+        if (q.LimitEvery is int e) s = s with { LimitEvery = e };
         return (recipe, s);
     }
 

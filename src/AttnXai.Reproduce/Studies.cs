@@ -205,7 +205,7 @@ public static class Studies
         var fs = spear.Where(double.IsFinite).ToArray();
         var findings = new List<string>
         {
-            $"{rows.Count} documents, {s.LimeRuns} LIME runs of n = {s.LimeSamples} each, removal mode {M}, limit with {s.LimitSamples} samples: " +
+            $"{rows.Count} documents, {s.LimeRuns} LIME runs of n = {s.LimeSamples} each, removal mode {M}, limit with {s.LimitSamples} samples on every {s.LimitEvery}-th document: " +
             (finite.Length > 0 ? $"mean of runs vs Theorem 5.1: median relative L2 {Median(finite):G3}" : "no finite relative L2") +
             (fs.Length > 0 ? $", median Spearman {Median(fs):G3}." : "."),
             $"Wall time {sw.Elapsed.TotalSeconds:F1} s ({(rows.Count > 0 ? sw.Elapsed.TotalMilliseconds / rows.Count : 0):F1} ms per document, {s.Threads} threads; chunks found on disk are not recomputed).",
@@ -224,7 +224,7 @@ public static class Studies
         ulong seed = AttnXai.Data.Random.SplitMix64.Derive(s.Seed, (ulong)k);
         var (mean, sd) = RepeatedLime(pm, s.LimeRuns, s.LimeSamples, s.Lime(seed));
         var theory = Analysis.Theorem51(w, doc);
-        double[]? limit = s.LimitSamples > 0
+        double[]? limit = s.LimitSamples > 0 && k % Math.Max(1, s.LimitEvery) == 0
             ? Lime.ExplainLargeSample(pm, s.LimitSamples, s.Lime(AttnXai.Data.Random.SplitMix64.Derive(seed, 1000))).Coefficients
             : null;
         var (conf, logit) = Confidence(w, doc);

@@ -35,7 +35,7 @@ internal static class Fixtures
 
     public static ReproduceSettings Settings => new()
     {
-        LimeRuns = 3, LimeSamples = 300, LimitSamples = 1000, Docs = 6, ChunkSize = 4, Threads = 2, Figure5Columns = 8,
+        LimeRuns = 3, LimeSamples = 300, LimitSamples = 1000, LimitEvery = 1, Docs = 6, ChunkSize = 4, Threads = 2, Figure5Columns = 8,
     };
 
     public static ReproduceContext Context(long seed = 3)

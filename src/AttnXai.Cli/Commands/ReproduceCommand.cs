@@ -15,9 +15,10 @@ public static class ReproduceCommand
         var quick = new Option<bool>("--quick") { Description = "small model, data subset, 100 study documents: a smoke run of a few minutes" };
         var docs = new Option<int?>("--docs") { Description = "cap on the documents of the studies (default: all 25,000 test reviews)" };
         var limit = new Option<long?>("--limit-samples") { Description = "samples of the large-sample LIME limit per document (0 skips it; default 50000)" };
+        var limitEvery = new Option<int?>("--limit-every") { Description = "compute the LIME limit on every N-th study document (default 10; 1: all)" };
         var noStudies = new Option<bool>("--no-studies") { Description = "figures and report only" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { outDir, data, model, quick, docs, limit, noStudies, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { outDir, data, model, quick, docs, limit, limitEvery, noStudies, threads }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             int? t = r.GetValue(threads);
@@ -26,7 +27,7 @@ public static class ReproduceCommand
             Reproduction.Run(new ReproduceRequest
             {
                 OutDir = r.GetValue(outDir)!, DataPath = r.GetValue(data), ModelDir = r.GetValue(model), Quick = r.GetValue(quick),
-                Docs = r.GetValue(docs), Threads = t, LimitSamples = r.GetValue(limit), SkipStudies = r.GetValue(noStudies),
+                Docs = r.GetValue(docs), Threads = t, LimitSamples = r.GetValue(limit), LimitEvery = r.GetValue(limitEvery), SkipStudies = r.GetValue(noStudies),
             }, line => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {line}"));
             return 0;
         });
