@@ -165,6 +165,10 @@ public static class Studies
         var w = ctx.Target.Weights;
         _ = ctx.Target.FastPath;
         string name = $"lime_{Figures.ModeName(mode)}";
+        int torchThreads = torch.get_num_threads();
+        torch.set_num_threads(1);   // parallelism comes from the documents
+        try
+        {
         var rows = RunChunks(outDir, name, LimeHeader, docs.Count, s.ChunkSize, (start, end) =>
         {
             var res = new string[end - start][];
@@ -211,6 +215,8 @@ public static class Studies
             $"Wall time {sw.Elapsed.TotalSeconds:F1} s ({(rows.Count > 0 ? sw.Elapsed.TotalMilliseconds / rows.Count : 0):F1} ms per document, {s.Threads} threads; chunks found on disk are not recomputed).",
         };
         return new StudyOutput(name, $"{name}_documents.csv", $"{name}_summary.csv", svgs, findings, rows.Count, sw.Elapsed.TotalSeconds);
+        }
+        finally { torch.set_num_threads(torchThreads); }
     }
 
     internal static string[] LimeRow(ReproduceContext ctx, PaperWeights w, ImdbReview review, int k, RemovalMode mode)
@@ -225,7 +231,7 @@ public static class Studies
         var (mean, sd) = RepeatedLime(pm, s.LimeRuns, s.LimeSamples, s.Lime(seed));
         var theory = Analysis.Theorem51(w, doc);
         double[]? limit = s.LimitSamples > 0 && k % Math.Max(1, s.LimitEvery) == 0
-            ? Lime.ExplainLargeSample(pm, s.LimitSamples, s.Lime(AttnXai.Data.Random.SplitMix64.Derive(seed, 1000))).Coefficients
+            ? FastLime.Coefficients(pm, s.LimitSamples, AttnXai.Data.Random.SplitMix64.Derive(seed, 1000))
             : null;
         var (conf, logit) = Confidence(w, doc);
         double spread = sd.Average();
@@ -252,7 +258,7 @@ public static class Studies
     {
         var coef = new double[runs][];
         for (int r = 0; r < runs; r++)
-            coef[r] = Lime.ExplainLargeSample(pm, samples, options with { Seed = AttnXai.Explain.SplitMix64.Derive(options.Seed, r) }).Coefficients;
+            coef[r] = FastLime.Coefficients(pm, samples, AttnXai.Explain.SplitMix64.Derive(options.Seed, r), options.KernelWidth, options.RidgeAlpha);
         int d = coef[0].Length;
         var mean = new double[d];
         var sd = new double[d];

@@ -212,3 +212,21 @@ public class StudyTests
         Assert.Equal(logits[1], V("logit"), 5);
     }
 }
+
+public class FastLimeTests
+{
+    [Theory]
+    [InlineData(RemovalMode.Delete, 5000)]
+    [InlineData(RemovalMode.ReplaceWithUnk, 2048)]
+    [InlineData(RemovalMode.ReplaceWithUnk, 37)]
+    public void Fast_lime_equals_lime_on_the_same_samples(RemovalMode mode, int n)
+    {
+        var ctx = Fixtures.Context();
+        var doc = ctx.Target.Prepare(ctx.Test.Single(r => r.Id == 9657).Text);
+        var pm = ctx.Target.Perturbation(doc, mode);
+        var expected = Lime.Explain(pm, new LimeOptions { SampleCount = n, Seed = 99 }).Coefficients;
+        var got = FastLime.Coefficients(pm, n, 99);
+        Assert.Equal(expected.Length, got.Length);
+        for (int j = 0; j < got.Length; j++) Assert.Equal(expected[j], got[j], 8);
+    }
+}
