@@ -162,17 +162,30 @@ public sealed class AttentionClassifier : torch.nn.Module
         long b = e.size(0);
         var m = CheckMask(mask, b);
         using var scope = torch.NewDisposeScope();
-        var q = torch.einsum("bld,kad->bkla", e, W_q);                            // [B, K, L, a]
-        var k = torch.einsum("bld,kad->bkla", e, W_k);                            // [B, K, L, a]
-        var v = torch.einsum("bld,kod->bklo", e, W_v);                            // [B, K, L, o]
-        var z = q.matmul(k.transpose(2, 3)).div(Math.Sqrt(Config.AttDim));        // [B, K, L, L]
+        long K = Config.Heads, L = Config.Length;
+        // (B K) batched products of contiguous [L, *] matrices: libtorch 1.13's 4-d matmul on permuted views is
+        // an order of magnitude slower.
+        var q = AllPositions(e, W_q).contiguous().view(b * K, L, Config.AttDim);  // [B K, L, a]
+        var k = AllPositions(e, W_k).contiguous().view(b * K, L, Config.AttDim);  // [B K, L, a]
+        var v = AllPositions(e, W_v).contiguous().view(b * K, L, Config.OutDim);  // [B K, L, o]
+        var z = q.bmm(k.transpose(1, 2)).div(Math.Sqrt(Config.AttDim)).view(b, K, L, L);
         if (m is not null) z = z.masked_fill(m.logical_not().unsqueeze(1).unsqueeze(1), double.NegativeInfinity);
-        var a = z.softmax(-1);
-        var outAll = a.matmul(v);                                                 // [B, K, L, o]
-        var out0 = outAll.select(2, 0);                                           // [B, K, o]
+        var a = z.softmax(-1);                                                    // [B, K, L, L]
+        var outAll = a.view(b * K, L, L).bmm(v);                                  // [B K, L, o]
+        var out0 = outAll.view(b, K, L, Config.OutDim).select(2, 0);              // [B, K, o]
         var heads = torch.einsum("bko,kco->bkc", out0, W_l);                      // [B, K, C]
         var logits = heads.mean(1);
-        return Keep(logits, heads, a.select(2, 0), q.select(2, 0), e);
+        var q0 = q.view(b, K, L, Config.AttDim).select(2, 0);
+        return Keep(logits, heads, a.select(2, 0), q0, e);
+    }
+
+    /// <summary>W e_t for every head and position, [B, K, L, rows], as one (B L) x d by d x (K rows) product.</summary>
+    private Tensor AllPositions(Tensor e, Tensor w)
+    {
+        long b = e.size(0), l = e.size(1), d = e.size(2), k = w.size(0), rows = w.size(1);
+        using var scope = torch.NewDisposeScope();
+        var y = e.reshape(b * l, d).matmul(w.reshape(k * rows, d).t());          // [B L, K rows]
+        return y.view(b, l, k, rows).permute(0, 2, 1, 3).MoveToOuterDisposeScope();
     }
 
     private static ForwardResult Keep(Tensor logits, Tensor heads, Tensor alpha, Tensor q, Tensor e) =>
@@ -183,14 +196,14 @@ public sealed class AttentionClassifier : torch.nn.Module
     public Tensor Keys(Tensor e)
     {
         CheckEmbedded(e);
-        return torch.einsum("bld,kad->bkla", e, W_k);
+        return AllPositions(e, W_k);
     }
 
     /// <summary>Values v_t = W_v e_t of every head and position: [B, K, L, d_out].</summary>
     public Tensor Values(Tensor e)
     {
         CheckEmbedded(e);
-        return torch.einsum("bld,kod->bklo", e, W_v);
+        return AllPositions(e, W_v);
     }
 
     // ---- checks ---------------------------------------------------------------------------------------------
