@@ -368,8 +368,11 @@ public sealed class Trainer
         var now = _options.ToJson();
         saved.Remove("epochs");
         now.Remove("epochs");
-        if (!JsonNode.DeepEquals(saved, now))
-            throw new ArgumentException($"{dir} holds a run with other training settings ({saved.ToJsonString()}, now {now.ToJsonString()}); use another --out folder or delete it");
+        var differing = now.Select(kv => kv.Key).Union(saved.Select(kv => kv.Key))
+            .Where(key => !JsonNode.DeepEquals(saved[key], now[key]))
+            .Select(key => $"{key} {saved[key]?.ToJsonString() ?? "(none)"} there, {now[key]?.ToJsonString() ?? "(none)"} now").ToList();
+        if (differing.Count > 0)
+            throw new ArgumentException($"{dir} holds a run with other training settings ({string.Join("; ", differing)}); use another --out folder or delete it");
         if (ModelCheckpoint.Int(s, "train_count", statePath) != _train.Count || ModelCheckpoint.Int(s, "validation_count", statePath) != _validation.Count)
             throw new ArgumentException($"{dir} holds a run on data of other sizes; use another --out folder or delete it");
         int epoch = ModelCheckpoint.Int(s, "epoch", statePath);

@@ -14,7 +14,7 @@ public static class TrainCommand
 {
     /// <summary>The --quick preset: a small model on a data subset, a smoke run of a minute or two.</summary>
     private static readonly (int Embed, int Att, int Out, int Heads, int Length, int Epochs, double Lr, int Train, int Val, int Test) Quick =
-        (32, 16, 16, 2, 128, 4, 1e-3, 2000, 500, 1000);
+        (32, 16, 16, 2, 128, 6, 1e-3, 2000, 500, 1000);
 
     public static Command Create()
     {
