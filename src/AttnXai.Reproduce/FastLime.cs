@@ -13,7 +13,8 @@ namespace AttnXai.Reproduce;
 /// </summary>
 public static class FastLime
 {
-    public const int Chunk = 4096;
+    /// <summary>Rows per model call: below FastPerturbationModel.ParallelThreshold (2048), so documents, not rows, run in parallel.</summary>
+    public const int Chunk = 2000;
 
     public static double[] Coefficients(IPerturbationModel model, long sampleCount, ulong seed, double kernelWidth = LimeKernel.DefaultWidth, double ridgeAlpha = 1)
     {
