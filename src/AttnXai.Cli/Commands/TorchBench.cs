@@ -26,16 +26,30 @@ public static class TorchBench
 
     public static void Run(int? threads)
     {
-        var cpp = CppMedians(threads ?? torch.get_num_threads());
-        Console.WriteLine($"threads: {torch.get_num_threads()}");
-        Console.WriteLine($"{"op",-16} {"AttnXai (us)",14} {"C++ (us)",12} {"ratio",8}");
-        foreach (var n in new[] { 64, 1024 })
+        // The C++ and C# measurements alternate, five rounds each, so that load from other processes affects both
+        // alike; each figure is the median over the rounds of per-round medians.
+        int nThreads = threads ?? torch.get_num_threads();
+        var ours = new Dictionary<int, List<double>> { [64] = new(), [1024] = new() };
+        var theirs = new Dictionary<int, List<double>> { [64] = new(), [1024] = new() };
+        for (int round = 0; round < 5; round++)
         {
-            double ours = MatmulMedian(n);
-            double theirs = cpp.TryGetValue(n, out var v) ? v : double.NaN;
-            Console.WriteLine($"{$"matmul {n}x{n}",-16} {ours,14:F2} {theirs,12:F2} {ours / theirs,8:F3}");
+            foreach (var (n, v) in CppMedians(nThreads)) theirs[n].Add(v);
+            foreach (var n in ours.Keys) ours[n].Add(MatmulMedian(n));
+        }
+        Console.WriteLine($"threads: {torch.get_num_threads()} (libtorch), BLAS threads as the BLAS library sets them");
+        Console.WriteLine($"{"op",-16} {"AttnXai (us)",14} {"C++ (us)",12} {"ratio",8}");
+        foreach (var n in ours.Keys)
+        {
+            double a = Median(ours[n]), b = theirs[n].Count > 0 ? Median(theirs[n]) : double.NaN;
+            Console.WriteLine($"{$"matmul {n}x{n}",-16} {a,14:F2} {b,12:F2} {a / b,8:F3}");
         }
         LoopMemory(100_000);
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
     }
 
     private static double MatmulMedian(int n)
