@@ -10,7 +10,7 @@ var outDir = args.Length > 1 ? args[1] : "runs/experiments/figure1";
 var settings = new ReproduceSettings { LimeRuns = 5, LimeSamples = 5000 };
 if (args.Length > 2) settings = settings with { Sentence = args[2] };
 Directory.CreateDirectory(outDir);
-var ctx = new ReproduceContext(ModelFolder.Load(modelDir), [], settings);
+var ctx = new ReproduceContext(ModelBundle.Load(modelDir), [], settings);
 var fig = Figures.Figure1(ctx, outDir);
 foreach (var f in fig.Findings) Console.WriteLine(f);
 Console.WriteLine($"wrote {string.Join(", ", fig.SvgFiles)} and {fig.CsvFile} in {Path.GetFullPath(outDir)}");

@@ -9,6 +9,6 @@ var outDir = args.Length > 1 ? args[1] : "runs/experiments/figure3";
 var settings = new ReproduceSettings();
 if (args.Length > 2) settings = settings with { Sentence = args[2] };
 Directory.CreateDirectory(outDir);
-var ctx = new ReproduceContext(ModelFolder.Load(modelDir), [], settings);
+var ctx = new ReproduceContext(ModelBundle.Load(modelDir), [], settings);
 var fig = Figures.Figure3(ctx, outDir);
 Console.WriteLine($"wrote {string.Join(", ", fig.SvgFiles)} and {fig.CsvFile} in {Path.GetFullPath(outDir)}");

@@ -11,7 +11,7 @@ var data = Reproduction.LocateData(args.Length > 2 ? args[2] : null);
 var settings = new ReproduceSettings { LimeRuns = 5, LimeSamples = 5000, Figure4Review = "test/neg/9657_4.txt" };
 Directory.CreateDirectory(outDir);
 var test = ImdbReader.Read(data).Test;
-var ctx = new ReproduceContext(ModelFolder.Load(modelDir), test, settings);
+var ctx = new ReproduceContext(ModelBundle.Load(modelDir), test, settings);
 var fig = Figures.Figure4(ctx, outDir);
 foreach (var f in fig.Findings) Console.WriteLine(f);
 Console.WriteLine($"wrote {string.Join(", ", fig.SvgFiles)} and {fig.CsvFile} in {Path.GetFullPath(outDir)}");

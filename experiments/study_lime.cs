@@ -15,7 +15,7 @@ var what = args.Length > 3 ? args[3] : "delete";
 var settings = new ReproduceSettings { Docs = docs, LimeRuns = 5, LimeSamples = 5000, LimitSamples = 50_000 };
 Directory.CreateDirectory(outDir);
 var test = ImdbReader.Read(Reproduction.LocateData(null)).Test;
-var ctx = new ReproduceContext(ModelFolder.Load(modelDir), test, settings);
+var ctx = new ReproduceContext(ModelBundle.Load(modelDir), test, settings);
 var sw = Stopwatch.StartNew();
 void Progress(int done, int total) => Console.Write($"\r{Pipeline.Bar(done, total)} {done}/{total}");
 var result = what == "gradients"

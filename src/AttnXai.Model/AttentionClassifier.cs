@@ -10,7 +10,8 @@ namespace AttnXai.Model;
 /// <param name="Attention">[B, K, L]: the [CLS] row of each head's attention, alpha_t.</param>
 /// <param name="Query">[B, K, d_att]: each head's [CLS] query q_0 = W_q e_0.</param>
 /// <param name="Embedded">[B, L, d_e]: the input embeddings e_t = W_e[x_t] + PE(t).</param>
-public sealed record ForwardResult(Tensor Logits, Tensor HeadLogits, Tensor Attention, Tensor Query, Tensor Embedded)
+/// <param name="FullAttention">[B, K, L, L]: every row of each head's attention (only from ForwardFullAttention).</param>
+public sealed record ForwardResult(Tensor Logits, Tensor HeadLogits, Tensor Attention, Tensor Query, Tensor Embedded, Tensor? FullAttention = null)
 {
     /// <summary>[B]: the positive-class logit Logits[:, 1], the quantity f the explainers explain.</summary>
     public Tensor PositiveLogit => Logits.select(1, 1);
@@ -176,7 +177,7 @@ public sealed class AttentionClassifier : torch.nn.Module
         var heads = torch.einsum("bko,kco->bkc", out0, W_l);                      // [B, K, C]
         var logits = heads.mean(1);
         var q0 = q.view(b, K, L, Config.AttDim).select(2, 0);
-        return Keep(logits, heads, a.select(2, 0), q0, e);
+        return Keep(logits, heads, a.select(2, 0), q0, e) with { FullAttention = a.MoveToOuterDisposeScope() };
     }
 
     /// <summary>W e_t for every head and position, [B, K, L, rows], as one (B L) x d by d x (K rows) product.</summary>

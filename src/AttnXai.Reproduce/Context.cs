@@ -61,6 +61,7 @@ public sealed class ReproduceContext
     public IReadOnlyList<ImdbReview> StudyDocuments()
     {
         if (Settings.Docs is not int n || n >= Test.Count) return Test;
-        return SimpleTrainer.Sample(Test, n, Settings.Seed + 7);
+        var perm = new AttnXai.Data.Random.SplitMix64(Settings.Seed + 7).Permutation(Test.Count);
+        return perm.Take(n).Order().Select(i => Test[i]).ToArray();
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using AttnXai.Common.IO;
 using AttnXai.Data.Imdb;
 using AttnXai.Explain;
+using AttnXai.Model;
 using AttnXai.Torch;
 
 namespace AttnXai.Reproduce;
@@ -33,12 +34,11 @@ public sealed class Pipeline
     public const string MarkerFolder = ".stages";
     private readonly PipelineOptions _o;
     private readonly IReadOnlyList<ImdbReview> _train, _test;
-    private readonly IModelTrainer _trainer;
     private readonly Action<string> _log;
 
-    public Pipeline(PipelineOptions options, IReadOnlyList<ImdbReview> train, IReadOnlyList<ImdbReview> test, IModelTrainer? trainer = null, Action<string>? log = null)
+    public Pipeline(PipelineOptions options, IReadOnlyList<ImdbReview> train, IReadOnlyList<ImdbReview> test, Action<string>? log = null)
     {
-        _o = options; _train = train; _test = test; _trainer = trainer ?? new SimpleTrainer(); _log = log ?? (_ => { });
+        _o = options; _train = train; _test = test; _log = log ?? (_ => { });
     }
 
     public string OutDir => _o.OutDir;
@@ -82,14 +82,13 @@ public sealed class Pipeline
         {
             if (_o.ModelDir is not null)
             {
-                var b = ModelFolder.Load(_o.ModelDir);
+                var b = ModelBundle.Load(_o.ModelDir);
                 return new StageRecord("model", 0, [], [$"Model reused from {Path.GetFullPath(_o.ModelDir)}."], ModelValues(b));
             }
-            var bundle = _trainer.Train(_train, _test, _o.Recipe, m => _log("  " + m));
-            ModelFolder.Save(modelDir, bundle);
-            return new StageRecord("model", 0, ["model/"], [$"Model trained here with recipe {_o.Recipe}."], ModelValues(bundle));
+            ModelBundle.Train(modelDir, _train, _test, _o.Recipe, m => _log("  " + m));
+            return new StageRecord("model", 0, ["model/"], [$"Model trained here with recipe {_o.Recipe}."], ModelValues(ModelBundle.Load(modelDir)));
         });
-        var loaded = ModelFolder.Load(modelDir);
+        var loaded = ModelBundle.Load(modelDir);
         var ctx = new ReproduceContext(loaded, _test, _o.Settings);
         StageRecord Fig(string name, Func<FigureOutput> f) => Stage(name, () =>
         {

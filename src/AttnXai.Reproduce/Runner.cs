@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AttnXai.Common.IO;
 using AttnXai.Data.Imdb;
+using AttnXai.Model;
 
 namespace AttnXai.Reproduce;
 
@@ -36,7 +37,7 @@ public static class Reproduction
         throw new FileNotFoundException("no IMDB data: pass --data PATH, set $ATTNXAI_DATA, or put the archive in ../shared/data");
     }
 
-    /// <summary>The quick preset: small model, data subset, few study documents, short LIME limit.</summary>
+    /// <summary>The quick preset: `attnxai train --quick`'s recipe, few study documents, short LIME limit.</summary>
     public static (TrainingRecipe, ReproduceSettings) Preset(ReproduceRequest q)
     {
         var recipe = q.Quick ? TrainingRecipe.Quick : TrainingRecipe.Paper;
@@ -58,7 +59,7 @@ public static class Reproduction
         var ds = ImdbReader.Read(data);
         log($"read {ds.Train.Count} train and {ds.Test.Count} test reviews in {sw.Elapsed.TotalSeconds:F1} s");
         var p = new Pipeline(new PipelineOptions { OutDir = q.OutDir, ModelDir = q.ModelDir, Recipe = recipe, Settings = settings, SkipStudies = q.SkipStudies },
-            ds.Train, ds.Test, null, log);
+            ds.Train, ds.Test, log);
         p.Run();
         log($"report: {Path.GetFullPath(Path.Combine(q.OutDir, "report.html"))}");
         return p;

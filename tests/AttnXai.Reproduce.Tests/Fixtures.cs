@@ -48,7 +48,9 @@ internal static class Fixtures
 
     public static TrainingRecipe TinyRecipe => new()
     {
-        EmbedDim = 8, AttDim = 4, OutDim = 4, Heads = 6, Length = 16, Epochs = 1, BatchSize = 8, LearningRate = 1e-2, ValidationCount = 20,
+        EmbedDim = 8, AttDim = 4, OutDim = 4, Heads = 6,
+        Data = new ImdbDataOptions { Length = 16, ValidationCount = 20 },
+        Training = new TrainingOptions { Epochs = 1, BatchSize = 8, LearningRate = 1e-2 },
     };
 
     public static string TempDir()

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Xml.Linq;
 using AttnXai.Data.Imdb;
+using AttnXai.Data.Text;
+using AttnXai.Model;
 
 namespace AttnXai.Reproduce.Tests;
 
@@ -8,7 +10,7 @@ public class PipelineTests
 {
     static Pipeline Make(string dir, List<string> log) => new(
         new PipelineOptions { OutDir = dir, Recipe = Fixtures.TinyRecipe, Settings = Fixtures.Settings },
-        Fixtures.Reviews(ImdbSplit.Train, 160, 1), Fixtures.Reviews(ImdbSplit.Test, 10, 2), null, log.Add);
+        Fixtures.Reviews(ImdbSplit.Train, 160, 1), Fixtures.Reviews(ImdbSplit.Test, 10, 2), log.Add);
 
     [Fact]
     public void Quick_like_run_writes_every_output_then_resumes_without_recomputing()
@@ -81,8 +83,9 @@ public class PipelineTests
     {
         var ctx = Fixtures.Context();
         var dir = Fixtures.TempDir();
-        ModelFolder.Save(dir, ctx.Bundle);
-        var b = ModelFolder.Load(dir);
+        ModelCheckpoint.Save(dir, ctx.Model, ctx.Bundle.Vocabulary, Tokenizers.BasicEnglish, 3,
+            metrics: new System.Text.Json.Nodes.JsonObject { ["test_accuracy"] = ctx.Bundle.TestAccuracy });
+        var b = ModelBundle.Load(dir);
         Assert.Equal(ctx.Model.Config, b.Model.Config);
         Assert.Equal(0.5, b.TestAccuracy);
         Assert.Equal(ctx.Bundle.Vocabulary.Tokens, b.Vocabulary.Tokens);

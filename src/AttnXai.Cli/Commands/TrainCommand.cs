@@ -12,10 +12,6 @@ namespace AttnXai.Cli.Commands;
 /// </summary>
 public static class TrainCommand
 {
-    /// <summary>The --quick preset: a small model on a data subset, a smoke run of a minute or two.</summary>
-    private static readonly (int Embed, int Att, int Out, int Heads, int Length, int Epochs, double Lr, int Train, int Val, int Test) Quick =
-        (32, 16, 16, 2, 128, 6, 1e-3, 2000, 500, 1000);
-
     public static Command Create()
     {
         var cmd = new Command("train", "Train the paper's attention classifier on IMDB (paper recipe by default); resumes an interrupted run in --out");
@@ -39,7 +35,7 @@ public static class TrainCommand
         var evalBatch = new Option<int?>("--eval-batch-size") { Description = "batch size of evaluation (default 256)" };
         var mask = new Option<bool>("--padding-mask") { Description = "leave padding out of the softmax (the paper's model has no mask)" };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "basic_english (paper) or clean" };
-        var quick = new Option<bool>("--quick") { Description = $"smoke preset: d_e {Quick.Embed}, d_att {Quick.Att}, d_out {Quick.Out}, K {Quick.Heads}, L {Quick.Length}, {Quick.Epochs} epochs, lr {Quick.Lr}, {Quick.Train}/{Quick.Val}/{Quick.Test} reviews (options still override)" };
+        var quick = new Option<bool>("--quick") { Description = $"smoke preset: {TrainingRecipe.Quick} (options still override)" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var noProgress = new Option<bool>("--plain") { Description = "plain progress lines instead of a progress bar (automatic when output is redirected)" };
         var threads = CliRunner.ThreadsOption();
@@ -48,32 +44,32 @@ public static class TrainCommand
         cmd.SetAction(ModelCommandErrors.Guard(r =>
         {
             CliRunner.ApplyThreads(r.GetValue(threads));
-            bool q = r.GetValue(quick);
+            var preset = r.GetValue(quick) ? TrainingRecipe.Quick : TrainingRecipe.Paper;
             var dev = r.GetValue(device) is { } ds ? new Device(ds) : null;
-            var dataOptions = new ImdbDataOptions
+            var dataOptions = preset.Data with
             {
-                Tokenizer = r.GetValue(tokenizer) ?? Data.Text.Tokenizers.BasicEnglish,
-                Length = r.GetValue(length) ?? (q ? Quick.Length : 256),
+                Tokenizer = r.GetValue(tokenizer) ?? preset.Data.Tokenizer,
+                Length = r.GetValue(length) ?? preset.Data.Length,
                 IncludeMask = r.GetValue(mask),
-                ValidationCount = r.GetValue(valCount) ?? 5000,
-                SplitSeed = r.GetValue(splitSeed) ?? 42,
-                MaxTrain = r.GetValue(maxTrain) ?? (q ? Quick.Train : null),
-                MaxValidation = r.GetValue(maxVal) ?? (q ? Quick.Val : null),
-                MaxTest = r.GetValue(maxTest) ?? (q ? Quick.Test : null),
+                ValidationCount = r.GetValue(valCount) ?? preset.Data.ValidationCount,
+                SplitSeed = r.GetValue(splitSeed) ?? preset.Data.SplitSeed,
+                MaxTrain = r.GetValue(maxTrain) ?? preset.Data.MaxTrain,
+                MaxValidation = r.GetValue(maxVal) ?? preset.Data.MaxValidation,
+                MaxTest = r.GetValue(maxTest) ?? preset.Data.MaxTest,
             };
-            var options = new TrainingOptions
+            var options = preset.Training with
             {
-                Epochs = r.GetValue(epochs) ?? (q ? Quick.Epochs : 10),
-                BatchSize = r.GetValue(batch) ?? 16,
-                LearningRate = r.GetValue(lr) ?? (q ? Quick.Lr : 1e-4),
-                WeightDecay = r.GetValue(wd) ?? 0.01,
-                Seed = r.GetValue(seed) ?? 42,
+                Epochs = r.GetValue(epochs) ?? preset.Training.Epochs,
+                BatchSize = r.GetValue(batch) ?? preset.Training.BatchSize,
+                LearningRate = r.GetValue(lr) ?? preset.Training.LearningRate,
+                WeightDecay = r.GetValue(wd) ?? preset.Training.WeightDecay,
+                Seed = r.GetValue(seed) ?? preset.Training.Seed,
                 EvalBatchSize = r.GetValue(evalBatch) ?? 256,
                 Device = dev,
             };
             options.Validate();
-            var sizes = (Embed: r.GetValue(embed) ?? (q ? Quick.Embed : 128), Att: r.GetValue(att) ?? (q ? Quick.Att : 64),
-                Out: r.GetValue(outDim) ?? (q ? Quick.Out : 64), Heads: r.GetValue(heads) ?? (q ? Quick.Heads : 6));
+            var sizes = (Embed: r.GetValue(embed) ?? preset.EmbedDim, Att: r.GetValue(att) ?? preset.AttDim,
+                Out: r.GetValue(outDim) ?? preset.OutDim, Heads: r.GetValue(heads) ?? preset.Heads);
             bool plain = r.GetValue(noProgress) || Console.IsOutputRedirected;
             return Run(r.GetValue(data), r.GetValue(output)!, dataOptions, options, sizes, plain);
         }));
