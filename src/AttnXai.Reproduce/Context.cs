@@ -57,6 +57,10 @@ public sealed class ReproduceContext
     /// <summary>A float64 copy of the model for autograd (made once).</summary>
     public AttentionClassifier Model64 => _model64 ??= Analysis.Float64Copy(Model);
 
+    private ExplainTarget? _target64;
+    /// <summary>The explain target of <see cref="Model64"/> (torch-based explainers in double precision).</summary>
+    public ExplainTarget Target64 => _target64 ??= new ExplainTarget(Model64, Bundle.Vocabulary);
+
     /// <summary>The study's documents: all test reviews, or the first Docs of a seeded permutation.</summary>
     public IReadOnlyList<ImdbReview> StudyDocuments()
     {

@@ -1,8 +1,10 @@
 using AttnXai.Common.IO;
 using AttnXai.Explain;
+using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Theory;
 using AttnXai.Plot;
+using AttnXai.Torch;
 
 namespace AttnXai.Reproduce;
 
@@ -17,7 +19,7 @@ public static class Figures
     public static TokenExplanations Figure1Data(ReproduceContext ctx)
     {
         var doc = ctx.Target.Prepare(ctx.Settings.Sentence, "figure 1");
-        return Analysis.Explain(ctx.Target, doc, ctx.Settings.LimeRuns, ctx.Settings.Lime(ctx.Settings.Seed));
+        return Analysis.Explain(ctx, doc, ctx.Settings.LimeRuns, ctx.Settings.Lime(ctx.Settings.Seed));
     }
 
     public static FigureOutput Figure1(ReproduceContext ctx, string outDir)
@@ -52,7 +54,18 @@ public static class Figures
         var doc = ctx.Target.Prepare(ctx.Settings.Sentence, "figure 3");
         int n = Math.Min(doc.RealLength, 8);
         var labels = new[] { "[CLS]" }.Concat(doc.Tokens).Take(n).ToArray();
-        return (labels, Analysis.AttentionBlocks(ctx.Target.Weights, doc.Ids, n));
+        // The full softmax(Q K^T / sqrt(d_att)) of each head over all L positions, as the authors' model computes it.
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var full = ctx.Model64.ForwardFullAttention(torch.tensor(doc.Ids, [1, doc.Length])).FullAttention!;
+        var blocks = new double[ctx.Model.Config.Heads][,];
+        for (int h = 0; h < blocks.Length; h++)
+        {
+            var a = full.select(0, 0).select(0, h).narrow(0, 0, n).narrow(1, 0, n).contiguous().ToArray<double>();
+            blocks[h] = new double[n, n];
+            for (int r = 0; r < n; r++) for (int c = 0; c < n; c++) blocks[h][r, c] = a[r * n + c];
+        }
+        return (labels, blocks);
     }
 
     public static FigureOutput Figure3(ReproduceContext ctx, string outDir)
@@ -84,7 +97,7 @@ public static class Figures
         text ??= ctx.Test.FirstOrDefault(r => r.RelativePath == ctx.Settings.Figure4Review)?.Text
             ?? throw new InvalidOperationException($"the test reviews hold no {ctx.Settings.Figure4Review}");
         var doc = ctx.Target.Prepare(text, ctx.Settings.Figure4Review);
-        var theory = Analysis.Theorem51(ctx.Target.Weights, doc);
+        var theory = Theorem51.Approximate(ctx.Target.Weights, doc).Words;
         var modes = new List<Figure4Mode>();
         foreach (var mode in new[] { RemovalMode.Delete, RemovalMode.ReplaceWithUnk })
         {
@@ -138,7 +151,7 @@ public static class Figures
     {
         var doc = ctx.Target.Prepare(ctx.Settings.Sentence, "figure 5");
         var th = Theorem41.Gradient(ctx.Target.Weights, doc.Ids, doc.RealLength);
-        var ag = Analysis.AutogradGradient(ctx.Model64, doc.Ids, doc.RealLength);
+        var ag = ModelPasses.Run(ctx.Model64, [doc], gradients: true)[0].Gradient!;
         int rows = Math.Min(doc.RealLength + 2, doc.Length), De = th.EmbedDim;
         var labels = Enumerable.Range(0, rows).Select(t => t == 0 ? "[CLS]" : t <= doc.TokenCount ? doc.Tokens[t - 1] : $"pad {t - doc.TokenCount}").ToArray();
         double[][] Rows(double[] g) => Enumerable.Range(0, rows).Select(t => g.AsSpan(t * De, De).ToArray()).ToArray();

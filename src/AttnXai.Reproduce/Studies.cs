@@ -2,6 +2,7 @@ using System.Diagnostics;
 using AttnXai.Common.IO;
 using AttnXai.Data.Imdb;
 using AttnXai.Explain;
+using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Theory;
 using AttnXai.Plot;
@@ -99,14 +100,21 @@ public static class Studies
         var rows = RunChunks(outDir, "gradients", GradientHeader, docs.Count, ctx.Settings.ChunkSize, (start, end) =>
         {
             var res = new string[end - start][];
+            var prepared = new List<(int K, ExplainDocument Doc)>();
             for (int k = start; k < end; k++)
             {
                 var review = docs[k];
-                ExplainDocument doc;
-                try { doc = ctx.Target.Prepare(review.Text, review.RelativePath); }
-                catch (ArgumentException) { res[k - start] = [k.ToString(), review.RelativePath, review.Label.ToString(), "0", "NaN", "NaN", "NaN", "NaN", "NaN", "NaN"]; continue; }
+                try { prepared.Add((k, ctx.Target.Prepare(review.Text, review.RelativePath))); }
+                catch (ArgumentException) { res[k - start] = [k.ToString(), review.RelativePath, review.Label.ToString(), "0", "NaN", "NaN", "NaN", "NaN", "NaN", "NaN"]; }
+            }
+            // Autograd in float64, batched over the chunk's documents.
+            var passes = ModelPasses.Run(model64, prepared.Select(p => p.Doc).ToArray(), gradients: true);
+            for (int b = 0; b < prepared.Count; b++)
+            {
+                var (k, doc) = prepared[b];
+                var review = docs[k];
                 var th = Theorem41.Gradient(w, doc.Ids, doc.RealLength);
-                var ag = Analysis.AutogradGradient(model64, doc.Ids, doc.RealLength);
+                var ag = passes[b].Gradient!;
                 int De = w.De;
                 double scale = Math.Max(ag.Max(Math.Abs), 1e-300);
                 double clsA = 0, clsE = 0, other = 0;
@@ -229,7 +237,7 @@ public static class Studies
         var pm = ctx.Target.Perturbation(doc, mode);
         ulong seed = AttnXai.Data.Random.SplitMix64.Derive(s.Seed, (ulong)k);
         var (mean, sd) = RepeatedLime(pm, s.LimeRuns, s.LimeSamples, s.Lime(seed));
-        var theory = Analysis.Theorem51(w, doc);
+        var theory = Theorem51.Approximate(w, doc).Words;
         double[]? limit = s.LimitSamples > 0 && k % Math.Max(1, s.LimitEvery) == 0
             ? FastLime.Coefficients(pm, s.LimitSamples, AttnXai.Data.Random.SplitMix64.Derive(seed, 1000))
             : null;
@@ -283,7 +291,8 @@ public static class Studies
         for (int i = 0; i < w.K; i++)
             for (int o = 0; o < w.Do; o++)
             {
-                double v = Analysis.PaperForwardPass_Dot(w.Wv.AsSpan((i * w.Do + o) * w.De, w.De), p.EBar.AsSpan(i * w.De, w.De));
+                double v = 0;
+                for (int k = 0; k < w.De; k++) v += w.Wv[(i * w.Do + o) * w.De + k] * p.EBar[i * w.De + k];
                 for (int c = 0; c < w.C; c++) logits[c] += w.Wl[(i * w.C + c) * w.Do + o] * v / w.K;
             }
         double max = logits.Max();
