@@ -160,8 +160,8 @@ public static class Studies
          .. Pairs.SelectMany(p => Measures.Select(m => $"{p}_{m}"))];
 
     /// <summary>
-    /// Per document and removal mode: LIME (runs x n samples, fast exact path), Theorem 5.1 and the large-sample limit
-    /// (LimitSamples samples; skipped when 0), with L2, relative L2, Pearson, Spearman, sign agreement and top-k overlap
+    /// Per document and removal mode: LIME (Lime.ExplainRepeated, runs x n samples, fast exact path), Theorem 5.1 and
+    /// the large-sample limit (Lime.Explain with LimitSamples samples; skipped when 0), with L2, relative L2, Pearson, Spearman, sign agreement and top-k overlap
     /// between the mean of the runs and the theory, the limit and the theory, the runs and the limit. Documents run in
     /// parallel (Settings.Threads workers, each with its own state; torch is not used).
     /// </summary>
@@ -236,13 +236,14 @@ public static class Studies
         catch (ArgumentException) { return [k.ToString(), review.RelativePath, review.Label.ToString(), "0", .. nan]; }
         var pm = ctx.Target.Perturbation(doc, mode);
         ulong seed = AttnXai.Data.Random.SplitMix64.Derive(s.Seed, (ulong)k);
-        var (mean, sd) = RepeatedLime(pm, s.LimeRuns, s.LimeSamples, s.Lime(seed));
+        var runs = Lime.ExplainRepeated(pm, s.LimeRuns, s.Lime(seed));
+        var mean = runs.MeanCoefficients;
         var theory = Theorem51.Approximate(w, doc).Words;
         double[]? limit = s.LimitSamples > 0 && k % Math.Max(1, s.LimitEvery) == 0
-            ? FastLime.Coefficients(pm, s.LimitSamples, AttnXai.Data.Random.SplitMix64.Derive(seed, 1000))
+            ? Lime.Explain(pm, s.Lime(AttnXai.Data.Random.SplitMix64.Derive(seed, 1000)) with { SampleCount = checked((int)s.LimitSamples) }).Coefficients
             : null;
         var (conf, logit) = Confidence(w, doc);
-        double spread = sd.Average();
+        double spread = runs.CoefficientStdDev.Average();
         var cells = new List<object?> { k, review.RelativePath, review.Label, doc.TokenCount, doc.WordCount, conf, logit, spread };
         void Add(double[]? a, double[]? b)
         {
@@ -254,33 +255,6 @@ public static class Studies
         Add(limit, theory);
         Add(mean, limit);
         return cells.Select(Csv.Cell).ToArray();
-    }
-
-    /// <summary>
-    /// The paper's repeated LIME (runs with seeds SplitMix64.Derive(options.Seed, r), as Lime.ExplainRepeated) through
-    /// the streamed estimator (Lime.ExplainLargeSample with n samples: the same samples and estimate up to rounding,
-    /// but its normal equations only touch the kept pairs of each row, about 4x less work than the stored fit).
-    /// Returns the mean and the sample standard deviation of each coefficient over the runs.
-    /// </summary>
-    public static (double[] Mean, double[] StdDev) RepeatedLime(IPerturbationModel pm, int runs, int samples, LimeOptions options)
-    {
-        var coef = new double[runs][];
-        for (int r = 0; r < runs; r++)
-            coef[r] = FastLime.Coefficients(pm, samples, AttnXai.Explain.SplitMix64.Derive(options.Seed, r), options.KernelWidth, options.RidgeAlpha);
-        int d = coef[0].Length;
-        var mean = new double[d];
-        var sd = new double[d];
-        for (int j = 0; j < d; j++)
-        {
-            double m = 0;
-            for (int r = 0; r < runs; r++) m += coef[r][j];
-            m /= runs;
-            double ss = 0;
-            for (int r = 0; r < runs; r++) ss += (coef[r][j] - m) * (coef[r][j] - m);
-            mean[j] = m;
-            sd[j] = runs > 1 ? Math.Sqrt(ss / (runs - 1)) : 0;
-        }
-        return (mean, sd);
     }
 
     /// <summary>The model's confidence (softmax probability of its predicted class) and its positive logit, from the weights.</summary>

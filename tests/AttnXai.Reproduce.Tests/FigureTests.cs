@@ -170,22 +170,6 @@ public class FigureTests
 public class StudyTests
 {
     [Fact]
-    public void Repeated_lime_through_the_streamed_estimator_matches_lime_explain_repeated()
-    {
-        var ctx = Fixtures.Context();
-        var doc = ctx.Target.Prepare(ctx.Test.Single(r => r.Id == 9657).Text);
-        var pm = ctx.Target.Perturbation(doc, RemovalMode.Delete);
-        var opts = ctx.Settings.Lime(77);
-        var expected = Lime.ExplainRepeated(pm, 3, opts);
-        var (mean, sd) = Studies.RepeatedLime(pm, 3, ctx.Settings.LimeSamples, opts);
-        for (int j = 0; j < doc.WordCount; j++)
-        {
-            Assert.Equal(expected.MeanCoefficients[j], mean[j], 8);
-            Assert.Equal(expected.CoefficientStdDev[j], sd[j], 8);
-        }
-    }
-
-    [Fact]
     public void Lime_study_row_holds_agreement_with_theorem_5_1_computed_directly()
     {
         var ctx = Fixtures.Context();
@@ -202,6 +186,11 @@ public class StudyTests
         Assert.Equal(a.L2Distance, V("lime_theory_l2"), 8);
         Assert.Equal(a.Spearman, V("lime_theory_spearman"), 8);
         Assert.Equal(a.SignAgreement, V("lime_theory_sign"), 12);
+        Assert.Equal(lime.CoefficientStdDev.Average(), V("lime_run_spread"), 8);
+        // The limit: LIME with LimitSamples samples of the derived seed.
+        var limit = Lime.Explain(ctx.Target.Perturbation(doc, RemovalMode.ReplaceWithUnk),
+            s.Lime(AttnXai.Data.Random.SplitMix64.Derive(seed, 1000)) with { SampleCount = (int)s.LimitSamples }).Coefficients;
+        Assert.Equal(Agreement.Compare(limit, theory, s.TopK).L2Distance, V("limit_theory_l2"), 8);
         Assert.Equal(doc.TokenCount, (int)V("tokens"));
         Assert.Equal(doc.WordCount, (int)V("words"));
         // Confidence: softmax of the model's own logits.
@@ -213,20 +202,23 @@ public class StudyTests
     }
 }
 
-public class FastLimeTests
+public class LimeOnDocumentTests
 {
     [Theory]
     [InlineData(RemovalMode.Delete, 5000)]
     [InlineData(RemovalMode.ReplaceWithUnk, 2048)]
     [InlineData(RemovalMode.ReplaceWithUnk, 37)]
-    public void Fast_lime_equals_lime_on_the_same_samples(RemovalMode mode, int n)
+    public void Streamed_lime_equals_stored_lime_on_the_same_samples(RemovalMode mode, int n)
     {
         var ctx = Fixtures.Context();
         var doc = ctx.Target.Prepare(ctx.Test.Single(r => r.Id == 9657).Text);
         var pm = ctx.Target.Perturbation(doc, mode);
         var expected = Lime.Explain(pm, new LimeOptions { SampleCount = n, Seed = 99 }).Coefficients;
-        var got = FastLime.Coefficients(pm, n, 99);
-        Assert.Equal(expected.Length, got.Length);
-        for (int j = 0; j < got.Length; j++) Assert.Equal(expected[j], got[j], 8);
+        foreach (int chunk in new[] { 2000, 333, n })
+        {
+            var got = Lime.ExplainLargeSample(pm, n, new LimeOptions { Seed = 99, BatchSize = chunk }).Coefficients;
+            Assert.Equal(expected.Length, got.Length);
+            for (int j = 0; j < got.Length; j++) Assert.Equal(expected[j], got[j], 8);
+        }
     }
 }

@@ -247,7 +247,7 @@ public static class Lime
         {
             double pred = fit.Intercept;
             var row = masks.AsSpan(i * d, d);
-            for (int j = 0; j < d; j++) if (row[j]) pred += fit.Coefficients[j];
+            for (int j = 0; j < d; j++) pred += fit.Coefficients[j] * WeightedMoments.Flag(row[j]);
             double r = outputs[i] - pred, t = outputs[i] - moments.MeanY;
             ssRes += weights[i] * r * r;
             ssTot += weights[i] * t * t;

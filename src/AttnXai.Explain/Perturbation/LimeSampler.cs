@@ -88,8 +88,6 @@ public static class LimeKernel
     /// <summary>The number of kept flags in a row.</summary>
     public static int KeptCount(ReadOnlySpan<bool> row)
     {
-        int k = 0;
-        foreach (bool b in row) if (b) k++;
-        return k;
+        return row.Count(true);
     }
 }

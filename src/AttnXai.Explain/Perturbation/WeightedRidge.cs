@@ -4,9 +4,10 @@ namespace AttnXai.Explain;
 /// Weighted, centred first and second moments of binary features x in {0,1}^d and a response y:
 /// W = sum w, mean_x = sum w x / W, mean_y = sum w y / W, Cxx = sum w (x - mean_x)(x - mean_x)^T,
 /// Cxy = sum w (x - mean_x)(y - mean_y), Cyy = sum w (y - mean_y)^2. These are exactly the weighted normal equations of
-/// a regression with an unpenalised intercept, already centred. Built either in one exact two-pass sweep over stored
-/// rows (<see cref="FromRows"/>) or chunk by chunk in bounded memory (<see cref="Add"/>: per-chunk sums of w, w x, w y,
-/// w x x^T, w x y, centred within the chunk and merged with the pairwise update of Chan, Golub and LeVeque).
+/// a regression with an unpenalised intercept, already centred. Built either from stored rows (<see cref="FromRows"/>)
+/// or chunk by chunk in bounded memory (<see cref="Add"/>: per-chunk moments merged with the pairwise update of Chan,
+/// Golub and LeVeque). Both get sum w x x^T by counting (<see cref="WeightedGram"/>): x is binary, so among rows of
+/// equal weight w the entry (a, b) is w times the number of rows keeping both a and b.
 /// </summary>
 public sealed class WeightedMoments
 {
@@ -42,25 +43,9 @@ public sealed class WeightedMoments
     /// <summary>Cxy (length d).</summary>
     public ReadOnlySpan<double> Cxy => _cxy;
 
-    /// <summary>target += scale * source, vectorised (the inner loop of the d x d moment updates).</summary>
-    private static void AddScaled(Span<double> target, ReadOnlySpan<double> source, double scale)
-    {
-        int k = 0;
-        if (System.Numerics.Vector.IsHardwareAccelerated)
-        {
-            int width = System.Numerics.Vector<double>.Count;
-            var s = new System.Numerics.Vector<double>(scale);
-            for (; k <= target.Length - width; k += width)
-            {
-                var t = new System.Numerics.Vector<double>(target.Slice(k));
-                (t + s * new System.Numerics.Vector<double>(source.Slice(k))).CopyTo(target.Slice(k));
-            }
-        }
-        for (; k < target.Length; k++) target[k] += scale * source[k];
-    }
-
     /// <summary>
-    /// Exact two-pass moments of stored rows: <paramref name="rows"/> holds y.Length rows of d flags, row-major.
+    /// Moments of stored rows: <paramref name="rows"/> holds y.Length rows of d flags, row-major. Means, Cxy and Cyy
+    /// in two passes (exact centring); Cxx = sum w x x^T (exact counts, <see cref="WeightedGram"/>) - W mean_x mean_x^T.
     /// </summary>
     public static WeightedMoments FromRows(ReadOnlySpan<bool> rows, ReadOnlySpan<double> y, ReadOnlySpan<double> weights, int featureCount)
     {
@@ -74,36 +59,80 @@ public sealed class WeightedMoments
             sw += w;
             swy += w * y[i];
             var row = rows.Slice(i * d, d);
-            for (int j = 0; j < d; j++)
-                if (row[j]) swx[j] += w;
+            for (int j = 0; j < d; j++) swx[j] += w * Flag(row[j]);
         }
         if (!(sw > 0)) throw new ArgumentException("The sample weights sum to zero: the weighted regression is undefined.", nameof(weights));
         double my = swy / sw;
         for (int j = 0; j < d; j++) m._meanX[j] = swx[j] / sw;
 
-        var dx = new double[d];
-        double cyy = 0;
+        // Cxy = sum w x (y - my) - mean_x sum w (y - my); the second sum is zero but for rounding.
+        double cyy = 0, swdy = 0;
         for (int i = 0; i < n; i++)
         {
-            double w = weights[i];
-            if (w == 0) continue;
+            double w = weights[i], dy = y[i] - my, wdy = w * dy;
+            cyy += wdy * dy;
+            swdy += wdy;
             var row = rows.Slice(i * d, d);
-            for (int j = 0; j < d; j++) dx[j] = (row[j] ? 1.0 : 0.0) - m._meanX[j];
-            double dy = y[i] - my;
-            cyy += w * dy * dy;
-            for (int a = 0; a < d; a++)
-            {
-                double wa = w * dx[a];
-                m._cxy[a] += wa * dy;
-                AddScaled(m._cxx.AsSpan(a * d + a, d - a), dx.AsSpan(a), wa);
-            }
+            for (int j = 0; j < d; j++) m._cxy[j] += wdy * Flag(row[j]);
         }
+        for (int j = 0; j < d; j++) m._cxy[j] -= m._meanX[j] * swdy;
+        var gram = WeightedGram(rows, weights, d);
+        for (int a = 0; a < d; a++)
+            for (int b = a; b < d; b++) m._cxx[a * d + b] = gram[a * d + b] - sw * m._meanX[a] * m._meanX[b];
         m.MirrorUpper();
         m.Count = n;
         m.SumWeights = sw;
         m.MeanY = my;
         m.Cyy = cyy;
         return m;
+    }
+
+    /// <summary>1 for true, 0 for false, without a branch (the flags are unpredictable).</summary>
+    internal static uint Flag(bool b) => System.Runtime.CompilerServices.Unsafe.As<bool, byte>(ref b);
+
+    /// <summary>
+    /// sum_i w_i x_i x_i^T for binary rows (upper triangle of a row-major d x d array). Rows are grouped by weight (LIME's
+    /// weight depends on a row only through its number of kept words, so there are at most d + 1 groups); each group's
+    /// columns are stored as bitsets and entry (a, b) gets w times the popcount of column a AND column b: about
+    /// d^2/2 x n_group/64 word operations per group instead of a multiply-add per kept pair of every row.
+    /// </summary>
+    public static double[] WeightedGram(ReadOnlySpan<bool> rows, ReadOnlySpan<double> weights, int featureCount)
+    {
+        int d = featureCount, n = weights.Length;
+        var gram = new double[d * d];
+        var keys = weights.ToArray();
+        var order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Array.Sort(keys, order);
+        ulong[] bits = [];
+        for (int start = 0, end; start < n; start = end)
+        {
+            double w = keys[start];
+            for (end = start + 1; end < n && keys[end] == w; end++) { }
+            if (w == 0) continue;
+            int m = end - start, words = (m + 63) >> 6;
+            if (bits.Length < d * words) bits = new ulong[d * words];
+            else Array.Clear(bits, 0, d * words);
+            for (int r = 0; r < m; r++)
+            {
+                var row = rows.Slice(order[start + r] * d, d);
+                ulong bit = 1UL << (r & 63);
+                int word = r >> 6;
+                for (int j = 0; j < d; j++)
+                    bits[j * words + word] |= bit * Flag(row[j]);
+            }
+            for (int a = 0; a < d; a++)
+            {
+                int ca = a * words, row = a * d;
+                for (int b = a; b < d; b++)
+                {
+                    int cb = b * words, count = 0;
+                    for (int k = 0; k < words; k++) count += System.Numerics.BitOperations.PopCount(bits[ca + k] & bits[cb + k]);
+                    gram[row + b] += w * count;
+                }
+            }
+        }
+        return gram;
     }
 
     /// <summary>
@@ -114,28 +143,19 @@ public sealed class WeightedMoments
         int d = FeatureCount, n = CheckShapes(rows, y, weights, d);
         if (n == 0) return;
 
-        // Raw weighted sums of the chunk; x is binary, so only kept pairs contribute to sum w x x^T.
+        // Raw weighted sums of the chunk; sum w x x^T by counting.
         double sw = 0, swy = 0;
         var swx = new double[d];
-        var sxx = new double[d * d];
-        var kept = new int[d];
         for (int i = 0; i < n; i++)
         {
             double w = weights[i];
             sw += w;
             swy += w * y[i];
             var row = rows.Slice(i * d, d);
-            int k = 0;
             for (int j = 0; j < d; j++)
-                if (row[j]) kept[k++] = j;
-            for (int p = 0; p < k; p++)
-            {
-                int a = kept[p];
-                swx[a] += w;
-                int off = a * d;
-                for (int q = p; q < k; q++) sxx[off + kept[q]] += w;
-            }
+                if (row[j]) swx[j] += w;
         }
+        var sxx = WeightedGram(rows, weights, d);
         if (sw == 0) { Count += n; return; }
 
         // Centre within the chunk: y exactly (second pass over the chunk), x x^T from the raw sums.
