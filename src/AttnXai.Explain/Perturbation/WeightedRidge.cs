@@ -51,16 +51,7 @@ public sealed class WeightedMoments
     {
         var m = new WeightedMoments(featureCount);
         int d = featureCount, n = CheckShapes(rows, y, weights, d);
-        double sw = 0, swy = 0;
-        var swx = new double[d];
-        for (int i = 0; i < n; i++)
-        {
-            double w = weights[i];
-            sw += w;
-            swy += w * y[i];
-            var row = rows.Slice(i * d, d);
-            for (int j = 0; j < d; j++) swx[j] += w * Flag(row[j]);
-        }
+        var (sw, swy, swx) = Sums(rows, y, weights, d);
         if (!(sw > 0)) throw new ArgumentException("The sample weights sum to zero: the weighted regression is undefined.", nameof(weights));
         double my = swy / sw;
         for (int j = 0; j < d; j++) m._meanX[j] = swx[j] / sw;
@@ -85,6 +76,22 @@ public sealed class WeightedMoments
         m.MeanY = my;
         m.Cyy = cyy;
         return m;
+    }
+
+    /// <summary>sum w, sum w y and sum w x of the rows.</summary>
+    private static (double Sw, double Swy, double[] Swx) Sums(ReadOnlySpan<bool> rows, ReadOnlySpan<double> y, ReadOnlySpan<double> weights, int d)
+    {
+        double sw = 0, swy = 0;
+        var swx = new double[d];
+        for (int i = 0; i < y.Length; i++)
+        {
+            double w = weights[i];
+            sw += w;
+            swy += w * y[i];
+            var row = rows.Slice(i * d, d);
+            for (int j = 0; j < d; j++) swx[j] += w * Flag(row[j]);
+        }
+        return (sw, swy, swx);
     }
 
     /// <summary>1 for true, 0 for false, without a branch (the flags are unpredictable).</summary>
@@ -144,17 +151,7 @@ public sealed class WeightedMoments
         if (n == 0) return;
 
         // Raw weighted sums of the chunk; sum w x x^T by counting.
-        double sw = 0, swy = 0;
-        var swx = new double[d];
-        for (int i = 0; i < n; i++)
-        {
-            double w = weights[i];
-            sw += w;
-            swy += w * y[i];
-            var row = rows.Slice(i * d, d);
-            for (int j = 0; j < d; j++)
-                if (row[j]) swx[j] += w;
-        }
+        var (sw, swy, swx) = Sums(rows, y, weights, d);
         var sxx = WeightedGram(rows, weights, d);
         if (sw == 0) { Count += n; return; }
 
