@@ -3,7 +3,7 @@ using AttnXai.Common.IO;
 using AttnXai.Data;
 using AttnXai.Data.Batching;
 using AttnXai.Data.Imdb;
-using AttnXai.Data.Random;
+using AttnXai.Common.Random;
 using AttnXai.Data.Text;
 
 namespace AttnXai.Model;

@@ -65,7 +65,7 @@ public sealed class ReproduceContext
     public IReadOnlyList<ImdbReview> StudyDocuments()
     {
         if (Settings.Docs is not int n || n >= Test.Count) return Test;
-        var perm = new AttnXai.Data.Random.SplitMix64(Settings.Seed + 7).Permutation(Test.Count);
+        var perm = new AttnXai.Common.Random.SplitMix64(Settings.Seed + 7).Permutation(Test.Count);
         return perm.Take(n).Order().Select(i => Test[i]).ToArray();
     }
 }

@@ -235,12 +235,12 @@ public static class Studies
         try { doc = ctx.Target.Prepare(review.Text, review.RelativePath); }
         catch (ArgumentException) { return [k.ToString(), review.RelativePath, review.Label.ToString(), "0", .. nan]; }
         var pm = ctx.Target.Perturbation(doc, mode);
-        ulong seed = AttnXai.Data.Random.SplitMix64.Derive(s.Seed, (ulong)k);
+        ulong seed = AttnXai.Common.Random.SplitMix64.Derive(s.Seed, (ulong)k);
         var runs = Lime.ExplainRepeated(pm, s.LimeRuns, s.Lime(seed));
         var mean = runs.MeanCoefficients;
         var theory = Theorem51.Approximate(w, doc).Words;
         double[]? limit = s.LimitSamples > 0 && k % Math.Max(1, s.LimitEvery) == 0
-            ? Lime.Explain(pm, s.Lime(AttnXai.Data.Random.SplitMix64.Derive(seed, 1000)) with { SampleCount = checked((int)s.LimitSamples) }).Coefficients
+            ? Lime.Explain(pm, s.Lime(AttnXai.Common.Random.SplitMix64.Derive(seed, 1000)) with { SampleCount = checked((int)s.LimitSamples) }).Coefficients
             : null;
         var (conf, logit) = Confidence(w, doc);
         double spread = runs.CoefficientStdDev.Average();

@@ -1,30 +1,7 @@
 using AttnXai.Data.Batching;
 using AttnXai.Data.Imdb;
-using AttnXai.Data.Random;
 
 namespace AttnXai.Data.Tests;
-
-public class SplitMix64Tests
-{
-    [Fact]
-    public void MatchesTheReferenceSequenceForSeedZero()
-    {
-        // The first outputs of SplitMix64 started at 0 (the published reference values).
-        var r = new SplitMix64(0);
-        Assert.Equal(0xE220A8397B1DCDAFUL, r.NextUInt64());
-        Assert.Equal(0x6E789E6AA1B965F4UL, r.NextUInt64());
-        Assert.Equal(0x06C45D188009454FUL, r.NextUInt64());
-    }
-
-    [Fact]
-    public void BoundedIntsStayInRangeAndPermutationsArePermutations()
-    {
-        var r = new SplitMix64(7);
-        for (int i = 0; i < 10_000; i++) Assert.InRange(r.NextInt(3), 0, 2);
-        var p = new SplitMix64(7).Permutation(1000);
-        Assert.Equal(Enumerable.Range(0, 1000), p.Order());
-    }
-}
 
 public class SplitTests
 {

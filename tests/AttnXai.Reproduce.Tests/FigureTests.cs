@@ -178,7 +178,7 @@ public class StudyTests
         var h = Studies.LimeHeader;
         var doc = ctx.Target.Prepare(review.Text);
         var s = ctx.Settings;
-        var seed = AttnXai.Data.Random.SplitMix64.Derive(s.Seed, 3UL);
+        var seed = AttnXai.Common.Random.SplitMix64.Derive(s.Seed, 3UL);
         var lime = Lime.ExplainRepeated(ctx.Target.Perturbation(doc, RemovalMode.ReplaceWithUnk), s.LimeRuns, s.Lime(seed));
         var theory = AttnXai.Explain.Theory.Theorem51.Approximate(ctx.Target.Weights, doc).Words;
         var a = Agreement.Compare(lime.MeanCoefficients, theory, s.TopK);
@@ -189,7 +189,7 @@ public class StudyTests
         Assert.Equal(lime.CoefficientStdDev.Average(), V("lime_run_spread"), 8);
         // The limit: LIME with LimitSamples samples of the derived seed.
         var limit = Lime.Explain(ctx.Target.Perturbation(doc, RemovalMode.ReplaceWithUnk),
-            s.Lime(AttnXai.Data.Random.SplitMix64.Derive(seed, 1000)) with { SampleCount = (int)s.LimitSamples }).Coefficients;
+            s.Lime(AttnXai.Common.Random.SplitMix64.Derive(seed, 1000)) with { SampleCount = (int)s.LimitSamples }).Coefficients;
         Assert.Equal(Agreement.Compare(limit, theory, s.TopK).L2Distance, V("limit_theory_l2"), 8);
         Assert.Equal(doc.TokenCount, (int)V("tokens"));
         Assert.Equal(doc.WordCount, (int)V("words"));

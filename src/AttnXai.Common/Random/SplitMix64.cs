@@ -1,10 +1,11 @@
-namespace AttnXai.Data.Random;
+namespace AttnXai.Common.Random;
 
 /// <summary>
 /// SplitMix64 (Steele, Lea and Flood, 2014): a 64-bit counter advanced by the golden-ratio increment
 /// 0x9E3779B97F4A7C15, each output being the counter passed through a fixed bit mixer. Implemented here so that
-/// every shuffle in AttnXai.Data is a documented function of its seed on every platform and .NET version
-/// (System.Random with a seed promises that only for its legacy algorithm).
+/// every shuffle and sample in AttnXai is a documented function of its seed on every platform and .NET version
+/// (System.Random with a seed promises that only for its legacy algorithm). Two shapes: a generator object
+/// (shuffles, permutations) and static functions of an explicit state (seed expansion, seed derivation).
 /// </summary>
 public sealed class SplitMix64
 {
@@ -14,10 +15,13 @@ public sealed class SplitMix64
     public SplitMix64(ulong seed) => _state = seed;
 
     /// <summary>The next 64 random bits.</summary>
-    public ulong NextUInt64()
+    public ulong NextUInt64() => Next(ref _state);
+
+    /// <summary>Advances <paramref name="state"/> by the golden-ratio increment and returns the mixed value.</summary>
+    public static ulong Next(ref ulong state)
     {
-        _state += Gamma;
-        return Mix(_state);
+        state += Gamma;
+        return Mix(state);
     }
 
     /// <summary>
@@ -70,4 +74,11 @@ public sealed class SplitMix64
     /// i.e. the (stream + 1)-th output of a SplitMix64 started at seed.
     /// </summary>
     public static ulong Derive(ulong seed, ulong stream) => Mix(seed + Gamma * (stream + 1));
+
+    /// <summary><see cref="Derive(ulong, ulong)"/> for a non-negative index (e.g. a LIME run); distinct indices give distinct seeds.</summary>
+    public static ulong Derive(ulong seed, int index)
+    {
+        if (index < 0) throw new ArgumentOutOfRangeException(nameof(index), index, "The index must be non-negative.");
+        return Derive(seed, (ulong)index);
+    }
 }

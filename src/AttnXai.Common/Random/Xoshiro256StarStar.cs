@@ -1,4 +1,4 @@
-namespace AttnXai.Explain;
+namespace AttnXai.Common.Random;
 
 /// <summary>
 /// xoshiro256** pseudo-random generator (Blackman and Vigna), seeded through SplitMix64. Implemented here so that
@@ -53,33 +53,4 @@ public sealed class Xoshiro256StarStar
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 
     private static ulong RotateLeft(ulong x, int k) => (x << k) | (x >> (64 - k));
-}
-
-/// <summary>SplitMix64 (Steele, Lea and Flood): seeds expansion and deterministic seed derivation.</summary>
-public static class SplitMix64
-{
-    /// <summary>Advances <paramref name="state"/> by the golden-ratio increment and returns the mixed value.</summary>
-    public static ulong Next(ref ulong state)
-    {
-        state += 0x9E3779B97F4A7C15UL;
-        return Mix(state);
-    }
-
-    /// <summary>The SplitMix64 finaliser: a bijective mix of 64 bits.</summary>
-    public static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    /// <summary>
-    /// The seed of sub-stream <paramref name="index"/> derived from <paramref name="seed"/> (used for repeated runs):
-    /// the (index+1)-th output of SplitMix64 started at <paramref name="seed"/>. Distinct indices give distinct seeds.
-    /// </summary>
-    public static ulong Derive(ulong seed, int index)
-    {
-        if (index < 0) throw new ArgumentOutOfRangeException(nameof(index), index, "The index must be non-negative.");
-        return Mix(seed + (ulong)(index + 1) * 0x9E3779B97F4A7C15UL);
-    }
 }

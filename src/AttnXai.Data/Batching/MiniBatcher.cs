@@ -1,4 +1,4 @@
-using AttnXai.Data.Random;
+using AttnXai.Common.Random;
 
 namespace AttnXai.Data.Batching;
 

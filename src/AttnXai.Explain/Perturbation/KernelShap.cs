@@ -1,3 +1,4 @@
+using AttnXai.Common.Random;
 namespace AttnXai.Explain;
 
 /// <summary>Settings of <see cref="KernelShap"/>.</summary>

@@ -1,3 +1,4 @@
+using AttnXai.Common.Random;
 using System.Globalization;
 using System.Text;
 using AttnXai.Explain.Adapters;
