@@ -1,3 +1,4 @@
+using AttnXai.Common.IO;
 using System.Runtime.InteropServices;
 using AttnXai.Plot;
 using AttnXai.Torch;

@@ -1,3 +1,4 @@
+using AttnXai.Common.IO;
 using System.Xml.Linq;
 using AttnXai.Explain;
 using AttnXai.Torch;

@@ -1,3 +1,4 @@
+using AttnXai.Common.IO;
 using System.Diagnostics;
 using System.Xml.Linq;
 using AttnXai.Data.Imdb;

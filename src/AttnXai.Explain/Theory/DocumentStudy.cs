@@ -1,3 +1,4 @@
+using AttnXai.Common.IO;
 using AttnXai.Common.Random;
 using System.Globalization;
 using System.Text;
@@ -65,18 +66,6 @@ public sealed record DocumentStudyResult(
     private static string Report(AgreementReport? r) => r is null ? new string(',', 7) : string.Join(',',
         Csv.Num(r.MaxAbsError), Csv.Num(r.MaxRelativeError), Csv.Num(r.L2Distance), Csv.Num(r.RelativeL2),
         Csv.Num(r.Pearson), Csv.Num(r.Spearman), Csv.Num(r.SignAgreement), Csv.Num(r.TopKOverlap));
-}
-
-/// <summary>CSV formatting: invariant round-trip numbers, NaN and infinities as empty cells, RFC 4180 quoting.</summary>
-public static class Csv
-{
-    public static string Num(double v) => double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "";
-
-    public static string Quote(string s)
-    {
-        if (s.IndexOfAny([',', '"', '\n', '\r']) < 0) return s;
-        return "\"" + s.Replace("\"", "\"\"") + "\"";
-    }
 }
 
 /// <summary>

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text;
-using AttnXai.Common.IO;
 
-namespace AttnXai.Reproduce;
+namespace AttnXai.Common.IO;
 
 /// <summary>Tidy (long-format) CSV tables: a header and rows of invariant-culture cells, quoted when needed.</summary>
 public sealed class CsvTable
@@ -32,8 +31,10 @@ public sealed class CsvTable
     public void Write(string path) => AtomicFile.WriteAllText(path, ToString());
 }
 
+/// <summary>CSV cells and lines (invariant culture, RFC 4180 quoting) and a parser for what they write.</summary>
 public static class Csv
 {
+    /// <summary>A cell for any value: numbers in invariant round-trip form (NaN as "NaN"), null as empty.</summary>
     public static string Cell(object? value) => value switch
     {
         null => "",
@@ -42,6 +43,9 @@ public static class Csv
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
+
+    /// <summary>A number in invariant round-trip form; NaN and infinities as empty cells (undefined values).</summary>
+    public static string Num(double v) => double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "";
 
     public static string Line(IEnumerable<string> cells) => string.Join(',', cells.Select(Quote));
 
