@@ -22,19 +22,16 @@ public sealed record ReproduceRequest
 /// <summary>Locates and reads IMDB (as `train` does), then runs the <see cref="Pipeline"/>.</summary>
 public static class Reproduction
 {
-    /// <summary>The IMDB data: --data, else $ATTNXAI_DATA or the download cache (DataLocator), else the shared archive beside the repo.</summary>
+    /// <summary>The IMDB data as `train` finds it (<see cref="ImdbDataLoader.Locate"/>), else the shared archive beside
+    /// the working directory's repository (scripts run from a build folder outside the repo).</summary>
     public static string LocateData(string? explicitPath)
     {
-        var loc = new DataLocator().TryLocate(explicitPath);
-        if (loc is not null) return loc.Path;
-        if (RepoPaths.SharedImdbArchive() is string shared) return shared;
-        // Scripts (dotnet run experiments/X.cs) run from a build folder outside the repo: look beside the working directory's repo.
-        if (RepoPaths.FindRepoRoot(Directory.GetCurrentDirectory()) is string root)
+        try { return ImdbDataLoader.Locate(explicitPath); }
+        catch (IOException) when (explicitPath is null && RepoPaths.FindRepoRoot(Directory.GetCurrentDirectory()) is string root
+                                  && File.Exists(Path.Combine(root, "..", "shared", "data", DataLocator.LabeledArchiveName)))
         {
-            var f = Path.Combine(root, "..", "shared", "data", DataLocator.LabeledArchiveName);
-            if (File.Exists(f)) return Path.GetFullPath(f);
+            return Path.GetFullPath(Path.Combine(root, "..", "shared", "data", DataLocator.LabeledArchiveName));
         }
-        throw new FileNotFoundException("no IMDB data: pass --data PATH, set $ATTNXAI_DATA, or put the archive in ../shared/data");
     }
 
     /// <summary>The quick preset: `attnxai train --quick`'s recipe, few study documents, short LIME limit.</summary>
