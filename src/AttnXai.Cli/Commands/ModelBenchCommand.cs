@@ -108,6 +108,6 @@ public static class ModelBenchCommand
     {
         using var scope = torch.NewDisposeScope();
         r.Logits.sum().item<float>();
-        foreach (var t in new[] { r.Logits, r.HeadLogits, r.Attention, r.Query, r.Embedded }) t.Dispose();
+        foreach (var t in new[] { r.Logits, r.HeadLogits, r.Attention, r.Query, r.Embedded, r.FullAttention }) t?.Dispose();
     }
 }
