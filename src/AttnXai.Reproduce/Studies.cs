@@ -21,7 +21,34 @@ public sealed record StudyOutput(string Name, string DocumentsCsv, string Summar
 /// </summary>
 public static class Studies
 {
+    /// <summary>Most points drawn in one scatter plot.</summary>
+    public const int ScatterPoints = 2500;
+
     // ---- shared chunk machinery -----------------------------------------------------------------------------
+
+    /// <summary>
+    /// Compute seconds of every chunk of a study, including chunks computed by earlier, interrupted runs: each chunk
+    /// records its own time in parts/NAME_NNNNN.seconds (written after the chunk), so a resumed stage still reports
+    /// what the whole study cost. Chunks without a record (from older versions) are counted in <c>Unknown</c>.
+    /// </summary>
+    public sealed record ChunkTimes(double Seconds, int Chunks, int Unknown);
+
+    public static ChunkTimes ComputeTimes(string outDir, string name)
+    {
+        var parts = Path.Combine(outDir, "parts");
+        double total = 0;
+        int chunks = 0, unknown = 0;
+        if (!Directory.Exists(parts)) return new ChunkTimes(0, 0, 0);
+        foreach (var csv in Directory.GetFiles(parts, $"{name}_*.csv"))
+        {
+            chunks++;
+            var sec = Path.ChangeExtension(csv, ".seconds");
+            if (File.Exists(sec) && double.TryParse(File.ReadAllText(sec), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v))
+                total += v;
+            else unknown++;
+        }
+        return new ChunkTimes(total, chunks, unknown);
+    }
 
     private static List<string[]> RunChunks(string outDir, string name, string[] header, int count, int chunkSize,
         Func<int, int, string[][]> computeRange, Action<int, int>? progress)
@@ -37,9 +64,12 @@ public static class Studies
             var file = Path.Combine(parts, $"{name}_{c:D5}.csv");
             if (!File.Exists(file))
             {
+                var chunkClock = System.Diagnostics.Stopwatch.StartNew();
                 var table = new CsvTable(header);
                 foreach (var r in computeRange(start, end)) table.Add(r);
                 table.Write(file);
+                AtomicFile.WriteAllText(Path.ChangeExtension(file, ".seconds"),
+                    chunkClock.Elapsed.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
             }
             var (h, rs) = Csv.Parse(File.ReadAllText(file));
             if (!h.SequenceEqual(header)) throw new InvalidDataException($"{file} has another header: delete it to recompute");
@@ -51,6 +81,15 @@ public static class Studies
         foreach (var r in rows) all.Add(r);
         all.Write(Path.Combine(outDir, $"{name}_documents.csv"));
         return rows;
+    }
+
+    /// <summary>The study's cost: compute time summed over its chunks (earlier runs included) and this run's wall time.</summary>
+    private static string StudyTime(string outDir, string name, double wallSeconds, int documents, int threads)
+    {
+        var t = ComputeTimes(outDir, name);
+        string unknown = t.Unknown > 0 ? $"; {t.Unknown} of {t.Chunks} chunks have no recorded time" : "";
+        return $"Study time {t.Seconds:F1} s summed over its {t.Chunks} chunks ({(documents > 0 ? 1000 * t.Seconds / documents : 0):F1} ms per document, {threads} threads{unknown}); " +
+               $"this run's wall time {wallSeconds:F1} s (chunks found on disk are not recomputed).";
     }
 
     private static double[] Column(string[] header, List<string[]> rows, string name)
@@ -145,7 +184,7 @@ public static class Studies
                 $" over {oth.Length} documents: theory and autograd coincide on every row but the authors' [CLS] row " +
                 $"(worst relative error: other rows {oth.Max():G3}, exact [CLS] row {clsE.Max():G3}; authors' [CLS] row: median {Median(clsA):G3}, smallest {clsA.Min():G3}).");
         }
-        return new StudyOutput("gradients", "gradients_documents.csv", "gradients_summary.csv", svgs, findings, rows.Count, sw.Elapsed.TotalSeconds);
+        return new StudyOutput("gradients", "gradients_documents.csv", "gradients_summary.csv", svgs, findings, rows.Count, Math.Max(sw.Elapsed.TotalSeconds, ComputeTimes(outDir, "gradients").Seconds));
     }
 
     private static double Median(double[] v) { var s = v.Order().ToArray(); return SummaryStatistics.QuantileOfSorted(s, 0.5); }
@@ -209,8 +248,13 @@ public static class Studies
                 double Med(double[] col) { var f = idx.Select(i => col[i]).Where(double.IsFinite).ToArray(); return f.Length == 0 ? double.NaN : Median(f); }
                 binned.Add(v, b + 1, x[idx[0]], x[idx[^1]], idx.Length, Med(relL2), Med(spear), Med(sign), Med(topk));
             }
-            Svg($"{name}_{v}_scatter.svg", Scatter.Render(x, relL2.Select(y => Math.Max(y, 0)).ToArray(), null,
-                new ScatterOptions { Title = $"LIME ({M}) vs Theorem 5.1: relative L2 error against {v}", XLabel = v, YLabel = "relative L2 error" }));
+            // A scatter of 25,000 points makes a 4 MB SVG that browsers render slowly: draw every k-th document
+            // (at most ScatterPoints), say so in the title; the binned table above uses every document.
+            int every = Math.Max(1, (x.Length + ScatterPoints - 1) / ScatterPoints);
+            var shown = Enumerable.Range(0, x.Length).Where(i => i % every == 0).ToArray();
+            string subset = every == 1 ? "" : $" (every {every}th of {x.Length} documents)";
+            Svg($"{name}_{v}_scatter.svg", Scatter.Render(shown.Select(i => x[i]).ToArray(), shown.Select(i => Math.Max(relL2[i], 0)).ToArray(), null,
+                new ScatterOptions { Title = $"LIME ({M}) vs Theorem 5.1: relative L2 error against {v}{subset}", XLabel = v, YLabel = "relative L2 error" }));
         }
         binned.Write(Path.Combine(outDir, $"{name}_binned.csv"));
         var finite = relL2.Where(double.IsFinite).ToArray();
@@ -220,9 +264,9 @@ public static class Studies
             $"{rows.Count} documents, {s.LimeRuns} LIME runs of n = {s.LimeSamples} each, removal mode {M}, limit with {s.LimitSamples} samples on every {s.LimitEvery}-th document: " +
             (finite.Length > 0 ? $"mean of runs vs Theorem 5.1: median relative L2 {Median(finite):G3}" : "no finite relative L2") +
             (fs.Length > 0 ? $", median Spearman {Median(fs):G3}." : "."),
-            $"Wall time {sw.Elapsed.TotalSeconds:F1} s ({(rows.Count > 0 ? sw.Elapsed.TotalMilliseconds / rows.Count : 0):F1} ms per document, {s.Threads} threads; chunks found on disk are not recomputed).",
+            StudyTime(outDir, name, sw.Elapsed.TotalSeconds, rows.Count, s.Threads),
         };
-        return new StudyOutput(name, $"{name}_documents.csv", $"{name}_summary.csv", svgs, findings, rows.Count, sw.Elapsed.TotalSeconds);
+        return new StudyOutput(name, $"{name}_documents.csv", $"{name}_summary.csv", svgs, findings, rows.Count, Math.Max(sw.Elapsed.TotalSeconds, ComputeTimes(outDir, name).Seconds));
         }
         finally { torch.set_num_threads(torchThreads); }
     }
