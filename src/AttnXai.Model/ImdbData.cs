@@ -47,15 +47,28 @@ public sealed record ImdbData(string Source, Vocabulary Vocabulary, ITokenizer T
 public static class ImdbDataLoader
 {
     /// <summary>The data folder or archive: <paramref name="explicitPath"/>, else $ATTNXAI_DATA, else the cache
-    /// (DataLocator's order), else the shared archive beside the repository. Throws IOException when none is found.</summary>
+    /// (DataLocator's order), else the shared archive beside the repository, else a download of the official archive
+    /// into the cache (progress on standard error, MD5-checked). Throws IOException when none of these works.</summary>
     public static string Locate(string? explicitPath)
     {
         DataLocation? found;
         try { found = new DataLocator().TryLocate(explicitPath); }
         catch (DataException e) { throw new IOException(e.Message, e); }
         if (found is not null) return found.Path;
-        return RepoPaths.SharedImdbArchive()
-               ?? throw new IOException($"no IMDB data found: pass --data PATH (an aclImdb folder or aclImdb_v1.tar.gz), set ${DataLocator.EnvironmentVariable}, or put the archive in {DataLocator.DefaultCacheDirectory()}");
+        if (explicitPath is not null) throw new IOException($"{explicitPath}: no IMDB data there");
+        if (RepoPaths.SharedImdbArchive() is { } shared) return shared;
+        // Nothing given and nothing cached: download the official archive into the per-user cache (checked, atomic).
+        var locator = new DataLocator();
+        Console.Error.WriteLine($"no IMDB data given or cached: downloading {ImdbDownloader.OfficialUrl} into {locator.CacheDirectory}");
+        try
+        {
+            using var downloader = new ImdbDownloader();
+            return locator.LocateOrDownloadAsync(null, downloader, new ConsoleDownloadProgress("IMDB")).GetAwaiter().GetResult().Path;
+        }
+        catch (DataException e)
+        {
+            throw new IOException($"{e.Message}. Pass --data PATH (an aclImdb folder or aclImdb_v1.tar.gz) or set ${DataLocator.EnvironmentVariable} instead.", e);
+        }
     }
 
     /// <summary>Reads the reviews; data errors become InvalidDataException.</summary>
