@@ -120,9 +120,13 @@ public static unsafe partial class torch
     public static Tensor zeros_like(Tensor t) => O("zeros_like").Call(t);
     public static Tensor ones_like(Tensor t) => O("ones_like").Call(t);
 
-    /// <summary>Values start, start+step, ... below end.</summary>
-    public static Tensor arange(double start, double end, double step = 1, ScalarType dtype = ScalarType.Int64, Device? device = null) =>
-        O("arange", "start_step").Call(start, end, step, dtype, Arg.None, Dev(device), Arg.None);
+    /// <summary>Values start, start+step, ... below end. Without a dtype, like PyTorch: int64 when start, end and step
+    /// are all whole numbers, else float32.</summary>
+    public static Tensor arange(double start, double end, double step = 1, ScalarType? dtype = null, Device? device = null) =>
+        O("arange", "start_step").Call(start, end, step, dtype ?? InferArangeType(start, end, step), Arg.None, Dev(device), Arg.None);
+
+    private static ScalarType InferArangeType(double start, double end, double step) =>
+        double.IsInteger(start) && double.IsInteger(end) && double.IsInteger(step) ? ScalarType.Int64 : ScalarType.Float32;
     public static Tensor arange(long end, ScalarType dtype = ScalarType.Int64, Device? device = null) => arange(0, end, 1, dtype, device);
 
     /// <summary>Uniform on [0, 1), from the global generator (seeded by manual_seed).</summary>

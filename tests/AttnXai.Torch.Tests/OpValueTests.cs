@@ -326,6 +326,12 @@ public class OpValueTests
         T.Longs([0, 1, 2, 3, 4], r);
         T.Close([1, 1.5, 2, 2.5], torch.arange(1, 3, 0.5, ScalarType.Float64), 0);
         T.Longs([10, 7, 4, 1], torch.arange(10, 0, -3));
+        // Like PyTorch, a fractional start, end or step gives float32 when no dtype is given (not a truncated int64 range).
+        var frac = torch.arange(0, 1, 0.25);
+        Assert.Equal(ScalarType.Float32, frac.dtype);
+        T.Close([0, 0.25, 0.5, 0.75], frac, 0);
+        var whole = torch.arange(0, 6, 2);
+        Assert.Equal(ScalarType.Int64, whole.dtype);
         var z = torch.zeros([2, 3]);
         Assert.Equal(ScalarType.Float32, z.dtype);
         T.Shape(z, 2, 3);

@@ -139,6 +139,57 @@ public class OptimizerTests
         Assert.DoesNotContain("1.exp_avg", state.Keys);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_parameter_first_updated_late_starts_its_own_bias_correction(bool fused)
+    {
+        // PyTorch keeps a step count per parameter: b has no gradient in the first two steps, so its first update
+        // uses t = 1 (a move of lr * sign(g)), not t = 3 (a move of lr * sqrt(1 - b2^3) / (1 - b1^3) * sign(g)).
+        using var scope = torch.NewDisposeScope();
+        var a = GradCheck.Leaf([1.0]);
+        var b = GradCheck.Leaf([5.0]);
+        using var opt = new torch.optim.Adam([a, b], lr: 0.1);
+        opt.fused = fused;
+        for (int k = 0; k < 2; k++)
+        {
+            using var step = torch.NewDisposeScope();
+            opt.zero_grad();
+            (a * 2.0).sum().backward();
+            opt.step();
+        }
+        Assert.Equal(2, opt.ParameterSteps(0));
+        Assert.Equal(0, opt.ParameterSteps(1));
+        using (torch.NewDisposeScope())
+        {
+            opt.zero_grad();
+            ((a + b) * 3.0).sum().backward();
+            opt.step();
+        }
+        T.Close([5.0 - 0.1 * 3 / (3 + 1e-8)], b, 1e-15);
+        Assert.Equal(3, opt.Steps);
+        Assert.Equal(1, opt.ParameterSteps(1));
+        var state = opt.state_dict();
+        Assert.Equal(3, state["0.step"].item<long>());
+        Assert.Equal(1, state["1.step"].item<long>());
+    }
+
+    [Fact]
+    public void State_without_per_parameter_counts_loads_with_the_global_count()
+    {
+        // Resumable training states written before per-parameter counts existed hold only "step".
+        using var scope = torch.NewDisposeScope();
+        var w = GradCheck.Leaf([1.0, 2.0]);
+        using var opt = new torch.optim.Adam([w]);
+        opt.load_state_dict(new Dictionary<string, Tensor>
+        {
+            ["step"] = torch.tensor(new[] { 4L }, []),
+            ["0.exp_avg"] = torch.zeros([2], ScalarType.Float64),
+            ["0.exp_avg_sq"] = torch.zeros([2], ScalarType.Float64),
+        });
+        Assert.Equal(4, opt.ParameterSteps(0));
+    }
+
     [Fact]
     public void Invalid_settings_are_rejected()
     {

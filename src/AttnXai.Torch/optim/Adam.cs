@@ -39,7 +39,15 @@ public static partial class torch
             private readonly double _lr, _beta1, _beta2, _eps, _weightDecay;
             private readonly bool _decoupled;
             private readonly Tensor?[] _expAvg, _expAvgSq;
+            // Like PyTorch, each parameter counts its own steps: a parameter without a gradient in a step is skipped
+            // and its bias correction does not advance.
+            private readonly long[] _steps;
+
+            /// <summary>Steps taken so far (calls of <see cref="step"/>).</summary>
             public long Steps { get; private set; }
+
+            /// <summary>Steps in which parameter <paramref name="k"/> had a gradient (its bias-correction count t).</summary>
+            public long ParameterSteps(int k) => _steps[k];
 
             public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
                 double eps = 1e-8, double weight_decay = 0) : this(parameters, lr, beta1, beta2, eps, weight_decay, false) { }
@@ -52,14 +60,12 @@ public static partial class torch
                 (_lr, _beta1, _beta2, _eps, _weightDecay, _decoupled) = (lr, beta1, beta2, eps, weightDecay, decoupled);
                 _expAvg = new Tensor?[Parameters.Length];
                 _expAvgSq = new Tensor?[Parameters.Length];
+                _steps = new long[Parameters.Length];
             }
 
             public override void step()
             {
                 Steps++;
-                double bias1 = 1 - Math.Pow(_beta1, Steps);
-                double bias2Sqrt = Math.Sqrt(1 - Math.Pow(_beta2, Steps));
-                double stepSize = _lr / bias1;
                 using var noGrad = no_grad();
                 for (int k = 0; k < Parameters.Length; k++)
                 {
@@ -69,7 +75,11 @@ public static partial class torch
                     if (g is null) continue;
                     var m = _expAvg[k] ??= zeros_like(p).DetachFromDisposeScope();
                     var v = _expAvgSq[k] ??= zeros_like(p).DetachFromDisposeScope();
-                    if (fused && FusedStep(p, m, v)) continue;
+                    long t = ++_steps[k];
+                    if (fused && FusedStep(p, m, v, t)) continue;
+                    double bias1 = 1 - Math.Pow(_beta1, t);
+                    double bias2Sqrt = Math.Sqrt(1 - Math.Pow(_beta2, t));
+                    double stepSize = _lr / bias1;
                     if (_weightDecay != 0)
                     {
                         if (_decoupled) p.mul_(1 - _lr * _weightDecay);
@@ -88,22 +98,25 @@ public static partial class torch
             /// </summary>
             public bool fused { get; set; } = true;
 
-            private bool FusedStep(Tensor p, Tensor m, Tensor v)
+            private bool FusedStep(Tensor p, Tensor m, Tensor v, long t)
             {
-                int r = Interop.Native.atx_adam_step(p.Handle, m.Handle, v.Handle, _lr, _beta1, _beta2, _eps, _weightDecay, _decoupled ? 1 : 0, Steps);
+                int r = Interop.Native.atx_adam_step(p.Handle, m.Handle, v.Handle, _lr, _beta1, _beta2, _eps, _weightDecay, _decoupled ? 1 : 0, t);
                 GC.KeepAlive(p); GC.KeepAlive(m); GC.KeepAlive(v);
                 if (r == 0) throw Interop.Native.Error("Adam step");
                 return r != 2;
             }
 
-            /// <summary>"step" (a 0-d int64 tensor) and "K.exp_avg", "K.exp_avg_sq" for each parameter K that has state.</summary>
+            /// <summary>"step" (a 0-d int64 tensor: calls of step) and, for each parameter K that has state, "K.step",
+            /// "K.exp_avg" and "K.exp_avg_sq".</summary>
             public override Dictionary<string, Tensor> state_dict()
             {
                 var d = new Dictionary<string, Tensor>(StringComparer.Ordinal) { ["step"] = tensor(new[] { Steps }, []) };
                 for (int k = 0; k < Parameters.Length; k++)
                 {
-                    if (_expAvg[k] is { } m) d[$"{k}.exp_avg"] = m.alias();
-                    if (_expAvgSq[k] is { } v) d[$"{k}.exp_avg_sq"] = v.alias();
+                    if (_expAvg[k] is not { } m || _expAvgSq[k] is not { } v) continue;
+                    d[$"{k}.step"] = tensor(new[] { _steps[k] }, []);
+                    d[$"{k}.exp_avg"] = m.alias();
+                    d[$"{k}.exp_avg_sq"] = v.alias();
                 }
                 return d;
             }
@@ -119,6 +132,11 @@ public static partial class torch
                     _expAvg[k] = _expAvgSq[k] = null;
                     if (state.TryGetValue($"{k}.exp_avg", out var m)) _expAvg[k] = Check(m, k, "exp_avg").clone().DetachFromDisposeScope();
                     if (state.TryGetValue($"{k}.exp_avg_sq", out var v)) _expAvgSq[k] = Check(v, k, "exp_avg_sq").clone().DetachFromDisposeScope();
+                    if ((_expAvg[k] is null) != (_expAvgSq[k] is null))
+                        throw new ArgumentException($"optimizer state of parameter {k} has only one of exp_avg and exp_avg_sq");
+                    // States saved before per-parameter counts existed have only the global count.
+                    _steps[k] = _expAvg[k] is null ? 0
+                        : state.TryGetValue($"{k}.step", out var st) ? st.item<long>() : Steps;
                 }
             }
 
