@@ -259,6 +259,7 @@ public sealed class SafetensorsTests : IDisposable
             { "shape overflowing 64 bits", File(Entry("F32", "[4294967296,4294967296]", "[0,0]"), []), "too large" },
             { "byte size overflowing 64 bits", File(Entry("F64", "[2305843009213693952]", "[0,0]"), []), "too large" },
             { "overlapping tensors", File("""{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", Le(1f, 2f)), "'y'" },
+            { "a tensor named twice", File("""{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"x":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", Le(1f, 2f)), "names tensor 'x' twice" },
             { "metadata not a string", File("""{"__metadata__":{"a":1}}""", []), "metadata 'a' is not a string" },
         };
     }

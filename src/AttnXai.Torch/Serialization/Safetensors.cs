@@ -129,6 +129,8 @@ public static class Safetensors
                 if (shape.Any(d => d < 0)) throw new InvalidDataException($"tensor '{prop.Name}' has a negative dimension");
                 var offs = v.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
                 if (offs.Length != 2) throw new InvalidDataException($"tensor '{prop.Name}': data_offsets must have 2 entries");
+                // JSON allows a key twice; a reader would silently keep one of the two tensors.
+                if (specs.Any(sp => sp.Name == prop.Name)) throw new InvalidDataException($"the header names tensor '{prop.Name}' twice");
                 specs.Add((prop.Name, dtype.Key, shape, offs[0], offs[1]));
             }
         }
