@@ -47,12 +47,12 @@ public static class FaithfulnessStudy
     {
         ArgumentNullException.ThrowIfNull(names);
         var clean = names.Select(n => n.Trim()).Where(n => n.Length > 0).ToList();
-        if (clean.Count == 0) throw new ArgumentException("no method chosen (give a comma list of methods or all)", nameof(names));
+        if (clean.Count == 0) throw new ArgumentException("no method chosen (give a comma list of methods or all)");
         foreach (var n in clean)
             if (!n.Equals("all", StringComparison.OrdinalIgnoreCase) && !KnownMethods.Contains(n, StringComparer.OrdinalIgnoreCase))
-                throw new ArgumentException($"unknown method '{n}'; known: {string.Join(", ", KnownMethods)}, or all", nameof(names));
-        if (limeRuns < 1) throw new ArgumentException($"the number of LIME runs must be at least 1, got {limeRuns}", nameof(limeRuns));
-        if (limeSamples < 2) throw new ArgumentException($"the number of LIME samples must be at least 2, got {limeSamples}", nameof(limeSamples));
+                throw new ArgumentException($"unknown method '{n}'; known: {string.Join(", ", KnownMethods)}, or all");
+        if (limeRuns < 1) throw new ArgumentException($"the number of LIME runs must be at least 1, got {limeRuns}");
+        if (limeSamples < 2) throw new ArgumentException($"the number of LIME samples must be at least 2, got {limeSamples}");
         var settings = new ExplainerSettings
         {
             Aggregation = WordAggregation.Last,
@@ -77,8 +77,8 @@ public static class FaithfulnessStudy
     public static IReadOnlyList<ImdbReview> Sample(IReadOnlyList<ImdbReview> reviews, int count, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(reviews);
-        if (count < 1) throw new ArgumentException($"the number of documents must be positive, got {count}", nameof(count));
-        if (reviews.Count == 0) throw new ArgumentException("the split holds no review", nameof(reviews));
+        if (count < 1) throw new ArgumentException($"the number of documents must be positive, got {count}");
+        if (reviews.Count == 0) throw new ArgumentException("the split holds no review");
         if (count >= reviews.Count) return reviews;
         var perm = new SplitMix64(SplitMix64.Derive(seed, 11UL)).Permutation(reviews.Count);
         return perm.Take(count).Order().Select(i => reviews[i]).ToArray();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AttnXai.Common.IO;
@@ -37,7 +38,7 @@ public static class FaithfulnessWriters
         string P(string f) { var p = Path.Combine(directory, f); paths.Add(p); return p; }
         DocumentsCsv(result).Write(P(DocumentsFile));
         SummaryCsv(result.Summary).Write(P(SummaryCsvFile));
-        AtomicFile.WriteAllText(P(SummaryJsonFile), Json(result, settings, wallSeconds).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(P(SummaryJsonFile), Json(result, settings, wallSeconds).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
         var svg = Chart(result);
         AtomicFile.WriteAllText(P(ChartFile), svg);
         AtomicFile.WriteAllText(P(ReportFile), Report(result, settings, svg, wallSeconds));

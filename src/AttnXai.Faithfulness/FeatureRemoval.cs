@@ -32,7 +32,7 @@ public static class FeatureRemovals
         "delete" => FeatureRemoval.Delete,
         "zero" => FeatureRemoval.ZeroEmbedding,
         "attention" => FeatureRemoval.AttentionMask,
-        _ => throw new ArgumentException($"unknown removal '{name}' (use delete, zero or attention)", nameof(name)),
+        _ => throw new ArgumentException($"unknown removal '{name}' (use delete, zero or attention)"),
     };
 
     /// <summary>A comma list ("delete,zero" or "all"); duplicates are dropped, order kept.</summary>
@@ -40,7 +40,7 @@ public static class FeatureRemovals
     {
         ArgumentNullException.ThrowIfNull(list);
         var items = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (items.Length == 0) throw new ArgumentException("no removal given (use delete, zero, attention or all)", nameof(list));
+        if (items.Length == 0) throw new ArgumentException("no removal given (use delete, zero, attention or all)");
         var result = new List<FeatureRemoval>();
         foreach (var item in items)
         {

@@ -17,13 +17,13 @@ public static class FaithfulnessCommand
         var model = new Option<string>("--model") { Description = "model folder (config.json, model.safetensors, vocab.txt)", Required = true };
         var output = new Option<string>("--out") { Description = "output folder", Required = true };
         var data = new Option<string?>("--data") { Description = "IMDB folder or archive (default: $ATTNXAI_DATA, the cache, then ../shared/data)" };
-        var split = new Option<string>("--split") { Description = "test (default), val or train (val/train: the model's own split)", DefaultValueFactory = _ => "test" };
-        var docs = new Option<int>("--docs") { Description = "reviews tested, a seeded sample of the split (default 1000)", DefaultValueFactory = _ => 1000 };
-        var methods = new Option<string>("--methods") { Description = $"comma list of {string.Join(", ", FaithfulnessStudy.KnownMethods)}, or all (default)", DefaultValueFactory = _ => "all" };
-        var removals = new Option<string>("--removals") { Description = "comma list of delete, zero, attention, or all (default: all three)", DefaultValueFactory = _ => "delete,zero,attention" };
+        var split = new Option<string>("--split") { Description = "test, val or train (val/train: the model's own split of the train reviews)", DefaultValueFactory = _ => "test" };
+        var docs = new Option<int>("--docs") { Description = "reviews tested, a seeded sample of the split", DefaultValueFactory = _ => 1000 };
+        var methods = new Option<string>("--methods") { Description = $"comma list of {string.Join(", ", FaithfulnessStudy.KnownMethods)}, or all", DefaultValueFactory = _ => "all" };
+        var removals = new Option<string>("--removals") { Description = "comma list of delete (re-encode without the word), zero (its word embedding set to 0), attention (masked out of the softmax), or all", DefaultValueFactory = _ => "delete,zero,attention" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the sample, LIME, SHAP and the random baseline (default 0)" };
-        var limeRuns = new Option<int>("--lime-runs") { Description = "LIME runs averaged (default 5)", DefaultValueFactory = _ => 5 };
-        var limeSamples = new Option<int>("--lime-samples") { Description = "LIME samples per run (default 5000)", DefaultValueFactory = _ => 5000 };
+        var limeRuns = new Option<int>("--lime-runs") { Description = "LIME runs averaged per document", DefaultValueFactory = _ => 5 };
+        var limeSamples = new Option<int>("--lime-samples") { Description = "LIME samples per run", DefaultValueFactory = _ => 5000 };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var threads = CliRunner.ThreadsOption();
         foreach (var o in new Option[] { model, data, split, docs, methods, removals, seed, limeRuns, limeSamples, threads, device, output })
