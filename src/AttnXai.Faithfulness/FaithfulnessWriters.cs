@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AttnXai.Common.IO;
+using AttnXai.Plot;
+
+namespace AttnXai.Faithfulness;
+
+/// <summary>The outputs of a test: per-instance CSV, summary CSV, summary.json, a grouped bar chart and an HTML report,
+/// each written atomically (temporary name, then rename).</summary>
+public static class FaithfulnessWriters
+{
+    public const string DocumentsFile = "faithfulness_documents.csv";
+    public const string SummaryCsvFile = "faithfulness_summary.csv";
+    public const string SummaryJsonFile = "summary.json";
+    public const string ChartFile = "violation_ratios.svg";
+    public const string ReportFile = "report.html";
+
+    /// <summary>What a reader must know to interpret the numbers (also in summary.json and the report).</summary>
+    public static readonly IReadOnlyList<string> Notes =
+    [
+        "Test of Liu et al. (ICML 2022): per document and method, the distinct word with the largest |w| (ties: first in the text) is removed, all its occurrences; dC = p(y^|x) - p(y^|x without it), y^ the model's predicted class on x and p the softmax of its two logits; a violation is w * dC < 0.",
+        "The explainers explain the positive-class logit, so signed scores are oriented towards the predicted class: w if y^ = positive, -w if y^ = negative.",
+        "Unsigned methods (alpha-avg, alpha-max, G-l1, G-l2) keep their non-negative scores: they cannot express polarity, so every removal that raises p(y^) counts as a violation. That is what the test exposes, not a bug.",
+        "w * dC == 0 (a zero score or an unchanged probability) is counted as undecided, not as a violation; ratio = violations / n with undecided instances in n.",
+        "Removals: delete = the word's occurrences deleted and the shorter text re-encoded (later words shift left); zero = the word embedding W_e[x_t] of its positions set to zero, the position encoding kept (e_t = PE(t)); attention = its positions excluded from every head's [CLS] softmax, which renormalises over the rest (padding included, as the paper's model has no padding mask).",
+        "The mean row pools a method's removals (its ratio is the mean of the removals' ratios); its Wilson interval treats the pooled instances as independent, which they are not (the same documents), so it is too narrow.",
+        "Per-token methods give one score per word by the registry's default, the value of its last occurrence (as the authors do); random = seeded N(0, 1) scores per word.",
+    ];
+
+    public static IReadOnlyList<string> WriteAll(string directory, ViolationTestResult result, JsonObject settings, double wallSeconds)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(result);
+        Directory.CreateDirectory(directory);
+        var paths = new List<string>();
+        string P(string f) { var p = Path.Combine(directory, f); paths.Add(p); return p; }
+        DocumentsCsv(result).Write(P(DocumentsFile));
+        SummaryCsv(result.Summary).Write(P(SummaryCsvFile));
+        AtomicFile.WriteAllText(P(SummaryJsonFile), Json(result, settings, wallSeconds).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+        var svg = Chart(result);
+        AtomicFile.WriteAllText(P(ChartFile), svg);
+        AtomicFile.WriteAllText(P(ReportFile), Report(result, settings, svg, wallSeconds));
+        return paths;
+    }
+
+    public static string ClassName(int c) => c == 1 ? "pos" : "neg";
+
+    public static CsvTable DocumentsCsv(ViolationTestResult result)
+    {
+        var t = new CsvTable("doc", "label", "predicted", "method", "signed", "removal", "top_word", "positions", "w", "w_oriented", "p_before", "p_after", "dC", "outcome");
+        foreach (var x in result.Instances)
+            t.Add(x.Document, x.TrueLabel is int l ? ClassName(l) : "", ClassName(x.Predicted), x.Method, x.Signed ? "yes" : "no", FeatureRemovals.Name(x.Removal),
+                x.TopWord, string.Join(';', x.Positions), x.Score, x.OrientedScore, x.PBefore, x.PAfter, x.Change, Violation.Name(x.Outcome));
+        return t;
+    }
+
+    public static CsvTable SummaryCsv(IReadOnlyList<SummaryRow> rows)
+    {
+        var t = new CsvTable("method", "signed", "removal", "n", "violations", "undecided", "ratio", "wilson_low", "wilson_high");
+        foreach (var r in rows)
+            t.Add(r.Method, r.Signed ? "yes" : "no", r.Removal, r.N, r.Violations, r.Undecided, Csv.Num(r.Ratio), Csv.Num(r.WilsonLow), Csv.Num(r.WilsonHigh));
+        return t;
+    }
+
+    public static JsonObject Json(ViolationTestResult result, JsonObject settings, double wallSeconds)
+    {
+        var summary = new JsonArray();
+        foreach (var r in result.Summary)
+            summary.Add(new JsonObject
+            {
+                ["method"] = r.Method, ["signed"] = r.Signed, ["removal"] = r.Removal, ["n"] = r.N, ["violations"] = r.Violations,
+                ["undecided"] = r.Undecided, ["ratio"] = Finite(r.Ratio), ["wilson_low"] = Finite(r.WilsonLow), ["wilson_high"] = Finite(r.WilsonHigh),
+            });
+        var seconds = new JsonObject();
+        foreach (var (k, v) in result.Seconds) seconds[k] = Math.Round(v, 3);
+        return new JsonObject
+        {
+            ["test"] = "faithfulness violation test (Liu et al., ICML 2022)",
+            ["settings"] = settings.DeepClone(),
+            ["unsigned_methods"] = new JsonArray(result.Methods.Where(m => !Violation.IsSigned(m)).Select(m => (JsonNode)m).ToArray()),
+            ["notes"] = new JsonArray(Notes.Select(n => (JsonNode)n).ToArray()),
+            ["summary"] = summary,
+            ["seconds"] = seconds,
+            ["wall_seconds"] = Math.Round(wallSeconds, 1),
+        };
+    }
+
+    private static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    /// <summary>Violation ratio per method (groups), one bar per removal and the mean, with Wilson intervals; a dashed line at 0.5.</summary>
+    public static string Chart(ViolationTestResult result)
+    {
+        var removalNames = result.Removals.Select(FeatureRemovals.Name).ToList();
+        if (result.Removals.Count > 1) removalNames.Add(ViolationTest.MeanRemoval);
+        var series = new List<BarSeries>();
+        foreach (var rn in removalNames)
+        {
+            var rows = result.Methods.Select(m => result.Summary.Single(r => r.Method == m && r.Removal == rn)).ToArray();
+            series.Add(new BarSeries(rn, rows.Select(r => r.Ratio).ToArray(), rows.Select(r => (r.WilsonLow, r.WilsonHigh)).ToArray()));
+        }
+        int n = result.Documents.Count;
+        return BarChart.Render(result.Methods, series, new BarChartOptions
+        {
+            Title = $"Faithfulness violation ratio ({n} documents; bars: 95 % Wilson intervals)",
+            YLabel = "violation ratio",
+            YMin = 0,
+            YMax = 1,
+            ReferenceValue = 0.5,
+            Width = Math.Max(720, 70 * result.Methods.Count + 120),
+            Height = 440,
+        });
+    }
+
+    public static string Report(ViolationTestResult result, JsonObject settings, string svg, double wallSeconds)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var rep = new HtmlReport("Faithfulness violation test");
+        rep.Paragraph($"{result.Documents.Count} documents, {result.Methods.Count} methods, removals: {string.Join(", ", result.Removals.Select(FeatureRemovals.Name))}. Wall time {wallSeconds.ToString("F1", inv)} s.");
+        rep.Figure(svg, "Violation ratio per method and removal; the dashed line is 0.5 (a coin flip).");
+        var removalNames = result.Removals.Select(FeatureRemovals.Name).ToList();
+        if (result.Removals.Count > 1) removalNames.Add(ViolationTest.MeanRemoval);
+        rep.Table(["method", "signed", .. removalNames],
+            result.Methods.Select(m => (IReadOnlyList<object?>)new object?[] { m, Violation.IsSigned(m) ? "yes" : "no" }
+                .Concat(removalNames.Select(rn => (object?)Cell(result.Summary.Single(r => r.Method == m && r.Removal == rn)))).ToArray()),
+            "Violation ratio [95 % Wilson interval] (undecided)");
+        rep.Table(["method", "removal", "n", "violations", "undecided", "ratio", "Wilson low", "Wilson high"],
+            result.Summary.Select(r => (IReadOnlyList<object?>)[r.Method, r.Removal, r.N, r.Violations, r.Undecided, r.Ratio, r.WilsonLow, r.WilsonHigh]),
+            "Counts");
+        rep.Heading("How to read it");
+        foreach (var note in Notes) rep.Paragraph(note);
+        rep.Settings(settings.Select(kv => new KeyValuePair<string, object?>(kv.Key, kv.Value?.ToJsonString().Trim('"'))), "Settings");
+        return rep.Build();
+    }
+
+    private static string Cell(SummaryRow r) =>
+        string.Create(CultureInfo.InvariantCulture, $"{r.Ratio:F3} [{r.WilsonLow:F3}, {r.WilsonHigh:F3}]{(r.Undecided > 0 ? $" ({r.Undecided})" : "")}");
+}

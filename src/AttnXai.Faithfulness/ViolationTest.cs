@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using AttnXai.Explain.Adapters;
+using AttnXai.Explain.Explainers;
+
+namespace AttnXai.Faithfulness;
+
+/// <summary>A document of the test and its true class (1 positive, 0 negative; null when unknown).</summary>
+public sealed record TestDocument(ExplainDocument Document, int? TrueLabel = null)
+{
+    public string Id => Document.Label ?? "?";
+}
+
+/// <summary>One instance: one method's top word of one document, removed one way.</summary>
+/// <param name="Positions">The word's positions in the document as the model sees it ([CLS] at 0).</param>
+/// <param name="Score">The method's raw score w of the word (it explains the positive-class logit).</param>
+/// <param name="OrientedScore">w turned towards the predicted class (see <see cref="Violation.Orient"/>).</param>
+/// <param name="PBefore">p(y^|x), y^ the predicted class of the full document.</param>
+/// <param name="PAfter">p(y^|x without the word).</param>
+/// <param name="Change">dC = PBefore - PAfter.</param>
+public sealed record InstanceResult(
+    string Document, int? TrueLabel, int Predicted, string Method, bool Signed, FeatureRemoval Removal,
+    string TopWord, int[] Positions, double Score, double OrientedScore, double PBefore, double PAfter, double Change, Outcome Outcome);
+
+/// <summary>Counts of one method under one removal ("mean": the removals pooled).</summary>
+/// <param name="Ratio">Violations / N (undecided instances count in N but not as violations).</param>
+/// <param name="WilsonLow">95 % Wilson interval of the ratio.</param>
+public sealed record SummaryRow(string Method, bool Signed, string Removal, int N, int Violations, int Undecided, double Ratio, double WilsonLow, double WilsonHigh);
+
+public sealed record ViolationTestResult(
+    IReadOnlyList<TestDocument> Documents,
+    IReadOnlyList<string> Methods,
+    IReadOnlyList<FeatureRemoval> Removals,
+    IReadOnlyList<InstanceResult> Instances,
+    IReadOnlyList<SummaryRow> Summary,
+    IReadOnlyDictionary<string, double> Seconds);
+
+/// <summary>
+/// The faithfulness violation test of Liu et al. (ICML 2022) on the paper's classifier: for each document and method,
+/// the distinct word with the largest |w| is removed (all its occurrences) in each chosen way; dC = p(y^|x) - p(y^|x
+/// without it); a violation is w * dC &lt; 0 with w oriented towards y^.
+/// </summary>
+public static class ViolationTest
+{
+    public const string MeanRemoval = "mean";
+
+    /// <summary>Runs every explainer on the documents (in chunks, for progress), then the removals.</summary>
+    public static ViolationTestResult Run(ExplainTarget target, IReadOnlyList<TestDocument> documents, IReadOnlyList<IExplainer> explainers,
+        IReadOnlyList<FeatureRemoval> removals, Action<string>? progress = null, int chunkSize = 100)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(explainers);
+        CheckDocuments(documents);
+        if (explainers.Count == 0) throw new ArgumentException("no explainer chosen", nameof(explainers));
+        var docs = documents.Select(d => d.Document).ToArray();
+        var seconds = new Dictionary<string, double>();
+        var scores = new List<(string Method, double[][] Words)>();
+        foreach (var ex in explainers)
+        {
+            var sw = Stopwatch.StartNew();
+            var words = new double[docs.Length][];
+            for (int start = 0; start < docs.Length; start += chunkSize)
+            {
+                var chunk = docs.Skip(start).Take(chunkSize).ToArray();
+                var xs = ex.Explain(target, chunk);
+                for (int i = 0; i < chunk.Length; i++) words[start + i] = xs[i].WordScores;
+                progress?.Invoke($"{ex.Name}: {start + chunk.Length}/{docs.Length} documents ({sw.Elapsed.TotalSeconds:F1} s)");
+            }
+            seconds[ex.Name] = sw.Elapsed.TotalSeconds;
+            scores.Add((ex.Name, words));
+        }
+        var sw2 = Stopwatch.StartNew();
+        var result = FromScores(new RemovalModel(target.Model), documents, scores, removals);
+        seconds["removals"] = sw2.Elapsed.TotalSeconds;
+        progress?.Invoke($"removals: {result.Instances.Count} instances scored ({sw2.Elapsed.TotalSeconds:F1} s)");
+        return result with { Seconds = seconds };
+    }
+
+    /// <summary>
+    /// The test from given word scores (per method, per document, one score per distinct word). Throws when a score is
+    /// NaN or infinite, naming the method and the document.
+    /// </summary>
+    public static ViolationTestResult FromScores(RemovalModel model, IReadOnlyList<TestDocument> documents,
+        IReadOnlyList<(string Method, double[][] Words)> scores, IReadOnlyList<FeatureRemoval> removals)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(removals);
+        CheckDocuments(documents);
+        if (removals.Count == 0) throw new ArgumentException("no removal chosen (use delete, zero, attention)", nameof(removals));
+        if (removals.Distinct().Count() != removals.Count) throw new ArgumentException("a removal is listed twice", nameof(removals));
+        int n = documents.Count;
+
+        // The top word of each (method, document), checked.
+        var top = new int[scores.Count][];
+        for (int m = 0; m < scores.Count; m++)
+        {
+            var (method, words) = scores[m];
+            if (words.Length != n) throw new ArgumentException($"{method}: {words.Length} score vectors for {n} documents", nameof(scores));
+            top[m] = new int[n];
+            for (int i = 0; i < n; i++)
+            {
+                var doc = documents[i].Document;
+                if (words[i] is null || words[i].Length != doc.WordCount)
+                    throw new ArgumentException($"{method} on document '{documents[i].Id}': {words[i]?.Length ?? 0} scores for {doc.WordCount} distinct words", nameof(scores));
+                top[m][i] = Violation.TopFeature(words[i], $"{method} on document '{documents[i].Id}'");
+            }
+        }
+
+        // Score each distinct (document, word, removal) once: methods often agree on the top word.
+        var requests = new List<RemovalRequest>();
+        var index = new Dictionary<(int Doc, int Word, FeatureRemoval R), int>();
+        for (int i = 0; i < n; i++) requests.Add(RemovalRequest.Original(documents[i].Document));
+        for (int m = 0; m < scores.Count; m++)
+            for (int i = 0; i < n; i++)
+                foreach (var r in removals)
+                    if (index.TryAdd((i, top[m][i], r), requests.Count)) requests.Add(new RemovalRequest(documents[i].Document, top[m][i], r));
+        var logits = model.Logits(requests);
+
+        var instances = new List<InstanceResult>(scores.Count * n * removals.Count);
+        for (int m = 0; m < scores.Count; m++)
+        {
+            var (method, words) = scores[m];
+            bool signed = Violation.IsSigned(method);
+            for (int i = 0; i < n; i++)
+            {
+                var doc = documents[i].Document;
+                var before = Violation.Softmax(logits[i].Negative, logits[i].Positive);
+                int yHat = before.Predicted;
+                double pBefore = yHat == 1 ? before.PPositive : before.PNegative;
+                int j = top[m][i];
+                double w = words[i][j], wo = Violation.Orient(w, yHat, signed);
+                var positions = RemovalModel.Positions(doc, j);
+                foreach (var r in removals)
+                {
+                    var l = logits[index[(i, j, r)]];
+                    var after = Violation.Softmax(l.Negative, l.Positive);
+                    double pAfter = yHat == 1 ? after.PPositive : after.PNegative;
+                    double dC = Violation.Change(pBefore, pAfter);
+                    instances.Add(new InstanceResult(documents[i].Id, documents[i].TrueLabel, yHat, method, signed, r, doc.Words[j], positions,
+                        w, wo, pBefore, pAfter, dC, Violation.Classify(wo, dC)));
+                }
+            }
+        }
+        var methods = scores.Select(s => s.Method).ToArray();
+        return new ViolationTestResult(documents, methods, removals, instances, Summarise(instances, methods, removals), new Dictionary<string, double>());
+    }
+
+    /// <summary>One row per method and removal, then a "mean" row per method pooling its removals (the pooled ratio is the
+    /// mean of the removals' ratios, as each removal has the same N).</summary>
+    public static IReadOnlyList<SummaryRow> Summarise(IReadOnlyList<InstanceResult> instances, IReadOnlyList<string> methods, IReadOnlyList<FeatureRemoval> removals)
+    {
+        var rows = new List<SummaryRow>();
+        foreach (var method in methods)
+        {
+            var mine = instances.Where(x => x.Method == method).ToArray();
+            bool signed = Violation.IsSigned(method);
+            foreach (var r in removals) rows.Add(Row(method, signed, FeatureRemovals.Name(r), mine.Where(x => x.Removal == r).ToArray()));
+            if (removals.Count > 1) rows.Add(Row(method, signed, MeanRemoval, mine));
+        }
+        return rows;
+    }
+
+    private static SummaryRow Row(string method, bool signed, string removal, IReadOnlyList<InstanceResult> xs)
+    {
+        int n = xs.Count, v = xs.Count(x => x.Outcome == Outcome.Violation), u = xs.Count(x => x.Outcome == Outcome.Undecided);
+        var (lo, hi) = Wilson.Interval(v, n);
+        return new SummaryRow(method, signed, removal, n, v, u, n == 0 ? double.NaN : (double)v / n, lo, hi);
+    }
+
+    private static void CheckDocuments(IReadOnlyList<TestDocument> documents)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        if (documents.Count == 0) throw new ArgumentException("there is no document to test", nameof(documents));
+        foreach (var d in documents)
+        {
+            if (d?.Document is null) throw new ArgumentException("a test document is null", nameof(documents));
+            if (d.Document.UnknownCount == d.Document.TokenCount)
+                throw new ArgumentException($"document '{d.Id}': every word is unknown to the model's vocabulary, so removing one tests nothing", nameof(documents));
+            if (d.TrueLabel is not (null or 0 or 1)) throw new ArgumentException($"document '{d.Id}': label {d.TrueLabel} is not 0 or 1", nameof(documents));
+        }
+    }
+}

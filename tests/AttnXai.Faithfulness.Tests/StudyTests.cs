@@ -1,0 +1,112 @@
+using System.Text.Json.Nodes;
+using System.Xml.Linq;
+using AttnXai.Common.IO;
+using AttnXai.Data.Text;
+using AttnXai.Model;
+
+namespace AttnXai.Faithfulness.Tests;
+
+/// <summary>The whole study (as the CLI runs it) on a saved tiny model and a tiny aclImdb folder.</summary>
+public sealed class StudyTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "attnxai-faithfulness-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_root, true); } catch (IOException) { }
+    }
+
+    private (string Model, string Data) Fixture(params (string Name, string Text)[] reviews)
+    {
+        var modelDir = Path.Combine(_root, "model");
+        using (var model = Tiny.Model(13, dtype: AttnXai.Torch.ScalarType.Float32))
+            ModelCheckpoint.Save(modelDir, model, Tiny.Vocabulary, Tokenizers.Clean, 13);
+        var data = Path.Combine(_root, "aclImdb");
+        foreach (var (name, text) in reviews)
+        {
+            var path = Path.Combine(data, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, text);
+        }
+        return (modelDir, data);
+    }
+
+    private static readonly (string, string)[] Reviews =
+    [
+        ("test/pos/1_9.txt", "w2 w3 w2, w4!"), ("test/pos/2_8.txt", "w5 w6 w7"), ("test/pos/3_10.txt", "w8 w9 w8 w10 w11"),
+        ("test/neg/1_1.txt", "w12 w13"), ("test/neg/2_2.txt", "w14 w15 w16 zzz"), ("test/neg/3_3.txt", "w17 w18 w19 w2"),
+        ("train/pos/1_9.txt", "w2 w4"), ("train/neg/1_1.txt", "w3 w5"),
+    ];
+
+    [Fact]
+    public void Writes_every_output_and_same_seed_gives_same_files()
+    {
+        var (model, data) = Fixture(Reviews);
+        FaithfulnessSettings S(string outDir) => new()
+        {
+            ModelDirectory = model, OutputDirectory = outDir, DataPath = data, Docs = 4, Seed = 3,
+            Methods = ["alpha-avg", "G-avg", "occlusion-delete", "random"],
+        };
+        var messages = new List<string>();
+        var (result, files) = FaithfulnessStudy.Run(S(Path.Combine(_root, "out1")), messages.Add);
+        FaithfulnessStudy.Run(S(Path.Combine(_root, "out2")));
+        Assert.Equal(5, files.Count);
+        Assert.Contains(messages, m => m.StartsWith("random: 4/4"));
+        Assert.Equal(4, result.Documents.Count);
+
+        var (header, rows) = Csv.Parse(File.ReadAllText(Path.Combine(_root, "out1", FaithfulnessWriters.DocumentsFile)));
+        Assert.Equal(["doc", "label", "predicted", "method", "signed", "removal", "top_word", "positions", "w", "w_oriented", "p_before", "p_after", "dC", "outcome"], header);
+        Assert.Equal(4 * 4 * 3, rows.Count);
+        Assert.All(rows, r => Assert.Equal(Csv.D(r[10]) - Csv.D(r[11]), Csv.D(r[12]), 12));
+        Assert.All(rows.Where(r => r[3] == "alpha-avg"), r => Assert.Equal(r[8], r[9])); // unsigned: never turned
+        Assert.All(rows.Where(r => r[3] == "G-avg" && r[2] == "neg"), r => Assert.Equal(-Csv.D(r[8]), Csv.D(r[9])));
+
+        var (sh, srows) = Csv.Parse(File.ReadAllText(Path.Combine(_root, "out1", FaithfulnessWriters.SummaryCsvFile)));
+        Assert.Equal(["method", "signed", "removal", "n", "violations", "undecided", "ratio", "wilson_low", "wilson_high"], sh);
+        Assert.Equal(4 * 4, srows.Count);
+        foreach (var s in srows)
+        {
+            var mine = rows.Where(r => r[3] == s[0] && (s[2] == "mean" || r[5] == s[2])).ToArray();
+            Assert.Equal(mine.Length.ToString(), s[3]);
+            Assert.Equal(mine.Count(r => r[13] == "violation").ToString(), s[4]);
+            Assert.Equal(mine.Count(r => r[13] == "undecided").ToString(), s[5]);
+        }
+
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "out1", FaithfulnessWriters.SummaryJsonFile)))!;
+        Assert.Equal(4, (int)json["settings"]!["documents"]!);
+        Assert.Equal(["alpha-avg"], json["unsigned_methods"]!.AsArray().Select(n => (string)n!));
+        Assert.Contains(json["notes"]!.AsArray(), n => ((string)n!).Contains("cannot express polarity"));
+        var svg = XDocument.Parse(File.ReadAllText(Path.Combine(_root, "out1", FaithfulnessWriters.ChartFile)));
+        Assert.Equal(4 * 4, svg.Descendants().Count(e => (string?)e.Attribute("class") == "bar"));
+        XDocument.Parse(File.ReadAllText(Path.Combine(_root, "out1", FaithfulnessWriters.ReportFile)));
+
+        foreach (var f in new[] { FaithfulnessWriters.DocumentsFile, FaithfulnessWriters.SummaryCsvFile, FaithfulnessWriters.ChartFile })
+            Assert.Equal(File.ReadAllText(Path.Combine(_root, "out1", f)), File.ReadAllText(Path.Combine(_root, "out2", f)));
+        Assert.Empty(Directory.GetFiles(Path.Combine(_root, "out1"), "*.tmp"));
+    }
+
+    [Fact]
+    public void An_empty_review_is_named()
+    {
+        var (model, data) = Fixture([.. Reviews, ("test/neg/4_4.txt", "  !!! ")]);
+        var e = Assert.Throws<ArgumentException>(() => FaithfulnessStudy.Run(new FaithfulnessSettings
+        {
+            ModelDirectory = model, OutputDirectory = Path.Combine(_root, "out"), DataPath = data, Docs = 100, Methods = ["random"],
+        }));
+        Assert.Contains("test/neg/4_4.txt", e.Message);
+        Assert.Contains("no words", e.Message);
+    }
+
+    [Fact]
+    public void Bad_settings_are_refused_before_any_work()
+    {
+        var (model, data) = Fixture(Reviews);
+        var s = new FaithfulnessSettings { ModelDirectory = model, OutputDirectory = Path.Combine(_root, "out"), DataPath = data };
+        Assert.Contains("documents", Assert.Throws<ArgumentException>(() => FaithfulnessStudy.Run(s with { Docs = 0 })).Message);
+        Assert.Contains("'dev'", Assert.Throws<ArgumentException>(() => FaithfulnessStudy.Run(s with { Split = "dev" })).Message);
+        Assert.Contains("no removal", Assert.Throws<ArgumentException>(() => FaithfulnessStudy.Run(s with { Removals = [] })).Message);
+        Assert.Contains("'bogus'", Assert.Throws<ArgumentException>(() => FaithfulnessStudy.Run(s with { Methods = ["bogus"] })).Message);
+        Assert.Throws<IOException>(() => FaithfulnessStudy.Run(s with { DataPath = Path.Combine(_root, "nothing-here") }));
+        Assert.False(Directory.Exists(Path.Combine(_root, "out")));
+    }
+}
