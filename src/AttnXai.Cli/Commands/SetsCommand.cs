@@ -95,6 +95,12 @@ public static class SetsCommand
     {
         var inv = CultureInfo.InvariantCulture;
         var dir = Path.GetFullPath(output);
+        // Fail on a bad --out before the run, not after it.
+        try { Directory.CreateDirectory(dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"--out {dir}: cannot create the output folder ({e.Message})", e);
+        }
         Console.Error.WriteLine($"sets: {settings.Tasks.Count} task(s) x {settings.Seeds} model(s), {settings.MethodNames().Count} methods on {settings.Bags} bags each; {torch.get_num_threads()} libtorch thread(s)");
         var result = SetBenchmark.Run(settings, line => Console.Error.WriteLine("  " + line));
         SetOutputs.Write(dir, result);

@@ -81,7 +81,11 @@ public sealed record SetBenchmarkSettings
         var rest = names.Where(n => !n.Equals(RandomMethod, StringComparison.OrdinalIgnoreCase)).ToList();
         if (rest.Count == 0) return ([], random);
         try { return (ExplainerRegistry.Create(rest, ExplainerSettings(explainerSeed)), random); }
-        catch (ArgumentException e) { throw new ArgumentException($"--methods: {e.Message.Replace(", or all", ", random, or all")}", e); }
+        catch (ArgumentException e)
+        {
+            var message = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "");
+            throw new ArgumentException($"--methods: {message.Replace(", or all", ", random, or all")}", e);
+        }
     }
 
     /// <summary>The registry's settings: both removal modes (delete and in-place UNK), and this run's sample counts.</summary>
