@@ -97,6 +97,26 @@ public class MetricsTests
     }
 
     [Fact]
+    public void ScoreAveragesScorableBagsPoolsAllTokensAndChecksKeySigns()
+    {
+        // Bag 0: keys A (+1) at 0 and N (-1) at 2; bag 1: no key (not scorable, but pooled).
+        var b0 = new AttnXai.Sets.Tasks.Bag([2, 9, 4, 8], 0, [true, false, true, false], [1, 0, -1, 0]);
+        var b1 = new AttnXai.Sets.Tasks.Bag([9, 8], 0, [false, false], [0, 0]);
+        var q = ExplanationQuality.Score([b0, b1], [[0.9, 0.1, -0.5, 0.0], [0.3, 0.2]]);
+        Assert.Equal(1, q.BagsScored);
+        // Bag 0: key 0.9 beats both non-keys, key -0.5 loses to both -> 1/2.
+        Assert.Equal(0.5, q.Auroc, 12);
+        Assert.True(double.IsNaN(q.PerBagAuroc[1]));
+        // Pooled non-keys {0.1, 0, 0.3, 0.2}: 0.9 wins 4, -0.5 wins 0 -> 4/8.
+        Assert.Equal(0.5, q.PooledAuroc, 12);
+        // Both keys have the sign of their polarity.
+        Assert.Equal(1.0, q.SignAgreement, 12);
+        var abs = ExplanationQuality.Score([b0, b1], [[0.9, 0.1, 0.5, 0.0], [0.3, 0.2]]);
+        Assert.Equal(1.0, abs.Auroc, 12);
+        Assert.Equal(0.5, abs.SignAgreement, 12); // N's positive score has the wrong sign
+    }
+
+    [Fact]
     public void SilentFailureNeedsHighAccuracyAndLowAuroc()
     {
         var s = new SetBenchmarkSettings { AccuracyThreshold = 0.95, AurocThreshold = 0.75 };

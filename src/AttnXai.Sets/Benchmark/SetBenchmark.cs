@@ -22,7 +22,7 @@ public sealed record MethodRow(string Task, string Model, long? ModelSeed, strin
 public sealed record EnsembleRow(string Task, string Method, ScoreVariant Variant, int Models,
     double SingleAurocMean, double SingleAurocSd, double SingleAurocMin, double SingleAurocMax, double EnsembleAuroc,
     double SingleAuprcMean, double SingleAuprcSd, double EnsembleAuprc,
-    int SingleSilentFailures, bool EnsembleSilentFailure, double SingleAccuracyMean, double EnsembleAccuracy)
+    int SingleSilentFailures, bool EnsembleSilentFailure, double SingleAccuracyMean, double EnsembleAccuracy, double SingleSignAgreementMean)
 {
     public double AurocGain => EnsembleAuroc - SingleAurocMean;
     public double AuprcGain => EnsembleAuprc - SingleAuprcMean;
@@ -151,7 +151,8 @@ public static class SetBenchmark
                     var (pm, psd) = ExplanationQuality.MeanSd(singles.Select(r => r.Quality.Auprc));
                     var finite = singles.Select(r => r.Quality.Auroc).Where(double.IsFinite).DefaultIfEmpty(double.NaN).ToList();
                     ensembles.Add(new EnsembleRow(task.Name, method, v, settings.Seeds, am, asd, finite.Min(), finite.Max(), q.Auroc,
-                        pm, psd, q.Auprc, singles.Count(r => r.SilentFailure), silent, accuracies.Average(), ensembleAcc));
+                        pm, psd, q.Auprc, singles.Count(r => r.SilentFailure), silent, accuracies.Average(), ensembleAcc,
+                        ExplanationQuality.MeanSd(singles.Select(r => r.Quality.SignAgreement)).Mean));
                 }
         }
         return new SetBenchmarkResult(settings, methods, models, rows, ensembles, examples, explained, methodSeconds, clock.Elapsed.TotalSeconds);

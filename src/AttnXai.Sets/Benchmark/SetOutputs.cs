@@ -33,10 +33,10 @@ public static class SetOutputs
     public static CsvTable Results(SetBenchmarkResult r)
     {
         var t = new CsvTable("task", "model", "model_seed", "method", "variant", "signed", "accuracy", "auroc", "auroc_sd", "auprc", "auprc_sd",
-            "auroc_pooled", "auprc_pooled", "bags_scored", "silent_failure");
+            "auroc_pooled", "auprc_pooled", "key_sign_agreement", "bags_scored", "silent_failure");
         foreach (var x in r.Rows)
             t.Add(x.Task, x.Model, x.ModelSeed, x.Method, V(x.Variant), ExplanationQuality.IsSigned(x.Method), x.Accuracy, x.Quality.Auroc, x.Quality.AurocSd,
-                x.Quality.Auprc, x.Quality.AuprcSd, x.Quality.PooledAuroc, x.Quality.PooledAuprc, x.Quality.BagsScored, x.SilentFailure);
+                x.Quality.Auprc, x.Quality.AuprcSd, x.Quality.PooledAuroc, x.Quality.PooledAuprc, x.Quality.SignAgreement, x.Quality.BagsScored, x.SilentFailure);
         return t;
     }
 
@@ -44,11 +44,11 @@ public static class SetOutputs
     {
         var t = new CsvTable("task", "method", "variant", "models", "single_accuracy_mean", "ensemble_accuracy",
             "single_auroc_mean", "single_auroc_sd", "single_auroc_min", "single_auroc_max", "ensemble_auroc", "auroc_gain",
-            "single_auprc_mean", "single_auprc_sd", "ensemble_auprc", "auprc_gain", "single_silent_failures", "ensemble_silent_failure");
+            "single_auprc_mean", "single_auprc_sd", "ensemble_auprc", "auprc_gain", "single_silent_failures", "ensemble_silent_failure", "single_key_sign_agreement_mean");
         foreach (var e in r.Ensembles)
             t.Add(e.Task, e.Method, V(e.Variant), e.Models, e.SingleAccuracyMean, e.EnsembleAccuracy, e.SingleAurocMean, e.SingleAurocSd,
                 e.SingleAurocMin, e.SingleAurocMax, e.EnsembleAuroc, e.AurocGain, e.SingleAuprcMean, e.SingleAuprcSd, e.EnsembleAuprc,
-                e.AuprcGain, e.SingleSilentFailures, e.EnsembleSilentFailure);
+                e.AuprcGain, e.SingleSilentFailures, e.EnsembleSilentFailure, e.SingleSignAgreementMean);
         return t;
     }
 
@@ -123,10 +123,10 @@ public static class SetOutputs
             var es = r.Ensembles.Where(e => e.Task == t.Name).ToList();
             sb.Append(string.Create(inv,
                 $"\n{t.Name} ({t.Rule}): test accuracy {F(ms.Average(x => x.TestAccuracy))} (min {F(ms.Min(x => x.TestAccuracy))}), ensemble {F(es.FirstOrDefault()?.EnsembleAccuracy ?? double.NaN)}\n"));
-            sb.Append($"  {"method",-18} {"AUROC",6} {"sd",6} {"min",6} {"ens.",6} {"gain",7} {"AUPRC",6} {"ens.",6} silent\n");
+            sb.Append($"  {"method",-18} {"AUROC",6} {"sd",6} {"min",6} {"ens.",6} {"gain",7} {"AUPRC",6} {"ens.",6} {"sign",5} silent\n");
             foreach (var e in es)
                 sb.Append(string.Create(inv,
-                    $"  {SetBenchmark.Label(e.Method, e.Variant),-18} {F(e.SingleAurocMean),6} {F(e.SingleAurocSd),6} {F(e.SingleAurocMin),6} {F(e.EnsembleAuroc),6} {F(e.AurocGain, "+0.000;-0.000"),7} {F(e.SingleAuprcMean),6} {F(e.EnsembleAuprc),6} {e.SingleSilentFailures}/{e.Models}{(e.EnsembleSilentFailure ? " +ens" : "")}\n"));
+                    $"  {SetBenchmark.Label(e.Method, e.Variant),-18} {F(e.SingleAurocMean),6} {F(e.SingleAurocSd),6} {F(e.SingleAurocMin),6} {F(e.EnsembleAuroc),6} {F(e.AurocGain, "+0.000;-0.000"),7} {F(e.SingleAuprcMean),6} {F(e.EnsembleAuprc),6} {(e.Variant == ScoreVariant.Raw ? F(e.SingleSignAgreementMean, "F2") : ""),5} {e.SingleSilentFailures}/{e.Models}{(e.EnsembleSilentFailure ? " +ens" : "")}\n"));
         }
         return sb.ToString();
     }
@@ -146,7 +146,8 @@ public static class SetReport
             $"{s.Seeds} times per task; each explainer's token scores are scored as a classification of key vs non-key tokens (AUROC: Mann-Whitney, " +
             "ties 1/2; AUPRC: average precision), averaged over explained bags with key and non-key tokens. Signed methods are also read as |score| (prefix |...|). " +
             $"A silent failure is a model with test accuracy >= {s.AccuracyThreshold} whose method has AUROC < {s.AurocThreshold}. " +
-            "The ensemble averages each model's per-bag max-|score|-normalised scores.");
+            "The ensemble averages each model's per-bag max-|score|-normalised scores. Key sign agreement: the fraction of key tokens whose " +
+            "score has the sign of their evidence (N of the negative task points to the negative class).");
         report.Heading("Tasks", 2);
         report.Table(["task", "rule", "key instances", "test accuracy (mean)", "ensemble accuracy", "silent failures"],
             s.Tasks.Select(t =>
@@ -161,9 +162,10 @@ public static class SetReport
         {
             var es = r.Ensembles.Where(e => e.Task == t.Name).ToList();
             report.Heading($"Task {t.Name}: {t.Rule}", 2);
-            report.Table(["method", "AUROC (mean over models)", "sd", "min", "ensemble AUROC", "gain", "AUPRC (mean)", "ensemble AUPRC", "silent failures"],
+            report.Table(["method", "AUROC (mean over models)", "sd", "min", "ensemble AUROC", "gain", "AUPRC (mean)", "ensemble AUPRC", "key sign agreement", "silent failures"],
                 es.Select(e => (IReadOnlyList<object?>)[SetBenchmark.Label(e.Method, e.Variant), e.SingleAurocMean, e.SingleAurocSd, e.SingleAurocMin,
-                    e.EnsembleAuroc, e.AurocGain, e.SingleAuprcMean, e.EnsembleAuprc, $"{e.SingleSilentFailures} / {e.Models}"]),
+                    e.EnsembleAuroc, e.AurocGain, e.SingleAuprcMean, e.EnsembleAuprc, e.Variant == ScoreVariant.Raw ? e.SingleSignAgreementMean : null,
+                    $"{e.SingleSilentFailures} / {e.Models}"]),
                 caption: $"{t.Name}: instance-level AUROC/AUPRC per method over {s.Seeds} models and their ensemble", digits: 3);
             var groups = es.Select(e => SetBenchmark.Label(e.Method, e.Variant)).ToList();
             var boxes = es.Select(e => (IReadOnlyList<double>)r.Rows

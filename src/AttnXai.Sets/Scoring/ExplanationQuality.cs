@@ -19,8 +19,11 @@ public enum ScoreVariant
 /// <param name="PooledAuprc">Average precision over all tokens of all bags at once.</param>
 /// <param name="BagsScored">Number of scorable bags.</param>
 /// <param name="PerBagAuroc">Per bag (NaN when not scorable).</param>
+/// <param name="SignAgreement">Over every key token of the bags: the fraction whose score has the sign of its polarity
+/// (+1 evidence for the positive class, -1 for the negative class), a zero score counting 1/2. An unsigned method
+/// scores the fraction of positive-evidence keys; NaN without keys.</param>
 public sealed record Quality(double Auroc, double AurocSd, double Auprc, double AuprcSd, double PooledAuroc, double PooledAuprc,
-    int BagsScored, double[] PerBagAuroc, double[] PerBagAuprc);
+    int BagsScored, double[] PerBagAuroc, double[] PerBagAuprc, double SignAgreement = double.NaN);
 
 public static class ExplanationQuality
 {
@@ -47,12 +50,21 @@ public static class ExplanationQuality
         var auprcs = new double[bags.Count];
         var pooledScores = new List<double>();
         var pooledKeys = new List<bool>();
+        double agree = 0;
+        int keys = 0;
         for (int i = 0; i < bags.Count; i++)
         {
             if (scores[i].Length != bags[i].Count)
                 throw new ArgumentException($"bag {i} has {bags[i].Count} tokens but {scores[i].Length} scores");
             pooledScores.AddRange(scores[i]);
             pooledKeys.AddRange(bags[i].Key);
+            for (int t = 0; t < bags[i].Count; t++)
+                if (bags[i].Key[t])
+                {
+                    keys++;
+                    double signed = scores[i][t] * bags[i].Polarity[t];
+                    agree += signed > 0 ? 1 : signed == 0 ? 0.5 : 0;
+                }
             (aurocs[i], auprcs[i]) = bags[i].Scorable
                 ? (InstanceMetrics.Auroc(scores[i], bags[i].Key), InstanceMetrics.AveragePrecision(scores[i], bags[i].Key))
                 : (double.NaN, double.NaN);
@@ -62,7 +74,7 @@ public static class ExplanationQuality
         var (ma, sa) = MeanSd(aurocs);
         var (mp, sp) = MeanSd(auprcs);
         return new Quality(ma, sa, mp, sp, InstanceMetrics.Auroc(ps, pk), InstanceMetrics.AveragePrecision(ps, pk),
-            aurocs.Count(double.IsFinite), aurocs, auprcs);
+            aurocs.Count(double.IsFinite), aurocs, auprcs, keys == 0 ? double.NaN : agree / keys);
     }
 
     /// <summary>Scores divided by their largest absolute value (all-zero scores stay zero), so that models are weighed alike.</summary>
