@@ -54,6 +54,15 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void KindNamesTheKeyWordsPresent()
+    {
+        var b = new Bag([SetVocabulary.IdA, 9, SetVocabulary.IdN, SetVocabulary.IdA], 0, [true, false, true, true], [1, 0, -1, 1]);
+        Assert.Equal("A+N", SetTask.Negative.Kind(b));
+        Assert.Equal("2 A", SetTask.Count.Kind(b));
+        Assert.Equal("none", SetTask.Both.Kind(b with { TokenIds = [9, 10] }));
+    }
+
+    [Fact]
     public void SameSeedSameBagsOtherSeedOtherBags()
     {
         var a = BagGenerator.Generate(SetTask.Negative, Options, 50, 3);

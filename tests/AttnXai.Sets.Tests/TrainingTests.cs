@@ -88,6 +88,9 @@ public class TrainingTests : IDisposable
         // 2 tasks x (2 models + ensemble) x (alpha-avg, GxI, |GxI|, lime-unk, |lime-unk|, random).
         Assert.Equal(2 * 3 * 6, rows.Count);
         Assert.Equal(2 * 6, rows.Count(x => x[1] == "ensemble"));
+        // Per-kind accuracy: each model's kinds cover every test bag.
+        Assert.All(r1.Kinds.GroupBy(k => (k.Task, k.Model)), g => Assert.Equal(Tiny.TestBags, g.Sum(k => k.Bags)));
+        Assert.Contains(r1.Kinds, k => k.Task == "negative" && k.Kind == "A+N" && k.Label == 0);
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(d1, "summary.json")))!;
         Assert.Equal(2, summary["settings"]!["seeds"]!.GetValue<int>());
         Assert.False(summary["settings"]!["model"]!["position_encoding"]!.GetValue<bool>());

@@ -28,6 +28,9 @@ public sealed record EnsembleRow(string Task, string Method, ScoreVariant Varian
     public double AuprcGain => EnsembleAuprc - SingleAuprcMean;
 }
 
+/// <summary>Accuracy of one model (or the ensemble) on the test bags of one kind (see <see cref="SetTask.Kind"/>).</summary>
+public sealed record KindRow(string Task, string Model, string Kind, int Label, int Bags, double Accuracy);
+
 /// <summary>One explained bag of the first model, every method's raw token scores (for the report's highlights).</summary>
 public sealed record ExampleBag(string Task, int Index, Bag Bag, string[] Tokens, IReadOnlyDictionary<string, double[]> Scores);
 
@@ -37,6 +40,7 @@ public sealed record SetBenchmarkResult(
     IReadOnlyList<ModelRow> Models,
     IReadOnlyList<MethodRow> Rows,
     IReadOnlyList<EnsembleRow> Ensembles,
+    IReadOnlyList<KindRow> Kinds,
     IReadOnlyList<ExampleBag> Examples,
     IReadOnlyDictionary<string, IReadOnlyList<Bag>> ExplainedBags,
     IReadOnlyDictionary<string, double> MethodSeconds,
@@ -60,6 +64,7 @@ public static class SetBenchmark
         var rows = new List<MethodRow>();
         var ensembles = new List<EnsembleRow>();
         var examples = new List<ExampleBag>();
+        var kinds = new List<KindRow>();
         var explained = new Dictionary<string, IReadOnlyList<Bag>>();
         var methodSeconds = methods.ToDictionary(m => m, _ => 0.0);
         var vocabulary = SetVocabulary.Create(settings.Bag.Fillers);
@@ -95,6 +100,7 @@ public static class SetBenchmark
                 accuracies.Add(acc);
                 var logits = Evaluation.Logits(model, encTest);
                 for (int i = 0; i < logits.Length; i++) logitSum[i] += logits[i];
+                kinds.AddRange(KindAccuracy(task, test, logits, m.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
                 var explainClock = Stopwatch.StartNew();
                 var (explainers, random) = settings.ParseMethods(SplitMix64.Derive(unchecked((ulong)modelSeed), 7));
@@ -140,6 +146,7 @@ public static class SetBenchmark
             for (int i = 0; i < test.Count; i++)
                 if ((logitSum[2 * i + 1] > logitSum[2 * i] ? 1 : 0) == test[i].Label) correct++;
             double ensembleAcc = (double)correct / test.Count;
+            kinds.AddRange(KindAccuracy(task, test, logitSum, "ensemble"));
             foreach (var method in methods)
                 foreach (var v in ExplanationQuality.Variants(method))
                 {
@@ -155,8 +162,16 @@ public static class SetBenchmark
                         ExplanationQuality.MeanSd(singles.Select(r => r.Quality.SignAgreement)).Mean));
                 }
         }
-        return new SetBenchmarkResult(settings, methods, models, rows, ensembles, examples, explained, methodSeconds, clock.Elapsed.TotalSeconds);
+        return new SetBenchmarkResult(settings, methods, models, rows, ensembles, kinds, examples, explained, methodSeconds, clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>Accuracy per kind of test bag from logits [bags, 2] (row-major).</summary>
+    private static IEnumerable<KindRow> KindAccuracy(SetTask task, IReadOnlyList<Bag> test, double[] logits, string model) =>
+        Enumerable.Range(0, test.Count)
+            .GroupBy(i => (Kind: task.Kind(test[i]), test[i].Label))
+            .OrderBy(g => g.Key.Label).ThenBy(g => g.Key.Kind, StringComparer.Ordinal)
+            .Select(g => new KindRow(task.Name, model, g.Key.Kind, g.Key.Label, g.Count(),
+                g.Count(i => (logits[2 * i + 1] > logits[2 * i] ? 1 : 0) == test[i].Label) / (double)g.Count()));
 
     public static bool Silent(SetBenchmarkSettings s, double accuracy, double auroc) =>
         accuracy >= s.AccuracyThreshold && double.IsFinite(auroc) && auroc < s.AurocThreshold;

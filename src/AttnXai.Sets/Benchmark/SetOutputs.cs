@@ -14,7 +14,7 @@ namespace AttnXai.Sets.Benchmark;
 /// </summary>
 public static class SetOutputs
 {
-    public static readonly string[] Files = ["results.csv", "ensemble.csv", "models.csv", "bags.csv", "summary.json", "report.html"];
+    public static readonly string[] Files = ["results.csv", "ensemble.csv", "models.csv", "kinds.csv", "bags.csv", "summary.json", "report.html"];
 
     public static void Write(string directory, SetBenchmarkResult r)
     {
@@ -23,6 +23,7 @@ public static class SetOutputs
         Results(r).Write(Path.Combine(directory, "results.csv"));
         Ensembles(r).Write(Path.Combine(directory, "ensemble.csv"));
         Models(r).Write(Path.Combine(directory, "models.csv"));
+        Kinds(r).Write(Path.Combine(directory, "kinds.csv"));
         Bags(r).Write(Path.Combine(directory, "bags.csv"));
         AtomicFile.WriteAllText(Path.Combine(directory, "summary.json"), Summary(r).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         AtomicFile.WriteAllText(Path.Combine(directory, "report.html"), SetReport.Build(r));
@@ -57,6 +58,13 @@ public static class SetOutputs
         var t = new CsvTable("task", "model", "model_seed", "validation_accuracy", "test_accuracy", "best_epoch", "train_seconds", "explain_seconds");
         foreach (var m in r.Models)
             t.Add(m.Task, m.Model, m.ModelSeed, m.ValidationAccuracy, m.TestAccuracy, m.BestEpoch, m.TrainSeconds, m.ExplainSeconds);
+        return t;
+    }
+
+    public static CsvTable Kinds(SetBenchmarkResult r)
+    {
+        var t = new CsvTable("task", "model", "kind", "label", "bags", "accuracy");
+        foreach (var k in r.Kinds) t.Add(k.Task, k.Model, k.Kind, k.Label, k.Bags, k.Accuracy);
         return t;
     }
 
@@ -167,6 +175,12 @@ public static class SetReport
                     e.EnsembleAuroc, e.AurocGain, e.SingleAuprcMean, e.EnsembleAuprc, e.Variant == ScoreVariant.Raw ? e.SingleSignAgreementMean : null,
                     $"{e.SingleSilentFailures} / {e.Models}"]),
                 caption: $"{t.Name}: instance-level AUROC/AUPRC per method over {s.Seeds} models and their ensemble", digits: 3);
+            var kindRows = r.Kinds.Where(k => k.Task == t.Name).ToList();
+            var kindModels = kindRows.Select(k => k.Model).Distinct().ToList();
+            report.Table(new[] { "kind of test bag", "label", "bags" }.Concat(kindModels.Select(m => m == "ensemble" ? "ensemble" : $"model {m}")).ToList(),
+                kindRows.Where(k => k.Model == kindModels[0]).Select(k => (IReadOnlyList<object?>)new object?[] { k.Kind, k.Label, k.Bags }
+                    .Concat(kindModels.Select(m => (object?)kindRows.First(x => x.Model == m && x.Kind == k.Kind && x.Label == k.Label).Accuracy)).ToList()),
+                caption: $"{t.Name}: test accuracy per kind of bag", digits: 3);
             var groups = es.Select(e => SetBenchmark.Label(e.Method, e.Variant)).ToList();
             var boxes = es.Select(e => (IReadOnlyList<double>)r.Rows
                 .Where(x => x.Task == t.Name && x.ModelSeed is not null && x.Method == e.Method && x.Variant == e.Variant)

@@ -43,5 +43,19 @@ public sealed record SetTask(string Name, string Rule, string Keys)
         return result.Distinct().ToList();
     }
 
+    /// <summary>
+    /// The kind of a bag, for per-kind accuracy: which key words it holds ("A+B", "A", "B", "none"...), and for
+    /// "count" how many A's ("2 A").
+    /// </summary>
+    public string Kind(Bag bag)
+    {
+        ArgumentNullException.ThrowIfNull(bag);
+        int a = bag.TokenIds.Count(i => i == SetVocabulary.IdA);
+        if (this == Count) return $"{a} A";
+        var present = new[] { (SetVocabulary.IdA, "A"), (SetVocabulary.IdB, "B"), (SetVocabulary.IdN, "N") }
+            .Where(w => bag.TokenIds.Contains(w.Item1)).Select(w => w.Item2).ToList();
+        return present.Count == 0 ? "none" : string.Join('+', present);
+    }
+
     public override string ToString() => Name;
 }
