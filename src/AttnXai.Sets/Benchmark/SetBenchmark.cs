@@ -84,7 +84,10 @@ public static class SetBenchmark
             var encTest = SetTraining.Encode(test, config.Length, config.PaddingMask);
             var tokens = bags.Select(b => b.TokenIds.Select(id => vocabulary[(int)id]).ToArray()).ToList();
             var docs = tokens.Select((t, i) => ExplainDocument.FromTokens(string.Join(' ', t), t, w => vocabulary.GetId(w), config, $"{task.Name} bag {i}")).ToList();
-            int example = Enumerable.Range(0, bags.Count).FirstOrDefault(i => bags[i].Label == 1 && bags[i].Scorable, 0);
+            // The report's example: the first scorable bag with the most kinds of key word (A and N together in "negative").
+            int example = Enumerable.Range(0, bags.Count).Where(i => bags[i].Scorable)
+                .OrderByDescending(i => bags[i].TokenIds.Where((_, t) => bags[i].Key[t]).Distinct().Count()).ThenByDescending(i => bags[i].Label)
+                .DefaultIfEmpty(0).First();
 
             // scores[method][model][bag] = token scores
             var scores = methods.ToDictionary(m => m, _ => new List<IReadOnlyList<double[]>>());
