@@ -11,4 +11,5 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(FaithfulnessCommand.Create());
+root.Subcommands.Add(SetsCommand.Create());
 return CliRunner.Run(root, args);

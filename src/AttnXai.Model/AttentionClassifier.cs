@@ -24,7 +24,8 @@ public sealed record ForwardResult(Tensor Logits, Tensor HeadLogits, Tensor Atte
 /// <para>
 /// Parameters (state-dictionary names): <c>embedding.weight</c> [D, d_e] ~ N(0, 1); <c>W_q</c>, <c>W_k</c>
 /// [K, d_att, d_e], <c>W_v</c> [K, d_out, d_e], <c>W_l</c> [K, C, d_out] ~ U(-r, r); buffer
-/// <c>position_encoding</c> [L, d_e] (fixed sinusoidal encoding, not trained).
+/// <c>position_encoding</c> [L, d_e] (fixed sinusoidal encoding, not trained; zeros when
+/// <see cref="ModelConfig.PositionEncoding"/> is false).
 /// </para>
 /// </summary>
 public sealed class AttentionClassifier : torch.nn.Module
@@ -55,7 +56,10 @@ public sealed class AttentionClassifier : torch.nn.Module
             W_v = register_parameter("W_v", torch.empty([k, o, d], dtype).uniform_(-r, r));
             W_l = register_parameter("W_l", torch.empty([k, c, o], dtype).uniform_(-r, r));
         }
-        PositionEncodingBuffer = register_buffer("position_encoding", SinusoidalEncoding(config.Length, config.EmbedDim, dtype));
+        // Without position encoding the buffer is all zeros: every consumer (forward, fast path, theory) reads it.
+        PositionEncodingBuffer = register_buffer("position_encoding", config.PositionEncoding
+            ? SinusoidalEncoding(config.Length, config.EmbedDim, dtype)
+            : torch.zeros([config.Length, config.EmbedDim], dtype));
         if (device is not null && device.IsCuda) to(device);
     }
 
@@ -79,7 +83,7 @@ public sealed class AttentionClassifier : torch.nn.Module
     /// <summary>[K, C, d_out].</summary>
     public Tensor W_l { get; private set; }
 
-    /// <summary>PE [L, d_e] (the buffer <c>position_encoding</c>).</summary>
+    /// <summary>PE [L, d_e] (the buffer <c>position_encoding</c>; zeros without position encoding).</summary>
     public Tensor PositionEncoding => PositionEncodingBuffer;
 
     private Tensor PositionEncodingBuffer { get; set; }

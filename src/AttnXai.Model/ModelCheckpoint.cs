@@ -108,6 +108,7 @@ public static class ModelCheckpoint
         ["cls_id"] = c.ClsId,
         ["unk_id"] = c.UnkId,
         ["init_range"] = c.InitRange,
+        ["position_encoding"] = c.PositionEncoding,
     };
 
     /// <summary>Reads a model configuration written by <see cref="ConfigToJson"/>; <paramref name="where"/> names
@@ -118,7 +119,9 @@ public static class ModelCheckpoint
         var c = new ModelConfig(
             Int(o, "vocab_size", where), Int(o, "embed_dim", where), Int(o, "att_dim", where), Int(o, "out_dim", where),
             Int(o, "heads", where), Int(o, "length", where), Int(o, "classes", where), Bool(o, "padding_mask", where),
-            Long(o, "cls_id", where), Long(o, "unk_id", where), Double(o, "init_range", where));
+            Long(o, "cls_id", where), Long(o, "unk_id", where), Double(o, "init_range", where),
+            // Checkpoints written before the field existed all used the sinusoidal encoding.
+            !o.ContainsKey("position_encoding") || Bool(o, "position_encoding", where));
         try { return c.Validate(); }
         catch (ArgumentException e) { throw new InvalidDataException($"{where}: invalid model sizes: {e.Message}", e); }
     }

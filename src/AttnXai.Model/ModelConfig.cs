@@ -14,6 +14,9 @@ namespace AttnXai.Model;
 /// <param name="ClsId">Id of [CLS] (position 0).</param>
 /// <param name="UnkId">Id of UNK (unknown words and padding).</param>
 /// <param name="InitRange">W_q, W_k, W_v, W_l are initialised U(-InitRange, InitRange).</param>
+/// <param name="PositionEncoding">Add the fixed sinusoidal encoding PE(t) (true, the paper). False: the encoding is all
+/// zeros, so the model is a function of the multiset of its non-[CLS] tokens (a set function; with the padding mask,
+/// of the real tokens alone).</param>
 public sealed record ModelConfig(
     int VocabSize,
     int EmbedDim = 128,
@@ -25,7 +28,8 @@ public sealed record ModelConfig(
     bool PaddingMask = false,
     long ClsId = 0,
     long UnkId = 1,
-    double InitRange = 0.1)
+    double InitRange = 0.1,
+    bool PositionEncoding = true)
 {
     /// <summary>Throws ArgumentException naming the first invalid field.</summary>
     public ModelConfig Validate()

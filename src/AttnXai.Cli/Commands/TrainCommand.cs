@@ -34,12 +34,13 @@ public static class TrainCommand
         var maxTest = new Option<int?>("--max-test") { Description = "subsample the test part to N reviews" };
         var evalBatch = new Option<int?>("--eval-batch-size") { Description = "batch size of evaluation (default 256)" };
         var mask = new Option<bool>("--padding-mask") { Description = "leave padding out of the softmax (the paper's model has no mask)" };
+        var noPosition = new Option<bool>("--no-position-encoding") { Description = "all-zero position encoding: the model becomes a set function of its tokens (the paper adds sinusoidal positions)" };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "basic_english (paper) or clean" };
         var quick = new Option<bool>("--quick") { Description = $"smoke preset: {TrainingRecipe.Quick} (options still override)" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var noProgress = new Option<bool>("--plain") { Description = "plain progress lines instead of a progress bar (automatic when output is redirected)" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { data, output, embed, att, outDim, heads, length, epochs, batch, lr, wd, seed, splitSeed, valCount, maxTrain, maxVal, maxTest, evalBatch, mask, tokenizer, quick, device, noProgress, threads })
+        foreach (var o in new Option[] { data, output, embed, att, outDim, heads, length, epochs, batch, lr, wd, seed, splitSeed, valCount, maxTrain, maxVal, maxTest, evalBatch, mask, noPosition, tokenizer, quick, device, noProgress, threads })
             cmd.Options.Add(o);
         cmd.SetAction(ModelCommandErrors.Guard(r =>
         {
@@ -71,13 +72,13 @@ public static class TrainCommand
             var sizes = (Embed: r.GetValue(embed) ?? preset.EmbedDim, Att: r.GetValue(att) ?? preset.AttDim,
                 Out: r.GetValue(outDim) ?? preset.OutDim, Heads: r.GetValue(heads) ?? preset.Heads);
             bool plain = r.GetValue(noProgress) || Console.IsOutputRedirected;
-            return Run(r.GetValue(data), r.GetValue(output)!, dataOptions, options, sizes, plain);
+            return Run(r.GetValue(data), r.GetValue(output)!, dataOptions, options, sizes, plain, !r.GetValue(noPosition));
         }));
         return cmd;
     }
 
     private static int Run(string? dataPath, string output, ImdbDataOptions dataOptions, TrainingOptions options,
-        (int Embed, int Att, int Out, int Heads) sizes, bool plain)
+        (int Embed, int Att, int Out, int Heads) sizes, bool plain, bool positionEncoding)
     {
         var inv = CultureInfo.InvariantCulture;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -88,11 +89,11 @@ public static class TrainCommand
         var reviews = ImdbDataLoader.Read(source);
         var data = ImdbDataLoader.Prepare(reviews, dataOptions);
         var config = new ModelConfig(data.Vocabulary.Count, sizes.Embed, sizes.Att, sizes.Out, sizes.Heads, dataOptions.Length,
-            2, dataOptions.IncludeMask, Data.Text.Vocabulary.ClsId, Data.Text.Vocabulary.UnkId).Validate();
+            2, dataOptions.IncludeMask, Data.Text.Vocabulary.ClsId, Data.Text.Vocabulary.UnkId, PositionEncoding: positionEncoding).Validate();
         Console.WriteLine(string.Create(inv,
             $"read and encoded in {clock.Elapsed.TotalSeconds:F1} s: vocabulary {data.Vocabulary.Count} tokens ({dataOptions.Tokenizer}), train {data.Train.Count}, validation {data.Validation.Count}, test {data.Test.Count}"));
         Console.WriteLine(string.Create(inv,
-            $"model: d_e {config.EmbedDim}, d_att {config.AttDim}, d_out {config.OutDim}, K {config.Heads}, L {config.Length}, padding mask {(config.PaddingMask ? "on" : "off")}, {config.ParameterCount:N0} parameters"));
+            $"model: d_e {config.EmbedDim}, d_att {config.AttDim}, d_out {config.OutDim}, K {config.Heads}, L {config.Length}, padding mask {(config.PaddingMask ? "on" : "off")}, position encoding {(config.PositionEncoding ? "on" : "off")}, {config.ParameterCount:N0} parameters"));
         Console.WriteLine(string.Create(inv,
             $"training: AdamW lr {options.LearningRate:G}, weight decay {options.WeightDecay:G}, batch {options.BatchSize}, {options.Epochs} epochs, seed {options.Seed}, {torch.get_num_threads()} threads, device {options.Device?.ToString() ?? "cpu"}"));
 

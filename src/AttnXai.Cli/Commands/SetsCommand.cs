@@ -1,0 +1,111 @@
+using System.CommandLine;
+using System.Globalization;
+using AttnXai.Sets.Benchmark;
+using AttnXai.Sets.Tasks;
+using AttnXai.Sets.Training;
+using AttnXai.Torch;
+
+namespace AttnXai.Cli.Commands;
+
+/// <summary>
+/// `attnxai sets`: ground-truth set benchmarks (synthetic multiple-instance tasks with known key instances): trains the
+/// attention classifier several times per task, scores every explainer's token scores against the keys (AUROC, AUPRC),
+/// flags silent failures and ensembles over seeds. Progress goes to stderr, the summary table to stdout.
+/// </summary>
+public static class SetsCommand
+{
+    public static Command Create()
+    {
+        var d = new SetBenchmarkSettings();
+        var b = d.Bag;
+        var m = d.Model;
+        var cmd = new Command("sets", "Ground-truth set benchmarks: do explanations find the known key instances of synthetic multiple-instance tasks?");
+        var tasks = new Option<string>("--tasks") { Description = $"comma-separated tasks ({string.Join(", ", SetTask.All.Select(t => t.Name))}) or all", DefaultValueFactory = _ => "all" };
+        var seeds = new Option<int>("--seeds") { Description = "models per task (seeds --seed .. --seed + M - 1), ensembled", DefaultValueFactory = _ => d.Seeds };
+        var bags = new Option<int>("--bags") { Description = "test bags explained and scored per model", DefaultValueFactory = _ => d.Bags };
+        var testBags = new Option<int>("--test-bags") { Description = "test bags for accuracy (the first --bags are explained)", DefaultValueFactory = _ => d.TestBags };
+        var trainBags = new Option<int>("--train-bags") { Description = "training bags per task", DefaultValueFactory = _ => d.TrainBags };
+        var valBags = new Option<int>("--val-bags") { Description = "validation bags per task (best epoch)", DefaultValueFactory = _ => d.ValidationBags };
+        var methods = new Option<string>("--methods") { Description = "comma-separated explainers (alpha-avg, alpha-max, G-avg, G-l1, G-l2, GxI, IG, lime, occlusion, shap, NAME-delete/-unk), random, or all", DefaultValueFactory = _ => "all" };
+        var output = new Option<string>("--out") { Description = "output folder (CSV tables, summary.json, report.html)", DefaultValueFactory = _ => "runs/sets" };
+        var seed = new Option<long>("--seed") { Description = "seed of the bags, the models and the sampling explainers", DefaultValueFactory = _ => d.Seed };
+        var threads = new Option<int>("--threads") { Description = "libtorch threads (default 1: the models are tiny)", DefaultValueFactory = _ => 1 };
+        var minTokens = new Option<int>("--min-tokens") { Description = "fewest tokens per bag", DefaultValueFactory = _ => b.MinTokens };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "most tokens per bag (at most --length - 1)", DefaultValueFactory = _ => b.MaxTokens };
+        var length = new Option<int>("--length") { Description = "L: model positions, [CLS] included", DefaultValueFactory = _ => b.Length };
+        var fillers = new Option<int>("--fillers") { Description = "filler words in the vocabulary", DefaultValueFactory = _ => b.Fillers };
+        var maxKey = new Option<int>("--max-key-count") { Description = "a present key word occurs 1..this many times", DefaultValueFactory = _ => b.MaxKeyCount };
+        var countK = new Option<int>("--count-k") { Description = "k of the count task (positive iff A occurs at least k times)", DefaultValueFactory = _ => b.CountK };
+        var embed = new Option<int>("--embed-dim") { Description = "d_e", DefaultValueFactory = _ => m.EmbedDim };
+        var att = new Option<int>("--att-dim") { Description = "d_att", DefaultValueFactory = _ => m.AttDim };
+        var outDim = new Option<int>("--out-dim") { Description = "d_out", DefaultValueFactory = _ => m.OutDim };
+        var heads = new Option<int>("--heads") { Description = "K", DefaultValueFactory = _ => m.Heads };
+        var epochs = new Option<int>("--epochs") { Description = "training epochs (best validation epoch kept)", DefaultValueFactory = _ => m.Epochs };
+        var batch = new Option<int>("--batch-size") { Description = "mini-batch size", DefaultValueFactory = _ => m.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "AdamW learning rate", DefaultValueFactory = _ => m.LearningRate };
+        var position = new Option<bool>("--position-encoding") { Description = "keep the sinusoidal position encoding (default off: the model is a set function)" };
+        var noMask = new Option<bool>("--no-padding-mask") { Description = "let padding take part in the softmax, as the paper's model does (default: masked)" };
+        var accThreshold = new Option<double>("--accuracy-threshold") { Description = "silent failure: test accuracy at least this ...", DefaultValueFactory = _ => d.AccuracyThreshold };
+        var aurocThreshold = new Option<double>("--auroc-threshold") { Description = "... while the method's AUROC is below this", DefaultValueFactory = _ => d.AurocThreshold };
+        var limeSamples = new Option<int>("--lime-samples") { Description = "LIME samples per run", DefaultValueFactory = _ => d.LimeSamples };
+        var limeRuns = new Option<int>("--lime-runs") { Description = "LIME runs averaged", DefaultValueFactory = _ => d.LimeRuns };
+        var shapSamples = new Option<int>("--shap-samples") { Description = "KernelSHAP samples", DefaultValueFactory = _ => d.ShapSamples };
+        var igSteps = new Option<int>("--ig-steps") { Description = "Integrated Gradients steps", DefaultValueFactory = _ => d.IgSteps };
+        foreach (var o in new Option[] { tasks, seeds, bags, testBags, trainBags, valBags, methods, output, seed, threads, minTokens, maxTokens, length, fillers, maxKey, countK,
+                     embed, att, outDim, heads, epochs, batch, lr, position, noMask, accThreshold, aurocThreshold, limeSamples, limeRuns, shapSamples, igSteps })
+            cmd.Options.Add(o);
+        cmd.SetAction(ModelCommandErrors.Guard(r =>
+        {
+            if (r.GetValue(threads) < 1) throw new ArgumentException($"--threads must be at least 1, got {r.GetValue(threads)}");
+            var settings = new SetBenchmarkSettings
+            {
+                Tasks = SetTask.Parse(r.GetValue(tasks)!),
+                Seeds = r.GetValue(seeds),
+                Bags = r.GetValue(bags),
+                TestBags = r.GetValue(testBags),
+                TrainBags = r.GetValue(trainBags),
+                ValidationBags = r.GetValue(valBags),
+                Methods = [r.GetValue(methods)!],
+                Seed = r.GetValue(seed),
+                AccuracyThreshold = r.GetValue(accThreshold),
+                AurocThreshold = r.GetValue(aurocThreshold),
+                LimeSamples = r.GetValue(limeSamples),
+                LimeRuns = r.GetValue(limeRuns),
+                ShapSamples = r.GetValue(shapSamples),
+                IgSteps = r.GetValue(igSteps),
+                Bag = new BagOptions
+                {
+                    MinTokens = r.GetValue(minTokens), MaxTokens = r.GetValue(maxTokens), Length = r.GetValue(length), Fillers = r.GetValue(fillers),
+                    MaxKeyCount = r.GetValue(maxKey), CountK = r.GetValue(countK),
+                },
+                Model = new SetModelOptions
+                {
+                    EmbedDim = r.GetValue(embed), AttDim = r.GetValue(att), OutDim = r.GetValue(outDim), Heads = r.GetValue(heads),
+                    Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
+                    PositionEncoding = r.GetValue(position), PaddingMask = !r.GetValue(noMask),
+                },
+            }.Validate();
+            torch.set_num_threads(r.GetValue(threads));
+            return Run(settings, r.GetValue(output)!);
+        }));
+        return cmd;
+    }
+
+    private static int Run(SetBenchmarkSettings settings, string output)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var dir = Path.GetFullPath(output);
+        // Fail on a bad --out before the run, not after it.
+        try { Directory.CreateDirectory(dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"--out {dir}: cannot create the output folder ({e.Message})", e);
+        }
+        Console.Error.WriteLine($"sets: {settings.Tasks.Count} task(s) x {settings.Seeds} model(s), {settings.MethodNames().Count} methods on {settings.Bags} bags each; {torch.get_num_threads()} libtorch thread(s)");
+        var result = SetBenchmark.Run(settings, line => Console.Error.WriteLine("  " + line));
+        SetOutputs.Write(dir, result);
+        Console.Write(SetOutputs.TextSummary(result));
+        Console.WriteLine(string.Create(inv, $"\nwall time {result.Seconds:F1} s; wrote {string.Join(", ", SetOutputs.Files)} in {dir}"));
+        return 0;
+    }
+}
