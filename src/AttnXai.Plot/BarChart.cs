@@ -100,16 +100,7 @@ public static class BarChart
         if (o.ReferenceValue is { } rv && rv >= yMin && rv <= yMax)
             w.Line(area.Left, y.Map(rv), area.Right, y.Map(rv), "#777777", 1, "4 3", cssClass: "reference");
 
-        w.BeginGroup(cssClass: "x-axis");
-        w.Line(area.Left, area.Bottom, area.Right, area.Bottom, Colors.Axis.Hex, cssClass: "axis");
-        for (int g = 0; g < ng; g++)
-        {
-            double gc = area.Left + (g + 0.5) * band;
-            w.Line(gc, area.Bottom, gc, area.Bottom + 4, Colors.Axis.Hex);
-            if (rotate) w.Text(gc, area.Bottom + 8, groups[g], TextAnchor.End, fs, rotation: -45, baseline: TextBaseline.Middle, cssClass: "group-label");
-            else w.Text(gc, area.Bottom + 6, groups[g], TextAnchor.Middle, fs, baseline: TextBaseline.Hanging, cssClass: "group-label");
-        }
-        w.EndGroup();
+        Frame.DrawGroupAxis(w, area, groups, band, rotate, fs);
         Frame.DrawXLabel(w, area, o);
         return w.ToString();
     }

@@ -96,6 +96,22 @@ internal static class Frame
         w.EndGroup();
     }
 
+    /// <summary>The x axis of a chart of groups: the axis line, a tick and a label at the centre of each band
+    /// (labels rotated by -45 degrees when they do not fit their band).</summary>
+    public static void DrawGroupAxis(SvgWriter w, PlotArea area, IReadOnlyList<string> groups, double band, bool rotate, double fs)
+    {
+        w.BeginGroup(cssClass: "x-axis");
+        w.Line(area.Left, area.Bottom, area.Right, area.Bottom, Colors.Axis.Hex, cssClass: "axis");
+        for (int g = 0; g < groups.Count; g++)
+        {
+            double gc = area.Left + (g + 0.5) * band;
+            w.Line(gc, area.Bottom, gc, area.Bottom + 4, Colors.Axis.Hex);
+            if (rotate) w.Text(gc, area.Bottom + 8, groups[g], TextAnchor.End, fs, rotation: -45, baseline: TextBaseline.Middle, cssClass: "group-label");
+            else w.Text(gc, area.Bottom + 6, groups[g], TextAnchor.Middle, fs, baseline: TextBaseline.Hanging, cssClass: "group-label");
+        }
+        w.EndGroup();
+    }
+
     public static void DrawXLabel(SvgWriter w, PlotArea a, ChartOptions o)
     {
         if (o.XLabel is null) return;
