@@ -22,9 +22,11 @@ public static class Conditions
 
 /// <summary>
 /// What one model does on the test documents: the true labels, the predicted class under each condition, and the
-/// [CLS]-row attention on every inserted token (row-major [N, K, k], in the inserted condition).
+/// [CLS]-row attention on every inserted token (row-major [N, K, k], in the inserted condition); the logits ([N, C],
+/// row-major) under each condition.
 /// </summary>
-public sealed record ProbeOutputs(long[] Labels, IReadOnlyDictionary<string, long[]> Predictions, double[] Mass, int Heads, int Tokens)
+public sealed record ProbeOutputs(long[] Labels, IReadOnlyDictionary<string, long[]> Predictions, IReadOnlyDictionary<string, double[]> Logits,
+    double[] Mass, int Heads, int Tokens)
 {
     public int Count => Labels.Length;
 
@@ -56,7 +58,13 @@ public static class ProbePass
         var deleted = TokenInsertion.Delete(inserted);
         var attnMask = inserted.AttentionMask(cfg.PaddingMask);
         var preds = Conditions.All.Where(c => c != Conditions.Original || original is not null).ToDictionary(c => c, _ => new long[n]);
+        var logits = preds.Keys.ToDictionary(c => c, _ => new double[(long)n * cfg.Classes]);
         var mass = new double[(long)n * K * k];
+        void Keep(string condition, Tensor l, int start)
+        {
+            l.argmax(1).ToArray<long>().CopyTo(preds[condition], start);
+            l.to(ScalarType.Float64).ToArray<double>().CopyTo(logits[condition], (long)start * cfg.Classes);
+        }
         using var noGrad = torch.no_grad();
         for (int start = 0; start < n; start += batchSize)
         {
@@ -64,20 +72,20 @@ public static class ProbePass
             int b = Math.Min(batchSize, n - start);
             var ids = Ids(data, start, b, model);
             var r = model.Forward(ids, PaddingMask(model, data, start, b));
-            r.Logits.argmax(1).ToArray<long>().CopyTo(preds[Conditions.Inserted], start);
+            Keep(Conditions.Inserted, r.Logits, start);
             var a = r.Attention.to(ScalarType.Float64).ToArray<double>();       // [b, K, L]
             for (int i = 0; i < b; i++)
                 for (int h = 0; h < K; h++)
                     for (int j = 0; j < k; j++)
                         mass[((long)(start + i) * K + h) * k + j] = a[((long)i * K + h) * len + inserted.Position(start + i, j)];
             var m = torch.tensor(attnMask.AsSpan(start * len, b * len).ToArray(), [b, len], model.Device);
-            model.Forward(ids, m).Logits.argmax(1).ToArray<long>().CopyTo(preds[Conditions.Masked], start);
-            model.Forward(Ids(deleted, start, b, model), PaddingMask(model, deleted, start, b)).Logits.argmax(1).ToArray<long>().CopyTo(preds[Conditions.Deleted], start);
+            Keep(Conditions.Masked, model.Forward(ids, m).Logits, start);
+            Keep(Conditions.Deleted, model.Forward(Ids(deleted, start, b, model), PaddingMask(model, deleted, start, b)).Logits, start);
             if (original is not null)
-                model.Forward(Ids(original, start, b, model), PaddingMask(model, original, start, b)).Logits.argmax(1).ToArray<long>().CopyTo(preds[Conditions.Original], start);
+                Keep(Conditions.Original, model.Forward(Ids(original, start, b, model), PaddingMask(model, original, start, b)).Logits, start);
             progress?.Invoke(start + b, n);
         }
-        return new ProbeOutputs(data.Labels.ToArray(), preds, mass, K, k);
+        return new ProbeOutputs(data.Labels.ToArray(), preds, logits, mass, K, k);
     }
 
     private static Tensor Ids(EncodedDataset d, int start, int n, AttentionClassifier model) =>
