@@ -23,7 +23,7 @@ public class BadInputTests
     public void Insertion_specs()
     {
         var data = Tiny.Data(8, [[5, 6]]);
-        Throws<ArgumentException>(() => TokenInsertion.Insert(data, Tiny.Start(0), 20), "at least 1, got 0");
+        Throws<ArgumentException>(() => TokenInsertion.Insert(data, Tiny.Start(0), 20), "(--tokens) must be at least 1, got 0");
         Throws<ArgumentException>(() => TokenInsertion.Insert(data, Tiny.Start(8), 20), "do not fit a document of length 8");
         Throws<ArgumentException>(() => InsertionSpec.Parse(4, "middle"), "--position must be start, end or a number");
         Throws<ArgumentException>(() => InsertionSpec.Parse(4, "-3"), "got '-3'");

@@ -36,9 +36,9 @@ public sealed record InsertionSpec
     /// <summary>Throws ArgumentException naming the bad field; <paramref name="length"/> is the model's L.</summary>
     public InsertionSpec Validate(int length)
     {
-        if (Count < 1) throw new ArgumentException($"the number of inserted tokens must be at least 1, got {Count}");
+        if (Count < 1) throw new ArgumentException($"the number of inserted tokens (--tokens) must be at least 1, got {Count}");
         if (Count > length - 1)
-            throw new ArgumentException($"{Count} inserted tokens do not fit a document of length {length} ([CLS] takes one position): at most {length - 1}");
+            throw new ArgumentException($"{Count} inserted tokens (--tokens) do not fit a document of length {length} ([CLS] takes one position): at most {length - 1}");
         if (At == InsertAt.AfterWords && AfterWords < 0) throw new ArgumentException($"the insertion position must be start, end or a word count >= 0, got {AfterWords}");
         return this;
     }

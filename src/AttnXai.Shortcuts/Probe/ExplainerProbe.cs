@@ -52,7 +52,7 @@ public static class ExplainerProbe
             if (!m.Equals(Random, StringComparison.OrdinalIgnoreCase))
             {
                 try { ExplainerRegistry.Create([m], settings); }
-                catch (ArgumentException e) { throw new ArgumentException($"--methods: {e.Message} or {Random}", e); }
+                catch (ArgumentException e) { throw new ArgumentException($"--methods: {e.Message.Replace($" (Parameter '{e.ParamName}')", "")}, or {Random}", e); }
             }
         return list;
     }

@@ -100,7 +100,6 @@ public static class ShortcutStudy
         var stages = new JsonObject();
         var outDir = Path.GetFullPath(settings.OutDir);
         if (File.Exists(outDir)) throw new IOException($"--out {outDir} is a file, not a folder");
-        Directory.CreateDirectory(outDir);
 
         // 1. Data: vocabulary of the train reviews plus the inserted tokens; every part with and without them.
         var sw = Stopwatch.StartNew();
@@ -116,6 +115,7 @@ public static class ShortcutStudy
         var validation = TokenInsertion.Insert(data.Validation, spec, firstId);
         var test = TokenInsertion.Insert(data.Test, spec, firstId);
         var config = recipe.Config(vocabulary.Count);
+        Directory.CreateDirectory(outDir);
         stages["data_seconds"] = sw.Elapsed.TotalSeconds;
         log(string.Create(CultureInfo.InvariantCulture,
             $"encoded in {sw.Elapsed.TotalSeconds:F1} s: vocabulary {data.Vocabulary.Count} + {spec.Count} inserted tokens ({string.Join(" ", spec.TokenNames)}, ids {firstId}..{firstId + spec.Count - 1}, position {spec.PositionName}); train {train.Count}, validation {validation.Count}, test {test.Count}; truncated by the insertion: {test.Data.Truncated.Count(t => t) - data.Test.Truncated.Count(t => t)} more test reviews"));
