@@ -23,7 +23,17 @@ var settings = new ShortcutSettings
     RecipeName = quick ? "quick" : "paper",
     Docs = quick ? 100 : 300,
 };
-var result = ShortcutStudy.Run(settings, line => Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {line}"));
+ShortcutResult result;
+try
+{
+    result = ShortcutStudy.Run(settings, line => Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {line}"));
+}
+catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or TorchException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
 foreach (var a in result.Accuracy) Console.WriteLine($"{a.Model,-9} {a.Condition,-9} accuracy {a.Accuracy:P2}");
 foreach (var line in result.Reading) Console.WriteLine(line);
 Console.WriteLine($"wrote {ShortcutStudy.ReportHtml} and the CSVs in {Path.GetFullPath(outDir)}");
+return 0;
