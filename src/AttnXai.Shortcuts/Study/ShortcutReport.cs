@@ -9,6 +9,7 @@ namespace AttnXai.Shortcuts.Study;
 public static class ShortcutReport
 {
     private static string P(double v) => double.IsFinite(v) ? (100 * v).ToString("F1", CultureInfo.InvariantCulture) + " %" : "n/a";
+    private static string HeadLabel(string head) => head == ProbeStatistics.AllHeads ? "mean of heads" : "head " + head;
     private static string F(double v, string f = "F3") => double.IsFinite(v) ? v.ToString(f, CultureInfo.InvariantCulture) : "n/a";
 
     /// <summary>Sentences that read the numbers (also in summary.json).</summary>
@@ -73,7 +74,7 @@ public static class ShortcutReport
                 for (int h = 0; h < heads.Count; h++)
                     for (int j = 0; j < tokens.Count; j++)
                         values[h, j] = r.Mass.FirstOrDefault(m => m.Model == model && m.Head == heads[h] && m.Token == tokens[j] && m.Group == "predicted" && m.Class == c.ToString(CultureInfo.InvariantCulture))?.Mean ?? double.NaN;
-                panels.Add(new HeatmapPanel(values, heads.Select(h => "head " + h).ToList(), tokens, $"{model}, predicted {(c == 1 ? "positive" : "negative")}"));
+                panels.Add(new HeatmapPanel(values, heads.Select(HeadLabel).ToList(), tokens, $"{model}, predicted {(c == 1 ? "positive" : "negative")}"));
             }
         var massSvg = Heatmap.RenderGrid(panels, new HeatmapOptions { GridColumns = 2, Width = 900, Height = 620, ShowValues = true, ColorBarLabel = "mean attention", Title = "Mean attention on each inserted token, by predicted class" });
         AtomicFile.WriteAllText(Path.Combine(outDir, ShortcutStudy.MassSvg), massSvg);
@@ -85,7 +86,7 @@ public static class ShortcutReport
             for (int h = 0; h < heads.Count; h++)
                 for (int j = 0; j < tokens.Count; j++)
                     values[h, j] = (r.Separation.FirstOrDefault(s => s.Model == m.Role && s.Head == heads[h] && s.Token == tokens[j] && s.Group == "predicted")?.Auroc ?? double.NaN) - 0.5;
-            return new HeatmapPanel(values, heads.Select(h => "head " + h).ToList(), tokens, m.Role);
+            return new HeatmapPanel(values, heads.Select(HeadLabel).ToList(), tokens, m.Role);
         }).ToList();
         var aurocSvg = Heatmap.RenderGrid(aurocPanels, new HeatmapOptions { GridColumns = 2, Width = 900, Height = 340, ShowValues = true, ColorMode = HeatmapColorMode.Diverging, ColorMax = 0.5, ColorBarLabel = "AUROC - 0.5", Title = "Does the attention on an inserted token separate the predicted classes?" });
         AtomicFile.WriteAllText(Path.Combine(outDir, ShortcutStudy.AurocSvg), aurocSvg);
