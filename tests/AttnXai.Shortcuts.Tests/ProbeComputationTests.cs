@@ -173,6 +173,23 @@ public class ProbeComputationTests
     }
 
     [Fact]
+    public void The_attention_ratio_of_two_inserted_tokens_is_the_same_in_every_document()
+    {
+        // The [CLS] query is constant, so a token's score depends only on the token and its position: at fixed
+        // positions (start) the inserted tokens' attention ratio cannot carry anything about the document.
+        var rng = new Random(13);
+        var inserted = TokenInsertion.Insert(Tiny.RandomData(rng, 30, L, Vocab, 9), Tiny.Start(2), Vocab);
+        using var model = new AttentionClassifier(new ModelConfig(Vocab + 2, 6, 3, 4, K, Length: L, InitRange: 1.0), 17, null, ScalarType.Float64);
+        var o = ProbePass.Run(model, inserted);
+        for (int h = 0; h < K; h++)
+        {
+            double r0 = o.MassAt(0, h, 0) / o.MassAt(0, h, 1);
+            for (int i = 1; i < o.Count; i++) Assert.Equal(1.0, o.MassAt(i, h, 0) / o.MassAt(i, h, 1) / r0, 10);
+            Assert.NotEqual(o.MassAt(0, h, 0), o.MassAt(1, h, 0)); // while the masses themselves vary
+        }
+    }
+
+    [Fact]
     public void Auroc_counts_ties_as_half()
     {
         Assert.Equal(1.0, ProbeStatistics.Auroc([1, 2], [3, 4]));

@@ -10,6 +10,7 @@ public static class ShortcutReport
 {
     private static string P(double v) => double.IsFinite(v) ? (100 * v).ToString("F1", CultureInfo.InvariantCulture) + " %" : "n/a";
     private static string HeadLabel(string head) => head == ProbeStatistics.AllHeads ? "mean of heads" : "head " + head;
+    private static string G(double v) => double.IsFinite(v) ? v.ToString("G3", CultureInfo.InvariantCulture) : "n/a";
     private static string F(double v, string f = "F3") => double.IsFinite(v) ? v.ToString(f, CultureInfo.InvariantCulture) : "n/a";
 
     /// <summary>Sentences that read the numbers (also in summary.json).</summary>
@@ -29,9 +30,9 @@ public static class ShortcutReport
             lines.Add(line);
             if (v.Strongest is { } s)
                 lines.Add($"{v.Model} model: the attention that best separates the predicted classes is head {s.Head} on {s.Token}: AUROC {F(s.Auroc)} " +
-                          $"(mean mass {F(s.Mean0, "F4")} for predicted negative, {F(s.Mean1, "F4")} for predicted positive). " +
+                          $"(mean mass {G(s.Mean0)} for predicted negative, {G(s.Mean1)} for predicted positive). " +
                           (v.EncodesClass ? "Attention on label-free tokens encodes the class. " : "Attention on the inserted tokens does not encode the class by the probe's thresholds. ") +
-                          (v.ReliesOnTokens ? "Removing them changes the predictions: the model relies on them (a shortcut)." : "Removing them barely changes the predictions."));
+                          (v.ReliesOnTokens ? "Masking them out of attention changes the predictions: the model relies on them (a shortcut)." : "Masking them out of attention barely changes the predictions."));
         }
         foreach (var model in explainers.Select(e => e.Model).Distinct())
         {
@@ -51,6 +52,11 @@ public static class ShortcutReport
                          $"are inserted at position '{settings.Insertion.PositionName}' into every train, validation and test review (the text is truncated to fit). " +
                          "They carry no information about the label. The shortcut model is the paper's model trained on these documents; the control is the same " +
                          "model, vocabulary, recipe and seed trained without them, and evaluated with them.");
+        report.Paragraph("Masked: the tokens are left out of every head's softmax, the other weights renormalised; nothing moves. Deleted: the tokens are " +
+                         "removed and later words move back by k positions (other positional encodings), so deletion also measures a position shift; " +
+                         "the control shows how much of it comes from the shift alone. In this model the [CLS] query is the same for every document, so " +
+                         "the attention ratio between two inserted tokens at fixed positions is the same in every document: only the amount of attention " +
+                         "the block receives, not which of its tokens, can vary with the document.");
         report.Heading("Reading");
         foreach (var line in r.Reading) report.Paragraph(line);
 
