@@ -22,7 +22,10 @@ public sealed record ExplainerRow(string Model, string Method, int Documents, do
 public static class ExplainerProbe
 {
     public const string Random = "random";
-    public static readonly IReadOnlyList<string> DefaultMethods = ["alpha-avg", "alpha-max", "G-avg", "G-l2", "GxI", "occlusion-delete", "lime-delete", Random];
+    /// <summary>Attention, gradients, occlusion and LIME in both removal modes (deletion moves later words, UNK
+    /// replacement does not), and the random reference.</summary>
+    public static readonly IReadOnlyList<string> DefaultMethods =
+        ["alpha-avg", "alpha-max", "G-avg", "G-l2", "GxI", "occlusion-delete", "occlusion-unk", "lime-delete", "lime-unk", Random];
 
     /// <summary>Documents for the explainers: the model's tokens of each text (at most L - 1), with the inserted tokens
     /// placed exactly as <see cref="TokenInsertion.Insert"/> places them in the encoded data.</summary>

@@ -28,6 +28,9 @@ public static class ShortcutReport
             if (acc.TryGetValue(Conditions.Original, out var o)) line += $", {P(o.Accuracy)} on the documents without any insertion";
             line += all is null ? "." : $". The inserted tokens take {P(all.Mean)} of the attention (mean over heads, sum over tokens).";
             lines.Add(line);
+            if (v.DeletedFlips >= 2 * v.MaskedFlips + 0.01)
+                lines.Add($"{v.Model} model: deleting the tokens changes {P(v.DeletedFlips)} of the predictions but masking them only {P(v.MaskedFlips)}: " +
+                          "the difference comes from moving every later word by k positions (another positional encoding), not from the tokens.");
             if (v.Strongest is { } s)
                 lines.Add($"{v.Model} model: the attention that best separates the predicted classes is head {s.Head} on {s.Token}: AUROC {F(s.Auroc)} " +
                           $"(mean mass {G(s.Mean0)} for predicted negative, {G(s.Mean1)} for predicted positive). " +
@@ -41,6 +44,10 @@ public static class ShortcutReport
             var parts = rows.Where(r => r.Method != ExplainerProbe.Random).Select(r => $"{r.Method} {P(r.Top1)} top-1 / {P(r.AbsShare)} of |score|");
             lines.Add($"{model} model, explainers on {rows[0].Documents} test reviews (share of documents whose top word is an inserted token / mean share of |score| on them): " +
                       string.Join("; ", parts) + (random is null ? "." : $"; random reference {P(random.Top1)} / {P(random.AbsShare)}."));
+            foreach (var family in new[] { "occlusion", "lime" })
+                if (rows.FirstOrDefault(r => r.Method == family + "-delete") is { } del && rows.FirstOrDefault(r => r.Method == family + "-unk") is { } unk)
+                    lines.Add($"{model} model, {family}: {P(del.AbsShare)} of |score| on the inserted tokens when words are deleted, {P(unk.AbsShare)} when they are " +
+                              "replaced by UNK in place (no word moves): what deletion gives them beyond that is the position shift of the words after them.");
         }
         return lines;
     }
