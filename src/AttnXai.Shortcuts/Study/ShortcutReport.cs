@@ -8,7 +8,7 @@ namespace AttnXai.Shortcuts.Study;
 /// <summary>report.html (tables, two heatmap figures, a short reading generated from the numbers) and its SVGs.</summary>
 public static class ShortcutReport
 {
-    private static string P(double v) => double.IsFinite(v) ? (100 * v).ToString("F1", CultureInfo.InvariantCulture) + " %" : "n/a";
+    private static string P(double v) => double.IsFinite(v) ? (100 * v).ToString("F2", CultureInfo.InvariantCulture) + " %" : "n/a";
     private static string HeadLabel(string head) => head == ProbeStatistics.AllHeads ? "mean of heads" : "head " + head;
     private static string G(double v) => double.IsFinite(v) ? v.ToString("G3", CultureInfo.InvariantCulture) : "n/a";
     private static string F(double v, string f = "F3") => double.IsFinite(v) ? v.ToString(f, CultureInfo.InvariantCulture) : "n/a";
