@@ -12,4 +12,5 @@ root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(FaithfulnessCommand.Create());
 root.Subcommands.Add(SetsCommand.Create());
+root.Subcommands.Add(ShortcutsCommand.Create());
 return CliRunner.Run(root, args);

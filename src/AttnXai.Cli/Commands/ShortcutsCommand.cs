@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Globalization;
+using AttnXai.Model;
+using AttnXai.Shortcuts.Insertion;
+using AttnXai.Shortcuts.Probe;
+using AttnXai.Shortcuts.Study;
+
+namespace AttnXai.Cli.Commands;
+
+/// <summary>
+/// `attnxai shortcuts --out DIR`: the combinatorial-shortcut probe (Bai et al., KDD 2021): k label-free tokens inserted
+/// into every IMDB review, a model trained with them and a control without, accuracy with the tokens masked or
+/// deleted, attention on them per class, and what the explainers see. Progress on standard error; the two models are
+/// checkpoint folders in DIR, reused on a rerun.
+/// </summary>
+public static class ShortcutsCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("shortcuts", "Combinatorial-shortcut probe: insert label-free tokens into every IMDB review, train with and without them, measure accuracy, attention and explainers");
+        var data = new Option<string?>("--data") { Description = "IMDB folder or archive (default: as `train` finds it)" };
+        var outDir = new Option<string>("--out") { Description = "output folder: the two model folders, CSVs, summary.json, report.html (models reused on rerun)", Required = true };
+        var tokens = new Option<int?>("--tokens") { Description = $"number of inserted tokens [s0]..[s{{k-1}}] (default {InsertionSpec.DefaultCount})" };
+        var position = new Option<string?>("--position") { Description = "where they go: start (right after [CLS], default), end (after the last kept word) or N (after the first N words)" };
+        var quick = new Option<bool>("--quick") { Description = $"small recipe: {TrainingRecipe.Quick} (options still override)" };
+        var embed = new Option<int?>("--embed-dim") { Description = "d_e (paper 128)" };
+        var att = new Option<int?>("--att-dim") { Description = "d_att (paper 64)" };
+        var outDim = new Option<int?>("--out-dim") { Description = "d_out (paper 64)" };
+        var heads = new Option<int?>("--heads") { Description = "K (paper 6)" };
+        var epochs = new Option<int?>("--epochs") { Description = "epochs (paper 10)" };
+        var batch = new Option<int?>("--batch-size") { Description = "mini-batch size (paper 16)" };
+        var lr = new Option<double?>("--lr") { Description = "AdamW learning rate (paper 1e-4)" };
+        var maxTrain = new Option<int?>("--max-train") { Description = "subsample the training part to N reviews" };
+        var maxVal = new Option<int?>("--max-val") { Description = "subsample the validation part to N reviews" };
+        var maxTest = new Option<int?>("--max-test") { Description = "subsample the test part to N reviews" };
+        var docs = new Option<int?>("--docs") { Description = "test reviews for the explainer part (default 300; 0 skips it)" };
+        var methods = new Option<string?>("--methods") { Description = $"comma-separated explainers (default {string.Join(",", ExplainerProbe.DefaultMethods)}; any of `explain`'s, plus random)" };
+        var limeSamples = new Option<int?>("--lime-samples") { Description = "LIME samples per run (default 5000)" };
+        var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged per document (default 1)" };
+        var seed = new Option<long?>("--seed") { Description = "seed of both models' initial weights and batch order, and of the explainers' sampling (default 42)" };
+        var threads = CliRunner.ThreadsOption();
+        foreach (var o in new Option[] { data, outDir, tokens, position, quick, embed, att, outDim, heads, epochs, batch, lr, maxTrain, maxVal, maxTest, docs, methods, limeSamples, limeRuns, seed, threads })
+            cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            CliRunner.ApplyThreads(r.GetValue(threads));
+            bool isQuick = r.GetValue(quick);
+            var preset = isQuick ? TrainingRecipe.Quick : TrainingRecipe.Paper;
+            var recipe = preset with
+            {
+                EmbedDim = r.GetValue(embed) ?? preset.EmbedDim,
+                AttDim = r.GetValue(att) ?? preset.AttDim,
+                OutDim = r.GetValue(outDim) ?? preset.OutDim,
+                Heads = r.GetValue(heads) ?? preset.Heads,
+                Data = preset.Data with
+                {
+                    MaxTrain = r.GetValue(maxTrain) ?? preset.Data.MaxTrain,
+                    MaxValidation = r.GetValue(maxVal) ?? preset.Data.MaxValidation,
+                    MaxTest = r.GetValue(maxTest) ?? preset.Data.MaxTest,
+                },
+                Training = preset.Training with
+                {
+                    Epochs = r.GetValue(epochs) ?? preset.Training.Epochs,
+                    BatchSize = r.GetValue(batch) ?? preset.Training.BatchSize,
+                    LearningRate = r.GetValue(lr) ?? preset.Training.LearningRate,
+                    Seed = r.GetValue(seed) ?? preset.Training.Seed,
+                },
+            };
+            string name = isQuick ? "quick" : "paper";
+            if (recipe != preset) name += " with changes";
+            var defaults = new ShortcutSettings { OutDir = "." };
+            var settings = new ShortcutSettings
+            {
+                DataPath = r.GetValue(data),
+                OutDir = r.GetValue(outDir)!,
+                Insertion = InsertionSpec.Parse(r.GetValue(tokens) ?? InsertionSpec.DefaultCount, r.GetValue(position) ?? "start"),
+                Recipe = recipe,
+                RecipeName = name,
+                Docs = r.GetValue(docs) ?? defaults.Docs,
+                Methods = r.GetValue(methods) is { } m ? m.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : defaults.Methods,
+                LimeSamples = r.GetValue(limeSamples) ?? defaults.LimeSamples,
+                LimeRuns = r.GetValue(limeRuns) ?? defaults.LimeRuns,
+            }.Validate();
+            var result = ShortcutStudy.Run(settings, Log, new StderrObserver());
+            var inv = CultureInfo.InvariantCulture;
+            Console.WriteLine("model     condition  accuracy  agreement");
+            foreach (var a in result.Accuracy)
+                Console.WriteLine(string.Create(inv, $"{a.Model,-9} {a.Condition,-10} {a.Accuracy,8:P2}  {a.Agreement,8:P2}"));
+            foreach (var line in result.Reading) Console.WriteLine(line);
+            Console.WriteLine(string.Create(inv, $"wall time {result.Seconds:F1} s; results in {Path.GetFullPath(settings.OutDir)}"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static void Log(string line) => Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {line}");
+
+    /// <summary>Training progress on standard error: a line every tenth of an epoch and one per epoch.</summary>
+    private sealed class StderrObserver : ITrainingObserver
+    {
+        private int _batches, _epochs;
+        public void Started(int firstEpoch, int epochs, int batchesPerEpoch) { _batches = batchesPerEpoch; _epochs = epochs; }
+        public void Step(int epoch, int batch, double meanLoss, double meanAccuracy)
+        {
+            int every = Math.Max(1, _batches / 10);
+            if (batch % every == 0 || batch == _batches)
+                Log(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}/{_epochs} batch {batch}/{_batches} loss {meanLoss:F4} acc {meanAccuracy:P2}"));
+        }
+        public void EpochCompleted(EpochMetrics m, bool best) => Log(string.Create(CultureInfo.InvariantCulture,
+            $"epoch {m.Epoch}: train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P2} | val loss {m.ValidationLoss:F4} acc {m.ValidationAccuracy:P2} | {m.Seconds:F1} s{(best ? " (best)" : "")}"));
+        public void Message(string text) => Log(text);
+    }
+}
