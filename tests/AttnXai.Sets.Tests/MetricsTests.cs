@@ -1,3 +1,4 @@
+using AttnXai.Explain;
 using AttnXai.Sets.Benchmark;
 using AttnXai.Sets.Scoring;
 
@@ -15,52 +16,52 @@ public class MetricsTests
     public void AurocHandWorked()
     {
         // Keys 0.9 and 0.7, non-keys 0.8 and 0.1: pairs (0.9>0.8) (0.9>0.1) (0.7<0.8) (0.7>0.1) -> 3/4.
-        Assert.Equal(0.75, InstanceMetrics.Auroc([0.9, 0.8, 0.7, 0.1], [T, F, T, F]), 12);
-        Assert.Equal(1.0, InstanceMetrics.Auroc([3, 1, 2], [T, F, T]), 12);
-        Assert.Equal(0.0, InstanceMetrics.Auroc([0, 1, 2], [T, F, F]), 12);
+        Assert.Equal(0.75, RankingMetrics.Auroc([0.9, 0.8, 0.7, 0.1], [T, F, T, F]), 12);
+        Assert.Equal(1.0, RankingMetrics.Auroc([3, 1, 2], [T, F, T]), 12);
+        Assert.Equal(0.0, RankingMetrics.Auroc([0, 1, 2], [T, F, F]), 12);
     }
 
     [Fact]
     public void AurocCountsTiesAsOneHalf()
     {
         // Keys {1, 0}, non-keys {1, 0.5}: tie 1/2, win, loss, loss -> 1.5 / 4.
-        Assert.Equal(0.375, InstanceMetrics.Auroc([1, 1, 0, 0.5], [T, F, T, F]), 12);
+        Assert.Equal(0.375, RankingMetrics.Auroc([1, 1, 0, 0.5], [T, F, T, F]), 12);
         // Everything tied: chance.
-        Assert.Equal(0.5, InstanceMetrics.Auroc([2, 2, 2, 2, 2], [T, F, F, T, F]), 12);
+        Assert.Equal(0.5, RankingMetrics.Auroc([2, 2, 2, 2, 2], [T, F, F, T, F]), 12);
         // Key 1 vs non-keys {1, 1, 0}: 1/2 + 1/2 + 1 -> 2/3.
-        Assert.Equal(2.0 / 3, InstanceMetrics.Auroc([1, 1, 1, 0], [T, F, F, F]), 12);
+        Assert.Equal(2.0 / 3, RankingMetrics.Auroc([1, 1, 1, 0], [T, F, F, F]), 12);
     }
 
     [Fact]
     public void AveragePrecisionHandWorked()
     {
         // Descending: 0.9 key (P 1, R 1/2), 0.8 non-key, 0.7 key (P 2/3, R 1) -> 1/2 * 1 + 1/2 * 2/3 = 5/6.
-        Assert.Equal(5.0 / 6, InstanceMetrics.AveragePrecision([0.9, 0.8, 0.7, 0.1], [T, F, T, F]), 12);
-        Assert.Equal(1.0, InstanceMetrics.AveragePrecision([3, 1, 2], [T, F, T]), 12);
+        Assert.Equal(5.0 / 6, RankingMetrics.AveragePrecision([0.9, 0.8, 0.7, 0.1], [T, F, T, F]), 12);
+        Assert.Equal(1.0, RankingMetrics.AveragePrecision([3, 1, 2], [T, F, T]), 12);
         // The key is last of three: P = 1/3 at recall 1.
-        Assert.Equal(1.0 / 3, InstanceMetrics.AveragePrecision([0, 1, 2], [T, F, F]), 12);
+        Assert.Equal(1.0 / 3, RankingMetrics.AveragePrecision([0, 1, 2], [T, F, F]), 12);
     }
 
     [Fact]
     public void AveragePrecisionTiedScoresEnterTogether()
     {
         // Threshold 1: {key, non-key} -> P 1/2, R 1/2; threshold 0.5: non-key; threshold 0: key -> P 2/4, R 1. AP = 1/4 + 1/4.
-        Assert.Equal(0.5, InstanceMetrics.AveragePrecision([1, 1, 0, 0.5], [T, F, T, F]), 12);
+        Assert.Equal(0.5, RankingMetrics.AveragePrecision([1, 1, 0, 0.5], [T, F, T, F]), 12);
         // All tied: one threshold, precision = key fraction.
-        Assert.Equal(1.0 / 3, InstanceMetrics.AveragePrecision([0.5, 0.5, 0.5], [T, F, F]), 12);
+        Assert.Equal(1.0 / 3, RankingMetrics.AveragePrecision([0.5, 0.5, 0.5], [T, F, F]), 12);
         // A tie at the top between the two keys and one non-key: P 2/3 at R 1.
-        Assert.Equal(2.0 / 3, InstanceMetrics.AveragePrecision([5, 5, 5, 1], [T, T, F, F]), 12);
+        Assert.Equal(2.0 / 3, RankingMetrics.AveragePrecision([5, 5, 5, 1], [T, T, F, F]), 12);
     }
 
     [Fact]
     public void UndefinedCasesAreNaNAndBadInputThrows()
     {
-        Assert.True(double.IsNaN(InstanceMetrics.Auroc([1, 2], [F, F])));
-        Assert.True(double.IsNaN(InstanceMetrics.Auroc([1, 2], [T, T])));
-        Assert.True(double.IsNaN(InstanceMetrics.AveragePrecision([1, 2], [F, F])));
-        Assert.Equal(1.0, InstanceMetrics.AveragePrecision([1, 2], [T, T]), 12);
-        Assert.Throws<ArgumentException>(() => InstanceMetrics.Auroc([1, 2, 3], [T, F]));
-        var e = Assert.Throws<ArgumentException>(() => InstanceMetrics.Auroc([1, double.NaN], [T, F]));
+        Assert.True(double.IsNaN(RankingMetrics.Auroc([1, 2], [F, F])));
+        Assert.True(double.IsNaN(RankingMetrics.Auroc([1, 2], [T, T])));
+        Assert.True(double.IsNaN(RankingMetrics.AveragePrecision([1, 2], [F, F])));
+        Assert.Equal(1.0, RankingMetrics.AveragePrecision([1, 2], [T, T]), 12);
+        Assert.Throws<ArgumentException>(() => RankingMetrics.Auroc([1, 2, 3], [T, F]));
+        var e = Assert.Throws<ArgumentException>(() => RankingMetrics.Auroc([1, double.NaN], [T, F]));
         Assert.Contains("score 1", e.Message);
     }
 
@@ -78,7 +79,7 @@ public class MetricsTests
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++)
                     if (k[i] && !k[j]) { pairs++; wins += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0; }
-            Assert.Equal(wins / pairs, InstanceMetrics.Auroc(s, k), 12);
+            Assert.Equal(wins / pairs, RankingMetrics.Auroc(s, k), 12);
         }
     }
 

@@ -1,3 +1,4 @@
+using AttnXai.Explain;
 using AttnXai.Sets.Tasks;
 
 namespace AttnXai.Sets.Scoring;
@@ -66,14 +67,14 @@ public static class ExplanationQuality
                     agree += signed > 0 ? 1 : signed == 0 ? 0.5 : 0;
                 }
             (aurocs[i], auprcs[i]) = bags[i].Scorable
-                ? (InstanceMetrics.Auroc(scores[i], bags[i].Key), InstanceMetrics.AveragePrecision(scores[i], bags[i].Key))
+                ? (RankingMetrics.Auroc(scores[i], bags[i].Key), RankingMetrics.AveragePrecision(scores[i], bags[i].Key))
                 : (double.NaN, double.NaN);
         }
         var ps = pooledScores.ToArray();
         var pk = pooledKeys.ToArray();
         var (ma, sa) = MeanSd(aurocs);
         var (mp, sp) = MeanSd(auprcs);
-        return new Quality(ma, sa, mp, sp, InstanceMetrics.Auroc(ps, pk), InstanceMetrics.AveragePrecision(ps, pk),
+        return new Quality(ma, sa, mp, sp, RankingMetrics.Auroc(ps, pk), RankingMetrics.AveragePrecision(ps, pk),
             aurocs.Count(double.IsFinite), aurocs, auprcs, keys == 0 ? double.NaN : agree / keys);
     }
 

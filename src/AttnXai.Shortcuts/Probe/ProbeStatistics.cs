@@ -1,3 +1,5 @@
+using AttnXai.Explain;
+
 namespace AttnXai.Shortcuts.Probe;
 
 /// <summary>Accuracy of one model under one condition; <see cref="Agreement"/> is the share of documents whose
@@ -130,23 +132,8 @@ public static class ProbeStatistics
             maskedFlips, deletedFlips, maskedFlips >= thresholds.Flips);
     }
 
-    /// <summary>P(score of a class-1 item > score of a class-0 item) + P(tie) / 2, by ranks (Mann-Whitney U); NaN when a class is empty.</summary>
-    public static double Auroc(IReadOnlyList<double> class0, IReadOnlyList<double> class1)
-    {
-        int n0 = class0.Count, n1 = class1.Count;
-        if (n0 == 0 || n1 == 0) return double.NaN;
-        var all = class0.Select(v => (v, c: 0)).Concat(class1.Select(v => (v, c: 1))).OrderBy(p => p.v).ToArray();
-        double rankSum1 = 0;
-        for (int i = 0; i < all.Length;)
-        {
-            int j = i;
-            while (j < all.Length && all[j].v == all[i].v) j++;
-            double midRank = (i + 1 + j) / 2.0; // ranks i+1 .. j share their mean
-            for (int t = i; t < j; t++) if (all[t].c == 1) rankSum1 += midRank;
-            i = j;
-        }
-        return (rankSum1 - n1 * (n1 + 1) / 2.0) / ((double)n0 * n1);
-    }
+    /// <summary>P(score of a class-1 item > score of a class-0 item) + P(tie) / 2 (Mann-Whitney U); NaN when a class is empty.</summary>
+    public static double Auroc(IReadOnlyList<double> class0, IReadOnlyList<double> class1) => RankingMetrics.Auroc(class0, class1);
 
     private static IEnumerable<(int, string)> Heads(ProbeOutputs o) =>
         Enumerable.Range(0, o.Heads).Select(h => (h, h.ToString(System.Globalization.CultureInfo.InvariantCulture))).Append((-1, AllHeads));

@@ -1,7 +1,8 @@
-namespace AttnXai.Sets.Scoring;
+namespace AttnXai.Explain;
 
 /// <summary>
-/// Explanation quality as a binary classification of instances: scores (higher = "more of a key") against key labels.
+/// Ranking quality of scores against binary labels (higher score = "more likely positive"): used to grade explanations
+/// against known key instances (set benchmarks) and to measure how well a quantity separates two classes (shortcut probe).
 /// <list type="bullet">
 /// <item><b>AUROC</b> = P(score of a random key &gt; score of a random non-key) + 1/2 P(equal): the Mann-Whitney
 /// statistic with ties counted 1/2, computed from mid-ranks. NaN when there is no key or no non-key.</item>
@@ -12,7 +13,7 @@ namespace AttnXai.Sets.Scoring;
 /// </list>
 /// Non-finite scores are rejected.
 /// </summary>
-public static class InstanceMetrics
+public static class RankingMetrics
 {
     public static double Auroc(ReadOnlySpan<double> scores, ReadOnlySpan<bool> key)
     {
@@ -34,6 +35,17 @@ public static class InstanceMetrics
             i = j + 1;
         }
         return (rankSum - positives * (positives + 1) / 2.0) / ((double)positives * negatives);
+    }
+
+    /// <summary>AUROC of the values as scores for class 1: P(class-1 value &gt; class-0 value) + P(tie) / 2.</summary>
+    public static double Auroc(IReadOnlyList<double> class0, IReadOnlyList<double> class1)
+    {
+        ArgumentNullException.ThrowIfNull(class0);
+        ArgumentNullException.ThrowIfNull(class1);
+        var scores = class0.Concat(class1).ToArray();
+        var positive = new bool[scores.Length];
+        positive.AsSpan(class0.Count).Fill(true);
+        return Auroc(scores, positive);
     }
 
     public static double AveragePrecision(ReadOnlySpan<double> scores, ReadOnlySpan<bool> key)
