@@ -57,13 +57,7 @@ public static class BarChart
         var legend = series.Count > 1 ? series.Select((se, s) => new LegendEntry(se.Name, LegendKind.Box, colors[s])).ToList() : [];
         double fs = o.FontSize;
         double legendH = Frame.LegendHeight(legend, o.Width - 2 * Frame.Pad, fs);
-        double maxLabelW = Math.Min(groups.Select(g => TextMetrics.Width(g, fs)).Max(), 140);
-        double approxBand = (o.Width - 80) / ng;
-        bool rotate = maxLabelW > approxBand - 4;
-        double xBand = rotate ? maxLabelW * 0.71 + fs + 8 : fs + 8;
-        double firstLabelW = Math.Min(TextMetrics.Width(groups[0], fs), 140);
-        double minLeft = rotate ? Frame.Pad + firstLabelW * 0.71 + fs - approxBand / 2 : 0;
-        var area = Frame.Layout(o, tickLabels, xBand, legendH, nameof(options), minLeft);
+        var (area, rotate) = Frame.GroupLayout(o, groups, tickLabels, legendH, nameof(options));
         var y = new LinearScale(yMin, yMax, area.Bottom, area.Top);
         double Clamp(double v) => y.Map(Math.Clamp(v, yMin, yMax));
 

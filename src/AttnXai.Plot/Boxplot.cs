@@ -90,14 +90,7 @@ public static class Boxplot
         }
         double fs = o.FontSize;
         double legendH = Frame.LegendHeight(legend, o.Width - 2 * Frame.Pad, fs);
-        double maxLabelW = Math.Min(groups.Select(s => TextMetrics.Width(s, fs)).Max(), 140);
-        double approxBand = (o.Width - 80) / ng;
-        bool rotate = maxLabelW > approxBand - 4;
-        double xBand = rotate ? maxLabelW * 0.71 + fs + 8 : fs + 8;
-        // A label rotated by -45 degrees ends at its group centre and reaches back left by about 0.71 of its width.
-        double firstLabelW = Math.Min(TextMetrics.Width(groups[0], fs), 140);
-        double minLeft = rotate ? Frame.Pad + firstLabelW * 0.71 + fs - approxBand / 2 : 0;
-        var area = Frame.Layout(o, tickLabels, xBand, legendH, nameof(options), minLeft);
+        var (area, rotate) = Frame.GroupLayout(o, groups, tickLabels, legendH, nameof(options));
         var y = new LinearScale(yMin, yMax, area.Bottom, area.Top);
 
         var w = new SvgWriter(o.Width, o.Height, o.Title);

@@ -96,6 +96,21 @@ internal static class Frame
         w.EndGroup();
     }
 
+    /// <summary>The plot area of a chart of groups (one band per group) and whether the group labels must be rotated
+    /// by -45 degrees to fit their bands (labels longer than 140 px are measured as 140).</summary>
+    public static (PlotArea Area, bool Rotate) GroupLayout(ChartOptions o, IReadOnlyList<string> groups, IReadOnlyList<string> tickLabels, double legendHeight, string paramName)
+    {
+        double fs = o.FontSize;
+        double maxLabelW = Math.Min(groups.Select(g => TextMetrics.Width(g, fs)).Max(), 140);
+        double approxBand = (o.Width - 80) / groups.Count;
+        bool rotate = maxLabelW > approxBand - 4;
+        double xBand = rotate ? maxLabelW * 0.71 + fs + 8 : fs + 8;
+        // A label rotated by -45 degrees ends at its group centre and reaches back left by about 0.71 of its width.
+        double firstLabelW = Math.Min(TextMetrics.Width(groups[0], fs), 140);
+        double minLeft = rotate ? Pad + firstLabelW * 0.71 + fs - approxBand / 2 : 0;
+        return (Layout(o, tickLabels, xBand, legendHeight, paramName, minLeft), rotate);
+    }
+
     /// <summary>The x axis of a chart of groups: the axis line, a tick and a label at the centre of each band
     /// (labels rotated by -45 degrees when they do not fit their band).</summary>
     public static void DrawGroupAxis(SvgWriter w, PlotArea area, IReadOnlyList<string> groups, double band, bool rotate, double fs)
