@@ -35,6 +35,14 @@ public sealed class AttentionClassifier : torch.nn.Module
     /// <summary>Creates the model with weights drawn after <c>torch.manual_seed(seed)</c>: same seed, same weights.
     /// Draw order: embedding, W_q, W_k, W_v, W_l.</summary>
     public AttentionClassifier(ModelConfig config, long seed, Device? device = null, ScalarType dtype = ScalarType.Float32)
+        : this(config, (long?)seed, device, dtype) { }
+
+    /// <summary>A model with all weights zero, for weights about to be loaded (checkpoints, copies): unlike the seeded
+    /// constructor it neither reseeds nor draws from the global generator, so loading a model leaves a caller's random
+    /// stream untouched.</summary>
+    public static AttentionClassifier ForLoading(ModelConfig config, ScalarType dtype = ScalarType.Float32) => new(config, null, null, dtype);
+
+    private AttentionClassifier(ModelConfig config, long? seed, Device? device, ScalarType dtype)
         : base("AttentionClassifier")
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -43,18 +51,20 @@ public sealed class AttentionClassifier : torch.nn.Module
             throw new ArgumentException($"the model needs a floating-point type (Float32 or Float64), got {dtype}", nameof(dtype));
         Config = config;
         DType = dtype;
-        torch.manual_seed(seed);
+        if (seed is { } s) torch.manual_seed(s);
+        bool draw = seed is not null;
         // The embedding is created on the CPU and then moved, so that a seed gives the same weights on every device.
         using var scope = torch.NewDisposeScope();
-        _embedding = register_module("embedding", new torch.nn.Embedding(config.VocabSize, config.EmbedDim, null, dtype));
+        _embedding = register_module("embedding", new torch.nn.Embedding(config.VocabSize, config.EmbedDim, null, dtype, initialize: draw));
         long k = config.Heads, d = config.EmbedDim, a = config.AttDim, o = config.OutDim, c = config.Classes;
         double r = config.InitRange;
+        Tensor Weight(long[] shape) => draw ? torch.empty(shape, dtype).uniform_(-r, r) : torch.zeros(shape, dtype);
         using (torch.no_grad())
         {
-            W_q = register_parameter("W_q", torch.empty([k, a, d], dtype).uniform_(-r, r));
-            W_k = register_parameter("W_k", torch.empty([k, a, d], dtype).uniform_(-r, r));
-            W_v = register_parameter("W_v", torch.empty([k, o, d], dtype).uniform_(-r, r));
-            W_l = register_parameter("W_l", torch.empty([k, c, o], dtype).uniform_(-r, r));
+            W_q = register_parameter("W_q", Weight([k, a, d]));
+            W_k = register_parameter("W_k", Weight([k, a, d]));
+            W_v = register_parameter("W_v", Weight([k, o, d]));
+            W_l = register_parameter("W_l", Weight([k, c, o]));
         }
         // Without position encoding the buffer is all zeros: every consumer (forward, fast path, theory) reads it.
         PositionEncodingBuffer = register_buffer("position_encoding", config.PositionEncoding

@@ -178,7 +178,7 @@ public static class ModelCheckpoint
             throw new InvalidDataException($"{vocabPath}: the vocabulary has {vocabulary.Count} tokens but the model's embedding has {config.VocabSize} rows (config.json vocab_size)");
 
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"{dir}: missing {Path.GetFileName(weightsPath)}", weightsPath);
-        var model = new AttentionClassifier(config, seed, null, dtype);
+        var model = AttentionClassifier.ForLoading(config, dtype);
         try
         {
             using var scope = torch.NewDisposeScope();

@@ -32,7 +32,7 @@ public static class Analysis
     /// <summary>A float64 copy of a model (for autograd comparisons at double precision).</summary>
     public static AttentionClassifier Float64Copy(AttentionClassifier model)
     {
-        var copy = new AttentionClassifier(model.Config, 0, null, ScalarType.Float64);
+        var copy = AttentionClassifier.ForLoading(model.Config, ScalarType.Float64);
         using var scope = torch.NewDisposeScope();
         using var ng = torch.no_grad();
         var state = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().to(ScalarType.Float64));

@@ -49,6 +49,25 @@ public class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void LoadingLeavesTheCallersRandomStreamUntouched()
+    {
+        // Loading used to build a seeded model (reseeding the global generator and drawing initial weights) before
+        // reading the weights, so a caller's torch.rand after a load depended on the checkpoint's seed.
+        using var scope = torch.NewDisposeScope();
+        var dir = Saved();
+        torch.manual_seed(5);
+        var expected = torch.rand([6]).ToArray<float>();
+        torch.manual_seed(5);
+        using (var loaded = ModelCheckpoint.Load(dir))
+            Assert.NotEqual(0f, loaded.Model.W_q.abs().sum().item<float>()); // the weights were read
+        Assert.Equal(expected, torch.rand([6]).ToArray<float>());
+        // The loading constructor itself starts from zeros.
+        using var empty = AttentionClassifier.ForLoading(Synthetic.Config);
+        Assert.Equal(0f, empty.EmbeddingWeight.abs().sum().item<float>());
+        Assert.Equal(0f, empty.W_l.abs().sum().item<float>());
+    }
+
+    [Fact]
     public void MissingFolderAndIncompleteFolder()
     {
         var e1 = Assert.ThrowsAny<IOException>(() => ModelCheckpoint.Load(Path.Combine(_root, "nothing")));

@@ -211,9 +211,11 @@ public static partial class torch
         {
             public Tensor weight { get; private set; }
 
-            public Embedding(long count, long dim, Device? device = null, ScalarType dtype = ScalarType.Float32) : base("Embedding")
+            /// <param name="initialize">false leaves the weight at zero without drawing from the global generator
+            /// (for weights about to be loaded, like PyTorch's skip_init).</param>
+            public Embedding(long count, long dim, Device? device = null, ScalarType dtype = ScalarType.Float32, bool initialize = true) : base("Embedding")
             {
-                using (no_grad()) weight = register_parameter("weight", empty([count, dim], dtype, device).normal_());
+                using (no_grad()) weight = register_parameter("weight", initialize ? empty([count, dim], dtype, device).normal_() : zeros([count, dim], dtype, device));
             }
 
             public override Tensor forward(Tensor input) => functional.embedding(input, weight);
