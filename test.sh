@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Installs what is missing (apt packages, native shim build), builds everything and runs every test.
-# Ends with the test runner's summary and one total line.
+# Builds everything and runs every test. Needs only the .NET 10 SDK (TorchSharp and libtorch come from NuGet).
+# Ends with the test runner's summary per test assembly and one total line.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build AttnXai.slnx -c Release -v quiet -nologo
 log=$(mktemp)
 status=0

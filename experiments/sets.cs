@@ -8,7 +8,9 @@
 using AttnXai.Sets.Benchmark;
 using AttnXai.Sets.Tasks;
 using AttnXai.Sets.Training;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 var outDir = args.Length > 0 ? args[0] : "runs/experiments/sets";
 int seeds = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;

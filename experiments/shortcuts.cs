@@ -8,7 +8,9 @@
 using AttnXai.Model;
 using AttnXai.Shortcuts.Insertion;
 using AttnXai.Shortcuts.Study;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 var outDir = args.Length > 0 ? args[0] : "runs/experiments/shortcuts";
 string? data = args.Length > 1 ? args[1] : null;
@@ -28,7 +30,7 @@ try
 {
     result = ShortcutStudy.Run(settings, line => Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {line}"));
 }
-catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or TorchException)
+catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or System.Runtime.InteropServices.ExternalException or TorchUnavailableException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 1;

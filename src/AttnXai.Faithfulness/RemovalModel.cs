@@ -1,7 +1,9 @@
 using AttnXai.Explain;
 using AttnXai.Explain.Explainers;
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Faithfulness;
 
@@ -59,10 +61,10 @@ public sealed class RemovalModel
                 Fill(requests[start + b], start + b, ids.AsSpan(b * L, L), keep.AsSpan(b * L, L), mask.AsSpan(b * L, L));
             using var scope = torch.NewDisposeScope();
             var device = Model.Device;
-            var idT = torch.tensor(ids, [m, L], device);
-            var keepT = torch.tensor(keep, [m, L, 1], device).to(Model.DType);
-            var maskT = torch.tensor(mask, [m, L], device);
-            var e = torch.nn.functional.embedding(idT, Model.EmbeddingWeight).mul(keepT).add(Model.PositionEncoding);
+            var idT = torch.tensor(ids, [m, L], device: device);
+            var keepT = torch.tensor(keep, [m, L, 1], device: device).to(Model.DType);
+            var maskT = torch.tensor(mask, [m, L], device: device);
+            var e = Functional.embedding(idT, Model.EmbeddingWeight).mul(keepT).add(Model.PositionEncoding);
             var logits = Model.ForwardEmbedded(e, maskT).Logits.ToArray<double>();
             for (int b = 0; b < m; b++) result[start + b] = (logits[2 * b], logits[2 * b + 1]);
         }

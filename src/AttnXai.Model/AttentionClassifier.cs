@@ -1,4 +1,7 @@
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
+using TorchSharp.Modules;
 
 namespace AttnXai.Model;
 
@@ -28,9 +31,9 @@ public sealed record ForwardResult(Tensor Logits, Tensor HeadLogits, Tensor Atte
 /// <see cref="ModelConfig.PositionEncoding"/> is false).
 /// </para>
 /// </summary>
-public sealed class AttentionClassifier : torch.nn.Module
+public sealed class AttentionClassifier : nn.Module
 {
-    private readonly torch.nn.Embedding _embedding;
+    private readonly WordEmbedding embedding;
 
     /// <summary>Creates the model with weights drawn after <c>torch.manual_seed(seed)</c>: same seed, same weights.
     /// Draw order: embedding, W_q, W_k, W_v, W_l.</summary>
@@ -49,37 +52,52 @@ public sealed class AttentionClassifier : torch.nn.Module
         config.Validate();
         if (dtype is not (ScalarType.Float32 or ScalarType.Float64))
             throw new ArgumentException($"the model needs a floating-point type (Float32 or Float64), got {dtype}", nameof(dtype));
+        TorchEngine.Initialize();
         Config = config;
-        DType = dtype;
         if (seed is { } s) torch.manual_seed(s);
         bool draw = seed is not null;
-        // The embedding is created on the CPU and then moved, so that a seed gives the same weights on every device.
-        using var scope = torch.NewDisposeScope();
-        _embedding = register_module("embedding", new torch.nn.Embedding(config.VocabSize, config.EmbedDim, null, dtype, initialize: draw));
         long k = config.Heads, d = config.EmbedDim, a = config.AttDim, o = config.OutDim, c = config.Classes;
         double r = config.InitRange;
-        Tensor Weight(long[] shape) => draw ? torch.empty(shape, dtype).uniform_(-r, r) : torch.zeros(shape, dtype);
-        using (torch.no_grad())
+        // Every weight is created on the CPU and then moved, so that a seed gives the same weights on every device.
+        embedding = new WordEmbedding(config.VocabSize, config.EmbedDim, dtype, draw);                          // N(0, 1)
+        register_module("embedding", embedding);
+        using (var scope = torch.NewDisposeScope())
         {
-            W_q = register_parameter("W_q", Weight([k, a, d]));
-            W_k = register_parameter("W_k", Weight([k, a, d]));
-            W_v = register_parameter("W_v", Weight([k, o, d]));
-            W_l = register_parameter("W_l", Weight([k, c, o]));
+            Parameter Weight(long[] shape)
+            {
+                using var init = draw ? torch.empty(shape, dtype).uniform_(-r, r) : torch.zeros(shape, dtype);
+                return new Parameter(init.detach().clone(), requires_grad: true).DetachFromDisposeScope() as Parameter
+                       ?? throw new InvalidOperationException("a parameter is a Parameter");
+            }
+            using (torch.no_grad())
+            {
+                W_q = Weight([k, a, d]);
+                W_k = Weight([k, a, d]);
+                W_v = Weight([k, o, d]);
+                W_l = Weight([k, c, o]);
+            }
+            register_parameter(nameof(W_q), (Parameter)W_q);
+            register_parameter(nameof(W_k), (Parameter)W_k);
+            register_parameter(nameof(W_v), (Parameter)W_v);
+            register_parameter(nameof(W_l), (Parameter)W_l);
+            // Without position encoding the buffer is all zeros: every consumer (forward, fast path, theory) reads it.
+            position_encoding = (config.PositionEncoding
+                ? SinusoidalEncoding(config.Length, config.EmbedDim, dtype)
+                : torch.zeros([config.Length, config.EmbedDim], dtype)).DetachFromDisposeScope();
+            register_buffer(nameof(position_encoding), position_encoding);
         }
-        // Without position encoding the buffer is all zeros: every consumer (forward, fast path, theory) reads it.
-        PositionEncodingBuffer = register_buffer("position_encoding", config.PositionEncoding
-            ? SinusoidalEncoding(config.Length, config.EmbedDim, dtype)
-            : torch.zeros([config.Length, config.EmbedDim], dtype));
-        if (device is not null && device.IsCuda) to(device);
+        if (device is not null && device.type != DeviceType.CPU) this.to(device);
     }
 
     public ModelConfig Config { get; }
 
     /// <summary>The floating-point type of the weights.</summary>
-    public ScalarType DType { get; private set; }
+    public ScalarType DType => W_q.dtype;
 
     /// <summary>W_e [D, d_e] (the parameter <c>embedding.weight</c>).</summary>
-    public Tensor EmbeddingWeight => _embedding.weight;
+    public Tensor EmbeddingWeight => embedding.weight;
+
+    // The public properties named as the registered tensors: TorchSharp's Module.to(...) replaces them by name.
 
     /// <summary>[K, d_att, d_e].</summary>
     public Tensor W_q { get; private set; }
@@ -94,25 +112,14 @@ public sealed class AttentionClassifier : torch.nn.Module
     public Tensor W_l { get; private set; }
 
     /// <summary>PE [L, d_e] (the buffer <c>position_encoding</c>; zeros without position encoding).</summary>
-    public Tensor PositionEncoding => PositionEncodingBuffer;
+    public Tensor PositionEncoding => position_encoding;
 
-    private Tensor PositionEncodingBuffer { get; set; }
+#pragma warning disable IDE1006 // the field is named as its state-dictionary entry, which Module.to(...) relies on
+    private Tensor position_encoding;
+#pragma warning restore IDE1006
 
     /// <summary>The device of the weights.</summary>
     public Device Device => W_q.device;
-
-    protected override void OnTensorReplaced(string name, Tensor tensor)
-    {
-        switch (name)
-        {
-            case "W_q": W_q = tensor; break;
-            case "W_k": W_k = tensor; break;
-            case "W_v": W_v = tensor; break;
-            case "W_l": W_l = tensor; break;
-            case "position_encoding": PositionEncodingBuffer = tensor; break;
-        }
-        DType = W_q.dtype;
-    }
 
     /// <summary>PE(t)[2m] = sin(t / 10000^(2m/d)), PE(t)[2m+1] = cos(t / 10000^(2m/d)), computed in double.</summary>
     public static Tensor SinusoidalEncoding(int length, int dim, ScalarType dtype = ScalarType.Float32)
@@ -136,7 +143,7 @@ public sealed class AttentionClassifier : torch.nn.Module
     {
         CheckIds(ids);
         using var scope = torch.NewDisposeScope();
-        var e = torch.nn.functional.embedding(ids, EmbeddingWeight).add(PositionEncodingBuffer);
+        var e = Functional.embedding(ids, EmbeddingWeight).add(position_encoding);
         return e.MoveToOuterDisposeScope();
     }
 
@@ -163,7 +170,7 @@ public sealed class AttentionClassifier : torch.nn.Module
         var ebar = alpha.bmm(e);                                                  // [B, K, d] = sum_t alpha_t e_t
         var v = torch.einsum("bkd,kod->bko", ebar, W_v);                          // [B, K, o] = v~
         var heads = torch.einsum("bko,kco->bkc", v, W_l);                         // [B, K, C]
-        var logits = heads.mean(1);                                               // [B, C]
+        var logits = heads.mean([1]);                                               // [B, C]
         return Keep(logits, heads, alpha, q, e);
     }
 
@@ -189,7 +196,7 @@ public sealed class AttentionClassifier : torch.nn.Module
         var outAll = a.view(b * K, L, L).bmm(v);                                  // [B K, L, o]
         var out0 = outAll.view(b, K, L, Config.OutDim).select(2, 0);              // [B, K, o]
         var heads = torch.einsum("bko,kco->bkc", out0, W_l);                      // [B, K, C]
-        var logits = heads.mean(1);
+        var logits = heads.mean([1]);
         var q0 = q.view(b, K, L, Config.AttDim).select(2, 0);
         return Keep(logits, heads, a.select(2, 0), q0, e) with { FullAttention = a.MoveToOuterDisposeScope() };
     }
@@ -233,7 +240,7 @@ public sealed class AttentionClassifier : torch.nn.Module
             throw new ArgumentException($"ids must have shape [B, {Config.Length}], got [{string.Join(", ", s)}]", nameof(ids));
         if (s[0] == 0) return;
         using var scope = torch.NewDisposeScope();
-        long lo = ids.min().item<long>(), hi = ids.max().item<long>();
+        long lo = ids.min().ToInt64(), hi = ids.max().ToInt64();
         if (lo < 0 || hi >= Config.VocabSize)
             throw new ArgumentException($"ids must lie in [0, {Config.VocabSize}) (the vocabulary size), found {(lo < 0 ? lo : hi)}", nameof(ids));
     }

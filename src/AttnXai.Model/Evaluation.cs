@@ -1,5 +1,7 @@
 using AttnXai.Data.Batching;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Model;
 
@@ -27,10 +29,10 @@ public static class Evaluation
             using var scope = torch.NewDisposeScope();
             int n = Math.Min(batchSize, data.Count - start);
             var (ids, mask) = Inputs(model, data, start, n);
-            var y = torch.tensor(data.Labels.AsSpan(start, n).ToArray(), [n], model.Device);
+            var y = torch.tensor(data.Labels.AsSpan(start, n).ToArray(), [n], device: model.Device);
             var logits = model.Forward(ids, mask).Logits;
-            lossSum += torch.nn.functional.cross_entropy(logits, y, torch.nn.functional.Reduction.Sum).item<double>();
-            correct += logits.argmax(1).eq(y).sum().item<long>();
+            lossSum += torch.nn.functional.cross_entropy(logits, y, reduction: torch.nn.Reduction.Sum).ToDouble();
+            correct += logits.argmax(1).eq(y).sum().ToInt64();
         }
         int count = data.Count;
         return new EvaluationResult(count == 0 ? double.NaN : lossSum / count, count == 0 ? double.NaN : (double)correct / count, count, (int)correct);
@@ -59,12 +61,12 @@ public static class Evaluation
     internal static (Tensor Ids, Tensor? Mask) Inputs(AttentionClassifier model, EncodedDataset data, int start, int n)
     {
         int len = data.Length;
-        var ids = torch.tensor(data.Ids.AsSpan(start * len, n * len).ToArray(), [n, len], model.Device);
+        var ids = torch.tensor(data.Ids.AsSpan(start * len, n * len).ToArray(), [n, len], device: model.Device);
         Tensor? mask = null;
         if (model.Config.PaddingMask)
         {
             if (data.Mask is null) throw new ArgumentException("the model uses a padding mask but the data was encoded without one (TextEncoder includeMask: true)");
-            mask = torch.tensor(data.Mask.AsSpan(start * len, n * len).ToArray(), [n, len], model.Device);
+            mask = torch.tensor(data.Mask.AsSpan(start * len, n * len).ToArray(), [n, len], device: model.Device);
         }
         return (ids, mask);
     }
@@ -73,7 +75,7 @@ public static class Evaluation
     {
         if (!model.Config.PaddingMask) return null;
         if (batch.Mask is null) throw new ArgumentException("the model uses a padding mask but the data was encoded without one (TextEncoder includeMask: true)");
-        return torch.tensor(batch.Mask, [batch.BatchSize, batch.Length], model.Device);
+        return torch.tensor(batch.Mask, [batch.BatchSize, batch.Length], device: model.Device);
     }
 
     internal static void CheckLength(AttentionClassifier model, EncodedDataset data)

@@ -3,7 +3,9 @@ using System.Text.Json.Nodes;
 using AttnXai.Common.IO;
 using AttnXai.Data;
 using AttnXai.Data.Text;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Model;
 
@@ -92,7 +94,7 @@ public static class ModelCheckpoint
     {
         using var scope = torch.NewDisposeScope();
         var cpu = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu());
-        Safetensors.Save(path, cpu, new Dictionary<string, string> { ["format"] = Format });
+        SafetensorsFile.Save(path, cpu);
     }
 
     public static JsonObject ConfigToJson(ModelConfig c) => new()
@@ -182,10 +184,10 @@ public static class ModelCheckpoint
         try
         {
             using var scope = torch.NewDisposeScope();
-            var tensors = Safetensors.Load(weightsPath);
+            var tensors = SafetensorsFile.Load(weightsPath, requireFinite: true);
             CheckTensors(model, tensors, weightsPath);
             model.load_state_dict(tensors);
-            if (device is not null && device.IsCuda) model.to(device);
+            if (device is not null && device.IsCuda()) model.to(device);
             model.eval();
         }
         catch
@@ -201,7 +203,7 @@ public static class ModelCheckpoint
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"missing weights file {path}", path);
         using var scope = torch.NewDisposeScope();
-        var tensors = Safetensors.Load(path);
+        var tensors = SafetensorsFile.Load(path, requireFinite: true);
         CheckTensors(model, tensors, path);
         model.load_state_dict(tensors);
     }

@@ -6,7 +6,10 @@ using System.Text.Json.Nodes;
 using AttnXai.Common.IO;
 using AttnXai.Data.Batching;
 using AttnXai.Data.Text;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using AttnXai.Engine.Optim;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Model;
 
@@ -180,7 +183,7 @@ public sealed class Trainer
     private TrainingOutcome Train(AttentionClassifier model, Stopwatch total, CancellationToken cancellation)
     {
         var o = _options;
-        using var optimizer = new torch.optim.AdamW(model.parameters(), o.LearningRate, o.Beta1, o.Beta2, o.Eps, o.WeightDecay);
+        using var optimizer = new AdamW(model.parameters(), o.LearningRate, o.Beta1, o.Beta2, o.Eps, o.WeightDecay);
         var batcher = new MiniBatcher(_train, o.BatchSize, unchecked((ulong)o.Seed), shuffle: true, dropLast: o.DropLast && _train.Count >= o.BatchSize);
         var history = new List<EpochMetrics>();
         int bestEpoch = 0;
@@ -210,16 +213,16 @@ public sealed class Trainer
                     cancellation.ThrowIfCancellationRequested();
                     if (o.MaxSteps is { } m && steps >= m) break;
                     using var scope = torch.NewDisposeScope();
-                    var ids = torch.tensor(batch.Ids, [batch.BatchSize, batch.Length], model.Device);
-                    var y = torch.tensor(batch.Labels, [batch.BatchSize], model.Device);
+                    var ids = torch.tensor(batch.Ids, [batch.BatchSize, batch.Length], device: model.Device);
+                    var y = torch.tensor(batch.Labels, [batch.BatchSize], device: model.Device);
                     optimizer.zero_grad();
                     var logits = model.Forward(ids, Evaluation.BatchMask(model, batch)).Logits;
                     var loss = torch.nn.functional.cross_entropy(logits, y);
                     loss.backward();
                     optimizer.step();
                     steps++;
-                    lossSum += loss.item<double>() * batch.BatchSize;
-                    using (torch.no_grad()) correct += logits.argmax(1).eq(y).sum().item<long>();
+                    lossSum += loss.ToDouble() * batch.BatchSize;
+                    using (torch.no_grad()) correct += logits.argmax(1).eq(y).sum().ToInt64();
                     seen += batch.BatchSize;
                     Observer?.Step(epoch, batch.Index + 1, lossSum / seen, (double)correct / seen);
                 }
@@ -324,7 +327,7 @@ public sealed class Trainer
     }
 
     /// <summary>Writes the state into last.tmp/ (state.json last), then replaces last/ by it.</summary>
-    private void SaveState(AttentionClassifier model, torch.optim.AdamW optimizer, int epoch, List<EpochMetrics> history,
+    private void SaveState(AttentionClassifier model, AdamW optimizer, int epoch, List<EpochMetrics> history,
         int bestEpoch, double bestAcc, Dictionary<string, Tensor> best, double seconds)
     {
         var last = Path.Combine(_out!, LastFolder);
@@ -334,8 +337,8 @@ public sealed class Trainer
         using (var scope = torch.NewDisposeScope())
         {
             ModelCheckpoint.SaveWeights(Path.Combine(tmp, "model.safetensors"), model);
-            Safetensors.Save(Path.Combine(tmp, "best.safetensors"), best.ToDictionary(kv => kv.Key, kv => kv.Value.cpu()));
-            Safetensors.Save(Path.Combine(tmp, "optimizer.safetensors"), optimizer.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.cpu()));
+            SafetensorsFile.Save(Path.Combine(tmp, "best.safetensors"), best.ToDictionary(kv => kv.Key, kv => kv.Value.cpu()));
+            SafetensorsFile.Save(Path.Combine(tmp, "optimizer.safetensors"), optimizer.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.cpu()));
         }
         var state = new JsonObject
         {
@@ -355,7 +358,7 @@ public sealed class Trainer
     }
 
     private (int Epoch, List<EpochMetrics> History, int BestEpoch, double BestAcc, Dictionary<string, Tensor> Best, double Seconds)
-        LoadState(string dir, AttentionClassifier model, torch.optim.AdamW optimizer)
+        LoadState(string dir, AttentionClassifier model, AdamW optimizer)
     {
         var statePath = Path.Combine(dir, StateFile);
         JsonObject s;
@@ -392,9 +395,9 @@ public sealed class Trainer
         Dictionary<string, Tensor> best;
         using (var scope = torch.NewDisposeScope())
         {
-            var opt = Safetensors.Load(Path.Combine(dir, "optimizer.safetensors"));
+            var opt = SafetensorsFile.Load(Path.Combine(dir, "optimizer.safetensors"), requireFinite: true);
             optimizer.load_state_dict(opt.ToDictionary(kv => kv.Key, kv => kv.Key == "step" ? kv.Value : kv.Value.to(device)));
-            var b = Safetensors.Load(Path.Combine(dir, "best.safetensors"));
+            var b = SafetensorsFile.Load(Path.Combine(dir, "best.safetensors"), requireFinite: true);
             best = b.ToDictionary(kv => kv.Key, kv => kv.Value.to(device).DetachFromDisposeScope());
         }
         return (epoch, history, bestEpoch, bestAcc, best, seconds);

@@ -1,7 +1,9 @@
 using AttnXai.Explain;
 using AttnXai.Explain.Explainers;
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Reproduce;
 

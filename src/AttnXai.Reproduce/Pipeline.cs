@@ -4,7 +4,9 @@ using AttnXai.Common.IO;
 using AttnXai.Data.Imdb;
 using AttnXai.Explain;
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Reproduce;
 

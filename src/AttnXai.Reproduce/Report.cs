@@ -1,7 +1,9 @@
 using AttnXai.Common.IO;
 using System.Runtime.InteropServices;
 using AttnXai.Plot;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Reproduce;
 

@@ -74,7 +74,7 @@ public class PaperModelTests
         var target = new ExplainTarget(loaded.Model, loaded.Vocabulary);
         var doc = target.Prepare("attention based explanations are popular but questionable");
         var r = DocumentStudy.Run(target, doc, new StudyOptions { LimeRuns = 0 });
-        double tol = loaded.Model.DType == AttnXai.Torch.ScalarType.Float64 ? 1e-10 : 1e-4;
+        double tol = loaded.Model.DType == TorchSharp.torch.ScalarType.Float64 ? 1e-10 : 1e-4;
         Assert.True(r.GradientAgreement.ClsMaxRelError < tol, $"[CLS] {r.GradientAgreement.ClsMaxRelError:E2}");
         Assert.True(r.GradientAgreement.WordsMaxRelError < tol, $"words {r.GradientAgreement.WordsMaxRelError:E2}");
         Assert.True(r.GradientAgreement.PaddingMaxRelError < tol, $"padding {r.GradientAgreement.PaddingMaxRelError:E2}");

@@ -71,7 +71,7 @@ public class RemovalTests
     [Fact]
     public void Float32_model_agrees_with_the_reference_to_float_precision()
     {
-        using var model = Tiny.Model(5, dtype: AttnXai.Torch.ScalarType.Float32);
+        using var model = Tiny.Model(5, dtype: TorchSharp.torch.ScalarType.Float32);
         var reference = new LoopReference(model);
         var doc = Tiny.Doc(model, "w2 w3 w2 w4");
         var c = model.Config;

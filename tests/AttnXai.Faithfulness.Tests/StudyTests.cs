@@ -19,7 +19,7 @@ public sealed class StudyTests : IDisposable
     private (string Model, string Data) Fixture(params (string Name, string Text)[] reviews)
     {
         var modelDir = Path.Combine(_root, "model");
-        using (var model = Tiny.Model(13, dtype: AttnXai.Torch.ScalarType.Float32))
+        using (var model = Tiny.Model(13, dtype: TorchSharp.torch.ScalarType.Float32))
             ModelCheckpoint.Save(modelDir, model, Tiny.Vocabulary, Tokenizers.Clean, 13);
         var data = Path.Combine(_root, "aclImdb");
         foreach (var (name, text) in reviews)

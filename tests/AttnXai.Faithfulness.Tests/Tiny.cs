@@ -1,7 +1,9 @@
 using AttnXai.Data.Text;
 using AttnXai.Explain.Explainers;
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Faithfulness.Tests;
 

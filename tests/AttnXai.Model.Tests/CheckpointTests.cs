@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Model.Tests;
 
@@ -59,12 +61,12 @@ public class CheckpointTests : IDisposable
         var expected = torch.rand([6]).ToArray<float>();
         torch.manual_seed(5);
         using (var loaded = ModelCheckpoint.Load(dir))
-            Assert.NotEqual(0f, loaded.Model.W_q.abs().sum().item<float>()); // the weights were read
+            Assert.NotEqual(0f, loaded.Model.W_q.abs().sum().ToSingle()); // the weights were read
         Assert.Equal(expected, torch.rand([6]).ToArray<float>());
         // The loading constructor itself starts from zeros.
         using var empty = AttentionClassifier.ForLoading(Synthetic.Config);
-        Assert.Equal(0f, empty.EmbeddingWeight.abs().sum().item<float>());
-        Assert.Equal(0f, empty.W_l.abs().sum().item<float>());
+        Assert.Equal(0f, empty.EmbeddingWeight.abs().sum().ToSingle());
+        Assert.Equal(0f, empty.W_l.abs().sum().ToSingle());
     }
 
     [Fact]

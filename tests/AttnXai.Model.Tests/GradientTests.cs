@@ -1,5 +1,7 @@
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Model.Tests;
 
@@ -23,7 +25,7 @@ public class GradientTests
         {
             using var s = torch.NewDisposeScope();
             using var ng = torch.no_grad();
-            return torch.nn.functional.cross_entropy(model.Forward(idsT, maskT).Logits, y).item<double>();
+            return torch.nn.functional.cross_entropy(model.Forward(idsT, maskT).Logits, y).ToDouble();
         }
 
         model.zero_grad();
@@ -77,7 +79,7 @@ public class GradientTests
         {
             var v = (double[])ea.Clone(); v[j] += d;
             using var s = torch.NewDisposeScope();
-            return model.ForwardEmbedded(torch.tensor(v, e.shape)).PositiveLogit.sum().item<double>();
+            return model.ForwardEmbedded(torch.tensor(v, e.shape)).PositiveLogit.sum().ToDouble();
         }
         Assert.Equal((F(1e-6) - F(-1e-6)) / 2e-6, g.ToArray<double>()[j], 1e-7);
     }

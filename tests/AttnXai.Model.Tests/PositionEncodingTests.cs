@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Model.Tests;
 

@@ -2,7 +2,9 @@ using System.Text.Json.Nodes;
 using AttnXai.Data.Batching;
 using AttnXai.Data.Text;
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Model.Tests;
 
@@ -123,12 +125,12 @@ public class TrainingTests : IDisposable
     public void TrainingLeavesNoLiveTensors()
     {
         GC.Collect(); GC.WaitForPendingFinalizers();
-        long before = torch.LiveTensorCount;
+        long before = TorchEngine.LiveTensors;
         var r = MakeTrainer(Options with { Epochs = 2 }, Path.Combine(_dir, "leak")).Run();
         r.Model.Dispose();
         var r2 = MakeTrainer(Options with { Epochs = 1, MaxSteps = 3 }, null).Run();
         r2.Model.Dispose();
         using (var loaded = ModelCheckpoint.Load(Path.Combine(_dir, "leak"))) { }
-        Assert.Equal(before, torch.LiveTensorCount);
+        Assert.Equal(before, TorchEngine.LiveTensors);
     }
 }

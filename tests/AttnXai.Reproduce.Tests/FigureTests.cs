@@ -1,7 +1,9 @@
 using AttnXai.Common.IO;
 using System.Xml.Linq;
 using AttnXai.Explain;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Reproduce.Tests;
 
@@ -195,8 +197,8 @@ public class StudyTests
         Assert.Equal(doc.TokenCount, (int)V("tokens"));
         Assert.Equal(doc.WordCount, (int)V("words"));
         // Confidence: softmax of the model's own logits.
-        using var scope = AttnXai.Torch.torch.NewDisposeScope();
-        var logits = ctx.Model.Forward(AttnXai.Torch.torch.tensor(doc.Ids, [1, doc.Length])).Logits.ToArray<float>();
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var logits = ctx.Model.Forward(TorchSharp.torch.tensor(doc.Ids, [1, doc.Length])).Logits.ToArray<float>();
         double p1 = 1 / (1 + Math.Exp(logits[0] - logits[1]));
         Assert.Equal(Math.Max(p1, 1 - p1), V("confidence"), 5);
         Assert.Equal(logits[1], V("logit"), 5);

@@ -8,7 +8,9 @@ using AttnXai.Sets.Benchmark;
 using AttnXai.Sets.Scoring;
 using AttnXai.Sets.Tasks;
 using AttnXai.Sets.Training;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Sets.Tests;
 

@@ -5,7 +5,9 @@ using AttnXai.Shortcuts.Insertion;
 using AttnXai.Shortcuts.Probe;
 using AttnXai.Shortcuts.Study;
 using AttnXai.Shortcuts.Training;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Shortcuts.Tests;
 

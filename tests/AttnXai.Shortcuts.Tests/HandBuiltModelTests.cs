@@ -4,7 +4,9 @@ using AttnXai.Explain.Explainers;
 using AttnXai.Model;
 using AttnXai.Shortcuts.Insertion;
 using AttnXai.Shortcuts.Probe;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Shortcuts.Tests;
 

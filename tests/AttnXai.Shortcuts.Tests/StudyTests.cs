@@ -2,7 +2,9 @@ using System.Text.Json.Nodes;
 using AttnXai.Model;
 using AttnXai.Shortcuts.Insertion;
 using AttnXai.Shortcuts.Study;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Shortcuts.Tests;
 

@@ -2,7 +2,9 @@ using AttnXai.Data.Batching;
 using AttnXai.Data.Text;
 using AttnXai.Model;
 using AttnXai.Shortcuts.Insertion;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 using Voc = AttnXai.Data.Text.Vocabulary;
 
 namespace AttnXai.Shortcuts.Tests;

@@ -1,5 +1,7 @@
 using System.CommandLine;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Cli.Commands;
 
@@ -21,7 +23,7 @@ public static class CliRunner
     }
 
     private static bool IsUserError(Exception e) =>
-        e is IOException or InvalidDataException or ArgumentException or TorchException or UnauthorizedAccessException
+        e is IOException or InvalidDataException or ArgumentException or System.Runtime.InteropServices.ExternalException or TorchUnavailableException or UnauthorizedAccessException
             or DllNotFoundException or InvalidOperationException or AttnXai.Data.DataException or NotSupportedException;
 
     /// <summary>The common --threads option: libtorch intra-op threads (default: libtorch's choice).</summary>

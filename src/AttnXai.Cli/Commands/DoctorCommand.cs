@@ -1,15 +1,18 @@
 using System.CommandLine;
 using System.Diagnostics;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Cli.Commands;
 
-/// <summary>`attnxai doctor`: what libtorch, BLAS, devices and threads this machine gives AttnXai, and a measured matmul rate.</summary>
+/// <summary>`attnxai doctor`: the engine AttnXai runs on here (TorchSharp, libtorch, the Debian 12 step, the allocator),
+/// devices and threads, and a measured matmul rate.</summary>
 public static class DoctorCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("doctor", "Print the libtorch version, BLAS library, devices, threads and a measured float32 matmul rate");
+        var cmd = new Command("doctor", "Print the TorchSharp and libtorch versions, the Debian 12 step, devices, threads and a measured float32 matmul rate");
         var threads = CliRunner.ThreadsOption();
         cmd.Options.Add(threads);
         cmd.SetAction(r =>
@@ -23,17 +26,19 @@ public static class DoctorCommand
 
     public static List<(string, string)> Diagnose()
     {
+        TorchEngine.Initialize();
         var rows = new List<(string, string)>
         {
-            ("libtorch", torch.__version__),
+            ("TorchSharp", $"{TorchEngine.TorchSharpVersion} ({TorchEngine.TorchSharpPackage})"),
+            ("libtorch", TorchEngine.LibTorchVersion),
+            ("Debian 12 step", TorchEngine.CompatStatus()),
             (".NET", Environment.Version.ToString()),
-            ("threads", torch.get_num_threads().ToString()),
+            ("threads", $"{torch.get_num_threads()} (cores: {Environment.ProcessorCount})"),
             ("cuda available", torch.cuda.is_available().ToString().ToLowerInvariant()),
             ("cuda devices", torch.cuda.device_count().ToString()),
+            ("malloc tuning", Allocator.State),
         };
         double gflops = MatmulRate(1024);
-        rows.Add(("BLAS library", BlasLibrary()));
-        rows.Add(("malloc tuning", Environment.GetEnvironmentVariable("ATTNXAI_MALLOC") == "default" ? "off (ATTNXAI_MALLOC=default)" : "on (mmap/trim thresholds raised)"));
         rows.Add(("matmul 1024 float32", $"{gflops:F1} GFLOP/s (median of 5)"));
         return rows;
     }
@@ -55,21 +60,5 @@ public static class DoctorCommand
         }
         times.Sort();
         return 2.0 * n * n * n / times[2] / 1e9;
-    }
-
-    /// <summary>The BLAS shared library mapped into this process (after a matmul has loaded it), resolved through symlinks.</summary>
-    public static string BlasLibrary()
-    {
-        try
-        {
-            var libs = File.ReadLines("/proc/self/maps")
-                .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "")
-                .Where(p => p.Contains("blas", StringComparison.OrdinalIgnoreCase) || p.Contains("mkl", StringComparison.OrdinalIgnoreCase))
-                .Distinct().ToList();
-            if (libs.Count == 0) return "none mapped (libtorch may use its own kernels)";
-            bool reference = libs.Any(p => p.Contains("/blas/libblas")) && !libs.Any(p => p.Contains("openblas") || p.Contains("mkl"));
-            return string.Join(", ", libs) + (reference ? "  WARNING: Debian's reference BLAS (about 20x slower): install libopenblas0-pthread" : "");
-        }
-        catch (IOException) { return "unknown (no /proc/self/maps)"; }
     }
 }

@@ -7,7 +7,9 @@ using AttnXai.Data;
 using AttnXai.Data.Batching;
 using AttnXai.Data.Labelled;
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Cli.Commands;
 

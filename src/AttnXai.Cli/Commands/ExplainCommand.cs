@@ -6,7 +6,9 @@ using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Output;
 using AttnXai.Explain.Theory;
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Cli.Commands;
 
@@ -46,7 +48,7 @@ public static class ExplainCommand
         cmd.SetAction(r =>
         {
             try { return Invoke(r); }
-            catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or TorchException)
+            catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or System.Runtime.InteropServices.ExternalException or TorchUnavailableException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 1;

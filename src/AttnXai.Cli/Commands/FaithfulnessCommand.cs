@@ -1,6 +1,8 @@
 using System.CommandLine;
 using AttnXai.Faithfulness;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Cli.Commands;
 

@@ -2,7 +2,10 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using AttnXai.Engine.Optim;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Cli.Commands;
 
@@ -53,7 +56,7 @@ public static class ModelBenchCommand
         }
 
         // Training: AdamW, batch 16, as in the trainer's step.
-        using (var optimizer = new torch.optim.AdamW(model.parameters(), 1e-4, weight_decay: 0.01))
+        using (var optimizer = new AdamW(model.parameters(), 1e-4, weight_decay: 0.01))
         {
             const int B = 16;
             double Train(int n)
@@ -68,7 +71,7 @@ public static class ModelBenchCommand
                     var loss = torch.nn.functional.cross_entropy(model.Forward(ids).Logits, y);
                     loss.backward();
                     optimizer.step();
-                    loss.item<float>();
+                    loss.ToSingle();
                 }
                 return sw.Elapsed.TotalSeconds;
             }
@@ -107,7 +110,7 @@ public static class ModelBenchCommand
     private static void Touch(ForwardResult r)
     {
         using var scope = torch.NewDisposeScope();
-        r.Logits.sum().item<float>();
+        r.Logits.sum().ToSingle();
         foreach (var t in new[] { r.Logits, r.HeadLogits, r.Attention, r.Query, r.Embedded, r.FullAttention }) t?.Dispose();
     }
 }

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Cli.Commands;
 
@@ -45,8 +47,8 @@ public static class PredictCommand
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var dev = loaded.Model.Device;
-        var ids = torch.tensor(enc.Ids, [1, enc.Ids.Length], dev);
-        var mask = enc.Mask is { } m && loaded.Config.PaddingMask ? torch.tensor(m, [1, m.Length], dev) : null;
+        var ids = torch.tensor(enc.Ids, [1, enc.Ids.Length], device: dev);
+        var mask = enc.Mask is { } m && loaded.Config.PaddingMask ? torch.tensor(m, [1, m.Length], device: dev) : null;
         var logits = loaded.Model.Forward(ids, mask).Logits.ToArray<double>();
         int best = 0;
         for (int c = 1; c < logits.Length; c++) if (logits[c] > logits[best]) best = c;

@@ -3,7 +3,9 @@ using System.Globalization;
 using AttnXai.Sets.Benchmark;
 using AttnXai.Sets.Tasks;
 using AttnXai.Sets.Training;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Cli.Commands;
 

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 using Spectre.Console;
 
 namespace AttnXai.Cli.Commands;
@@ -177,7 +179,7 @@ internal static class ModelCommandErrors
         {
             return action(r);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or TorchException
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or System.Runtime.InteropServices.ExternalException or TorchUnavailableException
                                       or UnauthorizedAccessException or AttnXai.Data.DataException)
         {
             Console.Out.Flush();

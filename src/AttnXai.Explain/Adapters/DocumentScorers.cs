@@ -1,6 +1,8 @@
 using AttnXai.Explain.Explainers;
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Explain.Adapters;
 
@@ -48,13 +50,13 @@ public sealed class AttentionClassifierScorer : IDocumentScorer
         {
             int m = Math.Min(BatchSize, count - start);
             using var scope = torch.NewDisposeScope();
-            var idT = torch.tensor(ids.Slice(start * L, m * L).ToArray(), [m, L], device);
+            var idT = torch.tensor(ids.Slice(start * L, m * L).ToArray(), [m, L], device: device);
             Tensor? maskT = null;
             if (masked)
             {
                 var mask = new bool[m * L];
                 for (int r = 0; r < m; r++) mask.AsSpan(r * L, realLengths[start + r]).Fill(true);
-                maskT = torch.tensor(mask, [m, L], device);
+                maskT = torch.tensor(mask, [m, L], device: device);
             }
             var result = Model.Forward(idT, maskT);
             result.PositiveLogit.ToArray<double>().CopyTo(y, start);

@@ -1,6 +1,8 @@
 using AttnXai.Explain.Explainers;
 using AttnXai.Model;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Explain.Adapters;
 
@@ -42,8 +44,8 @@ public static class ModelPasses
             }
             using var scope = torch.NewDisposeScope();
             var device = model.Device;
-            var idT = torch.tensor(ids, [m, L], device);
-            var maskT = mask is null ? null : torch.tensor(mask, [m, L], device);
+            var idT = torch.tensor(ids, [m, L], device: device);
+            var maskT = mask is null ? null : torch.tensor(mask, [m, L], device: device);
             double[] f, att;
             double[]? e = null, g = null;
             if (!gradients)

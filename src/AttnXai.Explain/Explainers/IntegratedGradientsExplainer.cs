@@ -1,5 +1,7 @@
 using AttnXai.Explain.Adapters;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Explain.Explainers;
 
@@ -43,14 +45,14 @@ public sealed class IntegratedGradientsExplainer(int steps = 64, IgBaseline base
         int L = cfg.Length, De = cfg.EmbedDim;
         using var scope = torch.NewDisposeScope();
         var device = model.Device;
-        var ids = torch.tensor(doc.Ids, [1, L], device);
+        var ids = torch.tensor(doc.Ids, [1, L], device: device);
         var refIds = Enumerable.Repeat(cfg.UnkId, L).ToArray();
         refIds[0] = cfg.ClsId;
         Tensor e, e0;
         using (torch.no_grad())
         {
             e = model.Embed(ids);
-            e0 = Baseline == IgBaseline.Unk ? model.Embed(torch.tensor(refIds, [1, L], device)) : torch.zeros_like(e);
+            e0 = Baseline == IgBaseline.Unk ? model.Embed(torch.tensor(refIds, [1, L], device: device)) : torch.zeros_like(e);
         }
         var diff = e - e0;
         var gradSum = torch.zeros_like(e);
@@ -62,7 +64,7 @@ public sealed class IntegratedGradientsExplainer(int steps = 64, IgBaseline base
             using var inner = torch.NewDisposeScope();
             var al = new double[m];
             for (int s = 0; s < m; s++) al[s] = (start + s + 0.5) / Steps;
-            var alpha = torch.tensor(al, [m, 1, 1], device).to(model.DType);
+            var alpha = torch.tensor(al, [m, 1, 1], device: device).to(model.DType);
             Tensor x;
             using (torch.no_grad()) x = (e0 + alpha * diff).detach();
             x.requires_grad = true;
@@ -100,6 +102,6 @@ public sealed class IntegratedGradientsExplainer(int steps = 64, IgBaseline base
         if (!masked) return null;
         var m = new bool[rows * L];
         for (int r = 0; r < rows; r++) m.AsSpan(r * L, doc.RealLength).Fill(true);
-        return torch.tensor(m, [rows, L], device);
+        return torch.tensor(m, [rows, L], device: device);
     }
 }

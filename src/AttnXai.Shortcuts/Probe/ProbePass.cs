@@ -1,7 +1,9 @@
 using AttnXai.Data.Batching;
 using AttnXai.Model;
 using AttnXai.Shortcuts.Insertion;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Shortcuts.Probe;
 
@@ -78,7 +80,7 @@ public static class ProbePass
                 for (int h = 0; h < K; h++)
                     for (int j = 0; j < k; j++)
                         mass[((long)(start + i) * K + h) * k + j] = a[((long)i * K + h) * len + inserted.Position(start + i, j)];
-            var m = torch.tensor(attnMask.AsSpan(start * len, b * len).ToArray(), [b, len], model.Device);
+            var m = torch.tensor(attnMask.AsSpan(start * len, b * len).ToArray(), [b, len], device: model.Device);
             Keep(Conditions.Masked, model.Forward(ids, m).Logits, start);
             Keep(Conditions.Deleted, model.Forward(Ids(deleted, start, b, model), PaddingMask(model, deleted, start, b)).Logits, start);
             if (original is not null)
@@ -89,12 +91,12 @@ public static class ProbePass
     }
 
     private static Tensor Ids(EncodedDataset d, int start, int n, AttentionClassifier model) =>
-        torch.tensor(d.Ids.AsSpan(start * d.Length, n * d.Length).ToArray(), [n, d.Length], model.Device);
+        torch.tensor(d.Ids.AsSpan(start * d.Length, n * d.Length).ToArray(), [n, d.Length], device: model.Device);
 
     private static Tensor? PaddingMask(AttentionClassifier model, EncodedDataset d, int start, int n)
     {
         if (!model.Config.PaddingMask) return null;
         if (d.Mask is null) throw new ArgumentException("the model uses a padding mask but the data was encoded without one");
-        return torch.tensor(d.Mask.AsSpan(start * d.Length, n * d.Length).ToArray(), [n, d.Length], model.Device);
+        return torch.tensor(d.Mask.AsSpan(start * d.Length, n * d.Length).ToArray(), [n, d.Length], device: model.Device);
     }
 }

@@ -11,7 +11,9 @@ using AttnXai.Model;
 using AttnXai.Shortcuts.Insertion;
 using AttnXai.Shortcuts.Probe;
 using AttnXai.Shortcuts.Training;
-using AttnXai.Torch;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AttnXai.Shortcuts.Study;
 
