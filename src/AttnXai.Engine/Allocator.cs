@@ -5,12 +5,14 @@ namespace AttnXai.Engine;
 /// <summary>
 /// glibc malloc tuning for tensor work. By default glibc serves blocks of 128 KiB and more with mmap and returns them to
 /// the kernel on free, so every large temporary tensor is page-faulted back in on the next allocation; measured here,
-/// that halves TorchSharp's training speed. Raising the mmap threshold to its maximum and the trim threshold to 1 GiB
-/// keeps freed buffers in the heap for reuse. ATTNXAI_MALLOC=default leaves glibc untouched.
+/// that halves TorchSharp's training speed. The mmap threshold can be raised only to 32 MiB, and the paper model's
+/// embedding, its gradient and the optimizer's temporaries are 50 MB each, so mmap is turned off altogether (M_MMAP_MAX
+/// 0) and the trim threshold raised to 1 GiB: freed buffers stay in the heap for reuse.
+/// ATTNXAI_MALLOC=default leaves glibc untouched.
 /// </summary>
 public static class Allocator
 {
-    private const int M_TRIM_THRESHOLD = -1, M_TOP_PAD = -2, M_MMAP_THRESHOLD = -3;
+    private const int M_TRIM_THRESHOLD = -1, M_TOP_PAD = -2, M_MMAP_MAX = -4;
 
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int mallopt(int param, int value);
@@ -36,10 +38,10 @@ public static class Allocator
         }
         try
         {
-            bool ok = mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) == 1   // glibc's maximum on 64-bit
+            bool ok = mallopt(M_MMAP_MAX, 0) == 1
                       & mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024) == 1
                       & mallopt(M_TOP_PAD, 64 * 1024 * 1024) == 1;
-            State = ok ? "on (mmap threshold 32 MiB, trim threshold 1 GiB)" : "not applied (mallopt refused; not glibc?)";
+            State = ok ? "on (no mmap for large blocks, trim threshold 1 GiB)" : "not applied (mallopt refused; not glibc?)";
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {

@@ -9,6 +9,9 @@ namespace AttnXai.Engine.Optim;
 /// AdamW first decays the parameter, p *= 1 - lr wd (Adam instead adds wd p to the gradient); then
 /// m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, and p -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps).
 /// Like PyTorch, each parameter counts its own steps t: a parameter without a gradient in a step is left alone.
+/// The operations are PyTorch's (m.lerp_, v.mul_().addcmul_, (v.sqrt() / sqrt(1 - b2^t)).add_(eps), p.addcdiv_), the
+/// denominator computed in a buffer kept per parameter: a fresh temporary as large as the embedding (50 MB for the
+/// paper's model) on every step costs more than the extra copy.
 /// </summary>
 public class Adam : IDisposable
 {
@@ -16,6 +19,8 @@ public class Adam : IDisposable
     private readonly double _lr, _beta1, _beta2, _eps, _weightDecay;
     private readonly bool _decoupled;
     private readonly Tensor?[] _expAvg, _expAvgSq;
+    // One buffer per parameter for the denominator, reused by every step (no 50 MB temporary per step).
+    private readonly Tensor?[] _denom;
     private readonly long[] _steps;
 
     public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
@@ -30,6 +35,7 @@ public class Adam : IDisposable
         (_lr, _beta1, _beta2, _eps, _weightDecay, _decoupled) = (lr, beta1, beta2, eps, weightDecay, decoupled);
         _expAvg = new Tensor?[_parameters.Length];
         _expAvgSq = new Tensor?[_parameters.Length];
+        _denom = new Tensor?[_parameters.Length];
         _steps = new long[_parameters.Length];
     }
 
@@ -66,9 +72,10 @@ public class Adam : IDisposable
                 if (_decoupled) p.mul_(1 - _lr * _weightDecay);
                 else g = g.add(p, alpha: _weightDecay);
             }
-            m.mul_(_beta1).add_(g, alpha: 1 - _beta1);
+            m.lerp_(g, 1 - _beta1);                           // PyTorch: m + (1 - b1)(g - m)
             v.mul_(_beta2).addcmul_(g, g, value: 1 - _beta2);
-            var denom = v.sqrt().div_(bias2Sqrt).add_(_eps);
+            var denom = _denom[k] ??= empty_like(p).DetachFromDisposeScope();
+            denom.copy_(v).sqrt_().div_(bias2Sqrt).add_(_eps);
             p.addcdiv_(m, denom, value: -stepSize);
         }
     }
@@ -123,6 +130,7 @@ public class Adam : IDisposable
     {
         foreach (var t in _expAvg) t?.Dispose();
         foreach (var t in _expAvgSq) t?.Dispose();
+        foreach (var t in _denom) t?.Dispose();
         GC.SuppressFinalize(this);
     }
 }
