@@ -39,40 +39,25 @@ public sealed record FaithfulnessSettings
 /// </summary>
 public static class FaithfulnessStudy
 {
-    /// <summary>The accepted method names: the registry's families, the perturbation methods by removal mode, and random.</summary>
-    public static IReadOnlyList<string> KnownMethods =>
-        [.. ExplainerRegistry.Families, "lime-delete", "lime-unk", "occlusion-delete", "occlusion-unk", "shap-delete", "shap-unk", RandomExplainer.MethodName];
+    /// <summary>The accepted method names: the catalogue's, removal variants spelled out, the random baseline included.</summary>
+    public static IReadOnlyList<string> KnownMethods => ExplainerRegistry.MethodNames();
 
-    /// <summary>The explainers for the names, in the order given, duplicates dropped ("all": every family, LIME/occlusion/SHAP in both
-    /// removal modes, then random).</summary>
+    /// <summary>The explainers for the names, in the order given, duplicates dropped ("all": every method, the perturbation
+    /// methods in both removal modes, then the random baseline).</summary>
     public static IReadOnlyList<IExplainer> Explainers(IReadOnlyList<string> names, ulong seed, int limeRuns = 5, int limeSamples = 5000)
     {
         ArgumentNullException.ThrowIfNull(names);
-        var clean = names.Select(n => n.Trim()).Where(n => n.Length > 0).ToList();
-        if (clean.Count == 0) throw new ArgumentException("no method chosen (give a comma list of methods or all)");
-        foreach (var n in clean)
-            if (!n.Equals("all", StringComparison.OrdinalIgnoreCase) && !KnownMethods.Contains(n, StringComparer.OrdinalIgnoreCase))
-                throw new ArgumentException($"unknown method '{n}'; known: {string.Join(", ", KnownMethods)}, or all");
         if (limeRuns < 1) throw new ArgumentException($"the number of LIME runs must be at least 1, got {limeRuns}");
         if (limeSamples < 2) throw new ArgumentException($"the number of LIME samples must be at least 2, got {limeSamples}");
         var settings = new ExplainerSettings
         {
             Aggregation = WordAggregation.Last,
-            Removals = [RemovalMode.Delete, RemovalMode.ReplaceWithUnk],
+            Removals = RemovalNames.All,
             LimeRuns = limeRuns,
             LimeSamples = limeSamples,
             Seed = seed,
         };
-        // In the order given; "all" = every registry family, then random.
-        var list = new List<IExplainer>();
-        foreach (var n in clean)
-        {
-            if (n.Equals(RandomExplainer.MethodName, StringComparison.OrdinalIgnoreCase)) list.Add(new RandomExplainer(seed));
-            else if (n.Equals("all", StringComparison.OrdinalIgnoreCase)) { list.AddRange(ExplainerRegistry.Create(["all"], settings)); list.Add(new RandomExplainer(seed)); }
-            else list.AddRange(ExplainerRegistry.Create([n], settings));
-        }
-        list = list.GroupBy(e => e.Name).Select(g => g.First()).ToList();
-        return list;
+        return ExplainerRegistry.Create(names, settings, allIncludesBaselines: true);
     }
 
     /// <summary>A seeded sample of <paramref name="count"/> reviews (all when count &gt;= the split's size), in the split's order.</summary>

@@ -1,3 +1,5 @@
+using AttnXai.Explain.Explainers;
+
 namespace AttnXai.Faithfulness;
 
 /// <summary>The outcome of one instance of the test.</summary>
@@ -14,12 +16,10 @@ public enum Outcome
 /// <summary>The rules of the violation test (Liu et al., ICML 2022), one instance at a time.</summary>
 public static class Violation
 {
-    /// <summary>Explainers whose scores are magnitudes (never negative): attention and gradient norms.</summary>
-    public static readonly IReadOnlyList<string> UnsignedMethods = ["alpha-avg", "alpha-max", "G-l1", "G-l2"];
-
-    /// <summary>False for the unsigned methods (case-insensitive), true for every other (signed) method.</summary>
+    /// <summary>Whether a method's scores are signed, as its catalogue entry declares (attention and gradient norms
+    /// are magnitudes: they cannot say which class a word supports).</summary>
     public static bool IsSigned(string method) =>
-        !UnsignedMethods.Contains(method ?? throw new ArgumentNullException(nameof(method)), StringComparer.OrdinalIgnoreCase);
+        ExplainerRegistry.IsSigned(method ?? throw new ArgumentNullException(nameof(method)));
 
     /// <summary>
     /// The index of the feature with the largest |w|; ties go to the first in document order. Throws when a score is

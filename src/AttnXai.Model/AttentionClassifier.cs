@@ -31,7 +31,7 @@ public sealed record ForwardResult(Tensor Logits, Tensor HeadLogits, Tensor Atte
 /// <see cref="ModelConfig.PositionEncoding"/> is false).
 /// </para>
 /// </summary>
-public sealed class AttentionClassifier : nn.Module
+public sealed class AttentionClassifier : nn.Module, IAttentionModel
 {
     private readonly WordEmbedding embedding;
 
@@ -178,10 +178,12 @@ public sealed class AttentionClassifier : nn.Module
     /// The straightforward forward pass, as the authors' code computes it: Q, K, V for all L positions, the full
     /// L x L attention of each head, then row 0. Same results as <see cref="Forward"/> (up to rounding), far slower.
     /// </summary>
-    public ForwardResult ForwardFullAttention(Tensor ids, Tensor? mask = null)
+    public ForwardResult ForwardFullAttention(Tensor ids, Tensor? mask = null) => ForwardFullAttentionEmbedded(Embed(ids), mask);
+
+    /// <summary><see cref="ForwardFullAttention"/> from embeddings e [B, L, d_e] (the result's Embedded is e itself).</summary>
+    public ForwardResult ForwardFullAttentionEmbedded(Tensor e, Tensor? mask = null)
     {
-        var e = Embed(ids);
-        long b = e.size(0);
+        long b = CheckEmbedded(e);
         var m = CheckMask(mask, b);
         using var scope = torch.NewDisposeScope();
         long K = Config.Heads, L = Config.Length;
@@ -226,6 +228,54 @@ public sealed class AttentionClassifier : nn.Module
     {
         CheckEmbedded(e);
         return AllPositions(e, W_v);
+    }
+
+    // ---- the model contract (ITextClassifier, IAttentionModel) -------------------------------------------------
+
+    public nn.Module Module => this;
+
+    public TextInputs Inputs => _inputs ??= new TextInputs(Config.Length, Config.VocabSize, Config.ClsId, Config.UnkId, Config.PaddingMask);
+    private TextInputs? _inputs;
+
+    public int Classes => Config.Classes;
+
+    /// <summary>The positive class (1): f is the raw positive logit.</summary>
+    public int ExplainedClass => 1;
+
+    public int Layers => 1;
+
+    public int Heads => Config.Heads;
+
+    /// <summary>W_e[ids] [B, L, d_e] for int64 ids [B, L].</summary>
+    public Tensor WordEmbed(Tensor ids)
+    {
+        CheckIds(ids);
+        return Functional.embedding(ids, EmbeddingWeight);
+    }
+
+    Tensor? ITextClassifier.PositionEncoding => position_encoding;
+
+    /// <summary>The logits of <see cref="ForwardEmbedded"/>.</summary>
+    public Tensor Logits(Tensor embedded, Tensor? mask)
+    {
+        using var scope = torch.NewDisposeScope();
+        return ForwardEmbedded(embedded, mask).Logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The logits and the one layer's full L x L attention (<see cref="ForwardFullAttentionEmbedded"/>).</summary>
+    public (Tensor Logits, IReadOnlyList<Tensor> Attention) LogitsAndAttention(Tensor embedded, Tensor? mask)
+    {
+        using var scope = torch.NewDisposeScope();
+        var r = ForwardFullAttentionEmbedded(embedded, mask);
+        return (r.Logits.MoveToOuterDisposeScope(), [r.FullAttention!.MoveToOuterDisposeScope()]);
+    }
+
+    /// <summary>The logits and the [CLS] row of attention, computed alone (<see cref="ForwardEmbedded"/>).</summary>
+    public (Tensor Logits, Tensor ClsAttention) LogitsAndClsAttention(Tensor embedded, Tensor? mask)
+    {
+        using var scope = torch.NewDisposeScope();
+        var r = ForwardEmbedded(embedded, mask);
+        return (r.Logits.MoveToOuterDisposeScope(), r.Attention.MoveToOuterDisposeScope());
     }
 
     // ---- checks ---------------------------------------------------------------------------------------------

@@ -48,6 +48,13 @@ public sealed record ModelConfig(
         return this;
     }
 
+    /// <summary>How documents are encoded for this model.</summary>
+    public TextInputs Inputs => new(Length, VocabSize, ClsId, UnkId, PaddingMask);
+
+    /// <summary>A configuration says how documents are encoded for it (code written for ModelConfig keeps working where
+    /// the contract asks for <see cref="TextInputs"/>).</summary>
+    public static implicit operator TextInputs(ModelConfig config) => config.Inputs;
+
     /// <summary>Number of trainable values: D d_e + K (2 d_att d_e + d_out d_e + C d_out).</summary>
     public long ParameterCount =>
         (long)VocabSize * EmbedDim + (long)Heads * (2L * AttDim * EmbedDim + (long)OutDim * EmbedDim + (long)Classes * OutDim);

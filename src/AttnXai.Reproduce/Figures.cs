@@ -122,7 +122,7 @@ public static class Figures
         var findings = new List<string> { $"{ctx.Settings.Figure4Review}: T = {doc.TokenCount}, d = {doc.WordCount} (paper: T = 99, d = 71)." };
         foreach (var m in modes)
         {
-            string mode = ModeName(m.Mode);
+            string mode = m.Mode.Name();
             for (int g = 0; g < m.Words.Length; g++)
             {
                 for (int r = 0; r < m.LimeRuns[g].Length; r++) csv.Add(mode, m.Words[g], "lime", r + 1, m.LimeRuns[g][r]);
@@ -142,7 +142,6 @@ public static class Figures
         return new FigureOutput("figure4", svgs, "figure4.csv", findings);
     }
 
-    public static string ModeName(RemovalMode m) => m == RemovalMode.Delete ? "delete" : "unk";
 
     // ---- Figure 5 -------------------------------------------------------------------------------------------
 

@@ -213,7 +213,7 @@ public static class Studies
         var docs = ctx.StudyDocuments();
         var w = ctx.Target.Weights;
         _ = ctx.Target.FastPath;
-        string name = $"lime_{Figures.ModeName(mode)}";
+        string name = $"lime_{mode.Name()}";
         int torchThreads = torch.get_num_threads();
         torch.set_num_threads(1);   // parallelism comes from the documents
         try
@@ -230,7 +230,7 @@ public static class Studies
         var svgs = new List<string>();
         var relL2 = Column(LimeHeader, rows, "lime_theory_rel_l2");
         var spear = Column(LimeHeader, rows, "lime_theory_spearman");
-        string M = Figures.ModeName(mode);
+        string M = mode.Name();
         void Svg(string file, string svg) { AtomicFile.WriteAllText(Path.Combine(outDir, file), svg); svgs.Add(file); }
         Svg($"{name}_rel_l2_hist.svg", Hist(relL2, $"LIME ({M}) vs Theorem 5.1: relative L2 error per document", "||lime - theory|| / ||theory||", true));
         Svg($"{name}_spearman_hist.svg", Hist(spear, $"LIME ({M}) vs Theorem 5.1: Spearman per document", "Spearman correlation", false));

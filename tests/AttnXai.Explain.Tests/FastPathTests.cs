@@ -24,7 +24,7 @@ public class FastPathTests
         {
             using var model = SmallModels.Create(seed, paddingMask);
             var target = new ExplainTarget(model, SmallModels.Vocabulary);
-            var doc = target.Prepare(SmallModels.RandomText(rng, 3 + rng.Next(target.Config.Length - 3)));
+            var doc = target.Prepare(SmallModels.RandomText(rng, 3 + rng.Next(target.Inputs.Length - 3)));
             var fast = target.FastPath.For(doc, mode, forceExponentials);
             Assert.Equal(!forceExponentials, fast.UsesProducts);
             var generic = new ScorerPerturbationModel(target.Scorer, doc, mode);

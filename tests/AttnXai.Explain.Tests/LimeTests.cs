@@ -109,7 +109,7 @@ public class LimeRidgeTests
     /// equations [1 X]^T W [1 X] (penalty on all but the intercept column), solved by Gaussian elimination with partial
     /// pivoting. Returns (c, beta).
     /// </summary>
-    private static (double Intercept, double[] Beta) ReferenceFit(bool[] masks, double[] y, double[] w, int d, double alpha)
+    internal static (double Intercept, double[] Beta) ReferenceFit(bool[] masks, double[] y, double[] w, int d, double alpha)
     {
         int p = d + 1, n = y.Length;
         var a = new double[p, p + 1];

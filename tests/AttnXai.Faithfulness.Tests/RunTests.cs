@@ -6,6 +6,7 @@ using AttnXai.Model;
 namespace AttnXai.Faithfulness.Tests;
 
 /// <summary>The test end to end on given scores, checked against the loop reference's probabilities.</summary>
+[Collection(CatalogueCollection.Name)]
 public class RunTests
 {
     private static readonly string[] Candidates =
@@ -23,22 +24,11 @@ public class RunTests
     [Fact]
     public void Outcomes_follow_the_reference_for_both_predicted_classes_signed_and_unsigned()
     {
-        // The first seed from 21 on whose model calls one candidate positive and another negative.
-        AttentionClassifier? found = null;
-        double[] p = [];
-        for (long seed = 21; seed < 60 && found is null; seed++)
-        {
-            var m = Tiny.Model(seed);
-            var r = new LoopReference(m);
-            p = Candidates.Select(t => r.PositiveProbability(Encode(m.Config, t.Split(' ')))).ToArray();
-            if (p.Any(x => x > 0.5) && p.Any(x => x < 0.5)) found = m;
-            else m.Dispose();
-        }
-        using var model = found ?? Tiny.Model(21);
+        var (model, p) = BothClasses();
+        using var _ = model;
         var reference = new LoopReference(model);
         var c = model.Config;
         int pos = Array.FindIndex(p, x => x > 0.5), neg = Array.FindIndex(p, x => x < 0.5);
-        Assert.True(pos >= 0 && neg >= 0, "the candidates need both predicted classes: " + string.Join(", ", p));
         var docs = new[] { pos, neg }.Select(i => new TestDocument(Tiny.Doc(model, Candidates[i], Candidates[i]), 1)).ToArray();
         // Scores: the top word is the largest |w| (a negative one for the signed method on the first document).
         var signedScores = docs.Select((d, i) => Enumerable.Range(0, d.Document.WordCount).Select(j => j == 1 ? (i == 0 ? -2.0 : 1.5) : 0.1).ToArray()).ToArray();
@@ -74,6 +64,38 @@ public class RunTests
         Assert.Contains(result.Instances, x => x.Predicted == 0);
         Assert.Contains(result.Instances, x => x.Predicted == 1);
         Assert.Equal(2 * 4, result.Summary.Count);
+    }
+
+    /// <summary>The first tiny model from seed 21 on that calls one candidate positive and another negative, with the
+    /// positive probability of each candidate.</summary>
+    private static (AttentionClassifier Model, double[] P) BothClasses()
+    {
+        for (long seed = 21; seed < 60; seed++)
+        {
+            var m = Tiny.Model(seed);
+            var r = new LoopReference(m);
+            var p = Candidates.Select(t => r.PositiveProbability(Encode(m.Config, t.Split(' ')))).ToArray();
+            if (p.Any(x => x > 0.5) && p.Any(x => x < 0.5)) return (m, p);
+            m.Dispose();
+        }
+        throw new InvalidOperationException("no seed in 21..59 gives both predicted classes");
+    }
+
+    [Fact]
+    public void A_new_unsigned_method_is_scored_as_unsigned_without_any_edit_here()
+    {
+        using var registration = ExplainerRegistry.Register(new ExplainerInfo("test-magnitude", "a magnitude, as a new method would declare it", Signed: false,
+            typeof(ITextClassifier), (_, _) => throw new NotSupportedException()));
+        var (model, p) = BothClasses();
+        using var _ = model;
+        var docs = new[] { Array.FindIndex(p, x => x > 0.5), Array.FindIndex(p, x => x < 0.5) }
+            .Select(i => new TestDocument(Tiny.Doc(model, Candidates[i], Candidates[i]), 1)).ToArray();
+        var scores = docs.Select(d => Enumerable.Range(0, d.Document.WordCount).Select(j => j == 0 ? 0.9 : 0.2).ToArray()).ToArray();
+        var result = ViolationTest.FromScores(new RemovalModel(model), docs, [("test-magnitude", scores)], FeatureRemovals.All);
+        Assert.Contains(result.Instances, x => x.Predicted == 0);
+        Assert.All(result.Instances, x => Assert.False(x.Signed));
+        Assert.All(result.Instances, x => Assert.Equal(x.Score, x.OrientedScore));   // never turned towards class 0
+        Assert.All(result.Summary, r => Assert.False(r.Signed));
     }
 
     [Fact]
@@ -164,4 +186,11 @@ public class BadInputTests
         Assert.Contains("1 scores for 2 distinct words", e.Message);
         Assert.Throws<ArgumentException>(() => ViolationTest.FromScores(rm, [ok], [("G-avg", [[1.0, 2.0]])], []));
     }
+}
+
+/// <summary>Tests that add methods to the catalogue for a while run alone, so that "all" elsewhere never sees them.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class CatalogueCollection
+{
+    public const string Name = "catalogue";
 }

@@ -8,6 +8,7 @@ namespace AttnXai.Sets.Tests;
 /// AUROC = P(key outscores non-key) + 1/2 P(tie) (Mann-Whitney); AUPRC = average precision over distinct thresholds,
 /// tied scores entering together. Hand-worked cases, then a brute-force pairwise check.
 /// </summary>
+[Collection(CatalogueCollection.Name)]
 public class MetricsTests
 {
     private static readonly bool T = true, F = false;
@@ -136,4 +137,20 @@ public class MetricsTests
         Assert.Equal([ScoreVariant.Raw, ScoreVariant.Abs], ExplanationQuality.Variants("GxI"));
         Assert.Equal([ScoreVariant.Raw, ScoreVariant.Abs], ExplanationQuality.Variants("lime-delete"));
     }
+
+    [Fact]
+    public void A_new_unsigned_method_gets_no_abs_variant_without_any_edit_here()
+    {
+        using var registration = AttnXai.Explain.Explainers.ExplainerRegistry.Register(new AttnXai.Explain.Explainers.ExplainerInfo("test-sets-magnitude",
+            "a magnitude, as a new method would declare it", Signed: false, typeof(AttnXai.Model.ITextClassifier), (_, _) => throw new NotSupportedException()));
+        Assert.False(ExplanationQuality.IsSigned("test-sets-magnitude"));
+        Assert.Equal([ScoreVariant.Raw], ExplanationQuality.Variants("test-sets-magnitude"));
+    }
+}
+
+/// <summary>Tests that add methods to the catalogue for a while run alone, so that "all" elsewhere never sees them.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class CatalogueCollection
+{
+    public const string Name = "catalogue";
 }

@@ -114,7 +114,7 @@ public static class ExplainBench
                         speed = $"{g / fastMs:F0}x";
                         diff = fr!.Coefficients.Zip(gr.Coefficients, (a, b) => Math.Abs(a - b)).Max().ToString("E1");
                     }
-                    Console.WriteLine($"{doc.Label + $" (d={doc.WordCount})",-22} {(mode == RemovalMode.Delete ? "delete" : "unk"),-8} {$"{fastMs:F2} / {fastMin:F2}",21} {evalMs,16:F2} {genericMs,14} {speed,9} {diff,16}");
+                    Console.WriteLine($"{doc.Label + $" (d={doc.WordCount})",-22} {mode.Name(),-8} {$"{fastMs:F2} / {fastMin:F2}",21} {evalMs,16:F2} {genericMs,14} {speed,9} {diff,16}");
                 }
 
             Console.WriteLine();
@@ -148,7 +148,7 @@ public static class ExplainBench
             Time("Theorem 4.1 (closed form)", () => { foreach (var d in corpus.Docs) Theorem41.Gradient(target.Weights, d.Ids, d.RealLength); });
             Time("Theorem 5.1 (closed form)", () => { foreach (var d in corpus.Docs) Theorem51.Approximate(target.Weights, d); });
             foreach (var mode in new[] { RemovalMode.Delete, RemovalMode.ReplaceWithUnk })
-                Time($"LIME n={samples}, fast path, {(mode == RemovalMode.Delete ? "delete" : "unk")}", () =>
+                Time($"LIME n={samples}, fast path, {mode.Name()}", () =>
                 {
                     foreach (var d in corpus.Docs) Lime.Explain(target.FastPath.For(d, mode), new LimeOptions { SampleCount = samples });
                 });
@@ -162,11 +162,11 @@ public static class ExplainBench
 
     private static ExplainDocument Synthetic(ExplainTarget target, Random rng, string[] words, int tokens, int pool, string label)
     {
-        int L = target.Config.Length;
+        int L = target.Inputs.Length;
         tokens = Math.Min(tokens, L - 1);
         pool = Math.Min(pool, words.Length);
         var text = string.Join(' ', Enumerable.Range(0, tokens).Select(_ => words[rng.Next(pool)]));
-        return ExplainDocument.FromTokens(text, text.Split(' '), tok => target.Vocabulary!.TryGetId(tok, out int id) ? id : target.Config.UnkId, target.Config, label);
+        return ExplainDocument.FromTokens(text, text.Split(' '), tok => target.Vocabulary!.TryGetId(tok, out int id) ? id : target.Inputs.UnkId, target.Inputs, label);
     }
 
     private sealed record CorpusData(string Source, IReadOnlyList<string> Texts, IReadOnlyList<ExplainDocument> Docs)

@@ -30,7 +30,7 @@ public static class ExplainCommand
         var split = new Option<string?>("--split") { Description = "explain IMDB reviews of this split (test or train)" };
         var count = new Option<int?>("--count") { Description = "number of IMDB reviews with --split (default 10)" };
         var data = new Option<string?>("--data") { Description = "IMDB folder or archive (default: $ATTNXAI_DATA, the cache, then ../shared/data)" };
-        var methods = new Option<string?>("--methods") { Description = $"comma list of {string.Join(", ", ExplainerRegistry.Families)} (lime/occlusion/shap also NAME-delete, NAME-unk), or all (default)" };
+        var methods = new Option<string?>("--methods") { Description = $"comma list of {ExplainerRegistry.Known} (default)" };
         var removal = new Option<string?>("--removal") { Description = "removal of LIME/occlusion/SHAP words: delete (lime's default, the authors' run), unk (in place) or both (default both)" };
         var limeSamples = new Option<int?>("--lime-samples") { Description = "LIME samples per run (default 5000)" };
         var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged (default 5)" };
@@ -137,7 +137,7 @@ public static class ExplainCommand
         {
             ["model"] = Path.GetFullPath(modelDir),
             ["methods"] = string.Join(",", explainers.Select(e => e.Name)),
-            ["removal"] = string.Join(",", settings.Removals.Select(m => m == RemovalMode.Delete ? "delete" : "unk")),
+            ["removal"] = string.Join(",", settings.Removals.Select(m => m.Name())),
             ["lime_samples"] = settings.LimeSamples.ToString(CultureInfo.InvariantCulture),
             ["lime_runs"] = settings.LimeRuns.ToString(CultureInfo.InvariantCulture),
             ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),

@@ -20,12 +20,12 @@ public interface IDocumentScorer
 }
 
 /// <summary>
-/// The generic batched forward of an <see cref="AttentionClassifier"/>: id tensors of at most <see cref="BatchSize"/>
-/// rows through <see cref="AttentionClassifier.Forward"/> under no_grad, reading <see cref="ForwardResult.PositiveLogit"/>.
+/// The generic batched forward of any <see cref="ITextClassifier"/>: rows through <see cref="BatchedPass"/> in batches
+/// of at most <see cref="BatchSize"/>, under no_grad, reading the explained logit.
 /// </summary>
-public sealed class AttentionClassifierScorer : IDocumentScorer
+public sealed class ClassifierScorer : IDocumentScorer
 {
-    public AttentionClassifierScorer(AttentionClassifier model, int batchSize = 512)
+    public ClassifierScorer(ITextClassifier model, int batchSize = 512)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the batch size must be positive");
@@ -33,35 +33,16 @@ public sealed class AttentionClassifierScorer : IDocumentScorer
         BatchSize = batchSize;
     }
 
-    public AttentionClassifier Model { get; }
+    public ITextClassifier Model { get; }
     public int BatchSize { get; }
-    public int Length => Model.Config.Length;
+    public int Length => Model.Inputs.Length;
 
     public double[] Score(ReadOnlySpan<long> ids, ReadOnlySpan<int> realLengths, int count)
     {
         int L = Length;
         if ((long)count * L != ids.Length) throw new ArgumentException($"{ids.Length} ids for {count} rows of {L}", nameof(ids));
         if (realLengths.Length != count) throw new ArgumentException($"{realLengths.Length} real lengths for {count} rows", nameof(realLengths));
-        var y = new double[count];
-        bool masked = Model.Config.PaddingMask;
-        var device = Model.Device;
-        using var noGrad = torch.no_grad();
-        for (int start = 0; start < count; start += BatchSize)
-        {
-            int m = Math.Min(BatchSize, count - start);
-            using var scope = torch.NewDisposeScope();
-            var idT = torch.tensor(ids.Slice(start * L, m * L).ToArray(), [m, L], device: device);
-            Tensor? maskT = null;
-            if (masked)
-            {
-                var mask = new bool[m * L];
-                for (int r = 0; r < m; r++) mask.AsSpan(r * L, realLengths[start + r]).Fill(true);
-                maskT = torch.tensor(mask, [m, L], device: device);
-            }
-            var result = Model.Forward(idT, maskT);
-            result.PositiveLogit.ToArray<double>().CopyTo(y, start);
-        }
-        return y;
+        return BatchedPass.Explained(Model, count, BatchSize, BatchedPass.FromIds(ids.ToArray(), realLengths.ToArray(), L));
     }
 }
 

@@ -7,74 +7,63 @@ using static TorchSharp.torch;
 namespace AttnXai.Explain.Adapters;
 
 /// <summary>What one batched pass gives per document (arrays row-major, in float64).</summary>
-/// <param name="Output">f, the raw positive logit.</param>
-/// <param name="Attention">[K, L]: the [CLS] row of each head's attention.</param>
-/// <param name="Embedded">[L, d_e]: e_t = W_e[x_t] + PE(t); null unless gradients were asked for.</param>
-/// <param name="Gradient">[L, d_e]: grad of f w.r.t. e (libtorch autograd); null unless asked for.</param>
-public sealed record DocumentPass(double Output, double[] Attention, double[]? Embedded, double[]? Gradient);
+/// <param name="Output">f, the explained logit.</param>
+/// <param name="Attention">[H, L]: the [CLS] row of each head's attention in the last layer; null when the model has
+/// no attention maps or they were not asked for.</param>
+/// <param name="Embedded">[L, d]: the input embeddings e; null unless gradients were asked for.</param>
+/// <param name="Gradient">[L, d]: grad of f w.r.t. e (autograd); null unless asked for.</param>
+public sealed record DocumentPass(double Output, double[]? Attention, double[]? Embedded, double[]? Gradient);
 
-/// <summary>Forward passes (and autograd gradients) of many documents through the model, in batches.</summary>
+/// <summary>Forward passes (and autograd gradients) of many documents through any model, in batches.</summary>
 public static class ModelPasses
 {
     /// <summary>
-    /// Runs the documents through <see cref="AttentionClassifier.Forward"/> (under no_grad) or, with
-    /// <paramref name="gradients"/>, through <see cref="AttentionClassifier.ForwardEmbedded"/> with e a leaf requiring
-    /// grad and torch.autograd.grad of sum_b f_b with respect to e (documents are independent, so row b of the result
-    /// is document b's gradient; the model's parameters accumulate nothing).
+    /// Runs the documents through the model (<see cref="BatchedPass"/>; under no_grad, or with <paramref name="gradients"/>
+    /// with e a leaf requiring grad and torch.autograd.grad of sum_b f_b with respect to e: documents are independent,
+    /// so row b of the result is document b's gradient and the model's parameters accumulate nothing). With
+    /// <paramref name="attention"/> the model must be an <see cref="IAttentionModel"/>; the last layer's [CLS] row is kept.
     /// </summary>
-    public static DocumentPass[] Run(AttentionClassifier model, IReadOnlyList<ExplainDocument> documents, bool gradients, int batchSize = 64)
+    public static DocumentPass[] Run(ITextClassifier model, IReadOnlyList<ExplainDocument> documents, bool gradients, int batchSize = 64, bool attention = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(documents);
-        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the batch size must be positive");
-        var cfg = model.Config;
-        int L = cfg.Length, K = cfg.Heads, De = cfg.EmbedDim;
+        var attentive = attention ? model as IAttentionModel ?? throw new ArgumentException($"attention was asked of a model without attention maps ({model.Describe()})") : null;
+        int L = model.Inputs.Length;
+        foreach (var (doc, i) in documents.Select((d, i) => (d, i)))
+            if (doc.Length != L) throw new ArgumentException($"document {i} was encoded for length {doc.Length}, the model has {L}", nameof(documents));
         var result = new DocumentPass[documents.Count];
-        for (int start = 0; start < documents.Count; start += batchSize)
+        BatchedPass.Run(model, documents.Count, batchSize, Rows(documents), batch =>
         {
-            int m = Math.Min(batchSize, documents.Count - start);
-            var ids = new long[m * L];
-            var mask = cfg.PaddingMask ? new bool[m * L] : null;
-            for (int b = 0; b < m; b++)
+            int m = batch.Count;
+            Tensor e = batch.Embedded();
+            if (gradients) e = e.detach().requires_grad_(true);
+            Tensor logits, cls;
+            if (attentive is not null) (logits, cls) = attentive.LogitsAndClsAttention(e, batch.Mask);
+            else (logits, cls) = (model.Logits(e, batch.Mask), null!);
+            var f = model.Explained(logits);
+            double[]? att = attentive is null ? null : cls.ToArray<double>();
+            double[]? eArr = null, g = null;
+            if (gradients)
             {
-                var doc = documents[start + b];
-                if (doc.Length != L) throw new ArgumentException($"document {start + b} was encoded for length {doc.Length}, the model has {L}", nameof(documents));
-                doc.Ids.CopyTo(ids, b * L);
-                mask?.AsSpan(b * L, doc.RealLength).Fill(true);
-            }
-            using var scope = torch.NewDisposeScope();
-            var device = model.Device;
-            var idT = torch.tensor(ids, [m, L], device: device);
-            var maskT = mask is null ? null : torch.tensor(mask, [m, L], device: device);
-            double[] f, att;
-            double[]? e = null, g = null;
-            if (!gradients)
-            {
-                using var ng = torch.no_grad();
-                var r = model.Forward(idT, maskT);
-                f = r.PositiveLogit.ToArray<double>();
-                att = r.Attention.ToArray<double>();
-            }
-            else
-            {
-                using var eg = torch.enable_grad();
-                Tensor leaf;
-                using (torch.no_grad()) leaf = model.Embed(idT).detach();
-                leaf.requires_grad = true;
-                var r = model.ForwardEmbedded(leaf, maskT);
-                var pos = r.PositiveLogit;
-                var total = pos.sum();
-                var grads = torch.autograd.grad([total], [leaf]);
-                f = pos.ToArray<double>();
-                att = r.Attention.ToArray<double>();
-                e = leaf.ToArray<double>();
+                var grads = torch.autograd.grad([f.sum()], [e]);
+                eArr = e.ToArray<double>();
                 g = grads[0]!.ToArray<double>();
             }
+            var fArr = f.ToArray<double>();
+            int H = att is null ? 0 : att.Length / (m * L), D = eArr is null ? 0 : eArr.Length / (m * L);
             for (int b = 0; b < m; b++)
-                result[start + b] = new DocumentPass(
-                    f[b], att.AsSpan(b * K * L, K * L).ToArray(),
-                    e?.AsSpan(b * L * De, L * De).ToArray(), g?.AsSpan(b * L * De, L * De).ToArray());
-        }
+                result[batch.Start + b] = new DocumentPass(fArr[b], att?.AsSpan(b * H * L, H * L).ToArray(),
+                    eArr?.AsSpan(b * L * D, L * D).ToArray(), g?.AsSpan(b * L * D, L * D).ToArray());
+        }, gradients);
         return result;
     }
+
+    /// <summary>The documents as <see cref="BatchedPass"/> rows.</summary>
+    public static RowFiller Rows(IReadOnlyList<ExplainDocument> documents) =>
+        (int i, ref BatchRow row) =>
+        {
+            var doc = documents[i];
+            doc.Ids.CopyTo(row.Ids);
+            row.RealLength = doc.RealLength;
+        };
 }

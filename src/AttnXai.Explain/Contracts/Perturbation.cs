@@ -9,6 +9,29 @@ public enum RemovalMode
     ReplaceWithUnk,
 }
 
+/// <summary>The removal modes' names, as method names and outputs use them ("lime-delete", "lime-unk").</summary>
+public static class RemovalNames
+{
+    /// <summary>"delete" or "unk".</summary>
+    public static string Name(this RemovalMode mode) => mode switch
+    {
+        RemovalMode.Delete => "delete",
+        RemovalMode.ReplaceWithUnk => "unk",
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown removal mode"),
+    };
+
+    /// <summary>Both modes, in the order outputs list them.</summary>
+    public static IReadOnlyList<RemovalMode> All { get; } = [RemovalMode.Delete, RemovalMode.ReplaceWithUnk];
+
+    /// <summary>"delete" or "unk" (also "replace"), case-insensitive; ArgumentException naming the value otherwise.</summary>
+    public static RemovalMode Parse(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "delete" => RemovalMode.Delete,
+        "unk" or "replace" => RemovalMode.ReplaceWithUnk,
+        _ => throw new ArgumentException($"unknown removal mode '{name}' (use delete or unk)"),
+    };
+}
+
 /// <summary>
 /// The explained output f (for the paper: the raw positive-class logit) of one document under word-presence masks.
 /// Features are the document's d distinct words, in order of first occurrence.

@@ -1,21 +1,32 @@
 using AttnXai.Explain.Adapters;
+using AttnXai.Model;
 
 namespace AttnXai.Explain.Explainers;
 
-/// <summary>alpha-avg / alpha-max: the mean / max over heads of the [CLS]-row attention alpha_t (batched forward).</summary>
-public sealed class AttentionExplainer(bool max, WordAggregation aggregation = WordAggregation.Last) : TokenExplainer(aggregation)
+/// <summary>alpha-avg / alpha-max: the mean / max over heads of the [CLS] query's attention alpha_t in the model's last
+/// attention layer (batched forward). Needs a model with attention maps.</summary>
+public sealed class AttentionExplainer(bool max, WordAggregation aggregation = WordAggregation.Last) : TokenExplainer(aggregation), ICataloguedExplainer
 {
+    public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
+    [
+        new("alpha-avg", "mean over heads of the [CLS] query's attention on the token (last layer)", Signed: false, typeof(IAttentionModel),
+            (s, _) => new AttentionExplainer(false, s.Aggregation)) { Order = 10 },
+        new("alpha-max", "max over heads of the [CLS] query's attention on the token (last layer)", Signed: false, typeof(IAttentionModel),
+            (s, _) => new AttentionExplainer(true, s.Aggregation)) { Order = 20 },
+    ];
+
     public bool Max { get; } = max;
     public override string Name => Max ? "alpha-max" : "alpha-avg";
 
     protected override (double[] Tokens, Dictionary<string, double>? Diagnostics)[] ScoreTokens(ExplainTarget target, IReadOnlyList<ExplainDocument> documents)
     {
-        var passes = ModelPasses.Run(target.Model, documents, gradients: false, batchSize: target.BatchSize);
-        int K = target.Config.Heads, L = target.Config.Length;
+        var passes = ModelPasses.Run(target.Model, documents, gradients: false, batchSize: target.BatchSize, attention: true);
+        int L = target.Inputs.Length;
         var result = new (double[], Dictionary<string, double>?)[documents.Count];
         for (int b = 0; b < documents.Count; b++)
         {
-            var a = passes[b].Attention;
+            var a = passes[b].Attention!;
+            int K = a.Length / L;
             var s = new double[documents[b].TokenCount];
             for (int t = 0; t < s.Length; t++)
             {

@@ -13,7 +13,7 @@ namespace AttnXai.Explain.Explainers;
 /// </summary>
 public sealed class ExplainDocument
 {
-    private ExplainDocument(string text, string[] tokens, long[] tokenIds, int originalTokenCount, ModelConfig config, string? label)
+    private ExplainDocument(string text, string[] tokens, long[] tokenIds, int originalTokenCount, TextInputs config, string? label)
     {
         Text = text;
         Tokens = tokens;
@@ -90,7 +90,7 @@ public sealed class ExplainDocument
     /// Cleans, truncates and encodes a text for a model (see the class summary). Throws ArgumentException when nothing
     /// is left to explain (an empty text, or one with no letter or digit).
     /// </summary>
-    public static ExplainDocument Prepare(string text, Vocabulary vocabulary, ModelConfig config, string? label = null)
+    public static ExplainDocument Prepare(string text, Vocabulary vocabulary, TextInputs config, string? label = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(vocabulary);
@@ -105,7 +105,7 @@ public sealed class ExplainDocument
     /// A document from already-cleaned tokens and a token-to-id map (which must return the model's UNK id for unknown
     /// words). Tokens beyond Length - 1 are dropped (and reported).
     /// </summary>
-    public static ExplainDocument FromTokens(string text, IReadOnlyList<string> tokens, Func<string, long> idOf, ModelConfig config, string? label = null)
+    public static ExplainDocument FromTokens(string text, IReadOnlyList<string> tokens, Func<string, long> idOf, TextInputs config, string? label = null)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(idOf);

@@ -80,12 +80,18 @@ public sealed record Explanation(
 
 /// <summary>
 /// An explainer: documents in, one explanation each (a score per token and per distinct word) out. Implementations
-/// batch over documents where the method allows it. A new explainer derives from <see cref="TokenExplainer"/> or
-/// <see cref="WordExplainer"/> and registers in <see cref="ExplainerRegistry"/>.
+/// batch over documents where the method allows it. A new explainer is one file: a class deriving from
+/// <see cref="TokenExplainer"/> or <see cref="WordExplainer"/> that declares its catalogue entry
+/// (<see cref="ICataloguedExplainer"/>); the <see cref="ExplainerRegistry"/> finds it.
 /// </summary>
 public interface IExplainer
 {
+    /// <summary>The method name explanations carry ("alpha-avg", "lime-unk").</summary>
     string Name { get; }
+
+    /// <summary>What the method is (signed, what it needs...), from the catalogue.</summary>
+    ExplainerInfo Info => ExplainerRegistry.InfoOf(Name);
+
     /// <summary>True when the method scores words (all occurrences at once): every occurrence gets its word's score.</summary>
     bool PerWord { get; }
     IReadOnlyDictionary<string, string> Settings { get; }
@@ -118,6 +124,7 @@ public abstract class TokenExplainer(WordAggregation aggregation) : IExplainer
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(documents);
+        target.Require(this);
         if (documents.Count == 0) return [];
         var scores = ScoreTokens(target, documents);
         var settings = Settings;
@@ -149,6 +156,7 @@ public abstract class WordExplainer : IExplainer
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(documents);
+        target.Require(this);
         var settings = Settings;
         var result = new Explanation[documents.Count];
         for (int i = 0; i < documents.Count; i++)

@@ -1,10 +1,14 @@
+using System.Reflection;
+
 namespace AttnXai.Explain.Explainers;
 
-/// <summary>Settings shared by the registry's explainers (the CLI's options).</summary>
+/// <summary>Settings shared by the catalogue's explainers (the CLI's options); a method's own extra settings go in
+/// <see cref="Extra"/> under the names its catalogue entry declares.</summary>
 public sealed record ExplainerSettings
 {
     public WordAggregation Aggregation { get; init; } = WordAggregation.Last;
-    /// <summary>Removal modes of the perturbation methods (LIME, occlusion, SHAP): one explainer per mode.</summary>
+    /// <summary>Removal modes of the perturbation methods (LIME, occlusion, SHAP) named by family alone: one explainer
+    /// per mode. A variant named in full ("lime-unk") is that mode only.</summary>
     public IReadOnlyList<RemovalMode> Removals { get; init; } = [RemovalMode.Delete];
     public int LimeSamples { get; init; } = 5000;
     public int LimeRuns { get; init; } = 5;
@@ -13,59 +17,137 @@ public sealed record ExplainerSettings
     public int IgSteps { get; init; } = 64;
     public IgBaseline IgBaseline { get; init; } = IgBaseline.Unk;
     public int ShapSamples { get; init; } = 2048;
+    /// <summary>Settings of methods beyond the shared ones, by the names their catalogue entries declare.</summary>
+    public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
 }
 
-/// <summary>The explainers by name. A new explainer: one file (a <see cref="TokenExplainer"/> or <see cref="WordExplainer"/>) and one line here.</summary>
+/// <summary>
+/// The explainer catalogue: every method's <see cref="ExplainerInfo"/>, found on the methods' own classes, and the one
+/// place that parses method names ("all", a family, a removal variant such as "lime-unk"), makes explainers, and answers
+/// what a named method is (signed or not, what it needs). Front-ends (explain, reproduce, the faithfulness test, the
+/// set benchmarks, the shortcut probe) read it instead of keeping lists.
+/// </summary>
 public static class ExplainerRegistry
 {
-    /// <summary>Method families accepted by <see cref="Create"/>, in the order the paper lists them, then the extras.</summary>
-    public static readonly IReadOnlyList<string> Families = ["alpha-avg", "alpha-max", "G-avg", "G-l1", "G-l2", "GxI", "lime", "IG", "occlusion", "shap"];
+    private static readonly object Gate = new();
+    private static readonly List<ExplainerInfo> Entries = [];
+    private static readonly HashSet<Assembly> Scanned = [];
+
+    static ExplainerRegistry() => Register(typeof(ExplainerRegistry).Assembly);
+
+    /// <summary>Adds the catalogue entries of every <see cref="ICataloguedExplainer"/> class of an assembly (a user's
+    /// own methods). Scanning an assembly twice does nothing.</summary>
+    public static void Register(Assembly assembly)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        lock (Gate)
+        {
+            if (!Scanned.Add(assembly)) return;
+            foreach (var type in assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false } && typeof(ICataloguedExplainer).IsAssignableFrom(t)))
+            {
+                var property = type.GetProperty(nameof(ICataloguedExplainer.Catalogue), BindingFlags.Public | BindingFlags.Static)
+                    ?? throw new InvalidOperationException($"{type.Name} implements ICataloguedExplainer without a public static Catalogue");
+                foreach (var info in (IReadOnlyList<ExplainerInfo>)property.GetValue(null)!) Add(info);
+            }
+        }
+    }
+
+    /// <summary>Adds one entry (a method defined in a script). Disposing the result removes it again (tests do, so that
+    /// "all" elsewhere is not changed by them).</summary>
+    public static IDisposable Register(ExplainerInfo info)
+    {
+        lock (Gate) Add(info);
+        return new Registration(info);
+    }
+
+    private sealed class Registration(ExplainerInfo info) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (Gate) Entries.Remove(info);
+        }
+    }
+
+    private static void Add(ExplainerInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        foreach (var name in info.Names.Append(info.Family))
+            if (Entries.Any(e => e.Family != info.Family && e.Names.Contains(name, StringComparer.OrdinalIgnoreCase)))
+                throw new InvalidOperationException($"two explainers are named '{name}'");
+        Entries.RemoveAll(e => e.Family.Equals(info.Family, StringComparison.OrdinalIgnoreCase));
+        Entries.Add(info);
+    }
+
+    /// <summary>Every entry in listing order (baselines last).</summary>
+    public static IReadOnlyList<ExplainerInfo> Catalogue
+    {
+        get { lock (Gate) return [.. Entries.OrderBy(e => e.Baseline).ThenBy(e => e.Order).ThenBy(e => e.Family, StringComparer.Ordinal)]; }
+    }
+
+    /// <summary>The family names, in listing order (baselines included).</summary>
+    public static IReadOnlyList<string> Families => [.. Catalogue.Select(e => e.Family)];
+
+    /// <summary>Every method name (removal variants spelled out), in listing order.</summary>
+    public static IReadOnlyList<string> MethodNames(bool includeBaselines = true) =>
+        [.. Catalogue.Where(e => includeBaselines || !e.Baseline).SelectMany(e => e.Names)];
+
+    /// <summary>"alpha-avg, ..., lime (or lime-delete, lime-unk), ..., or all": the accepted names, for messages.</summary>
+    public static string Known =>
+        string.Join(", ", Catalogue.Select(e => e.RemovalVariants ? $"{e.Family} (or {string.Join(", ", e.Names)})" : e.Family)) + ", or all";
+
+    /// <summary>The entry and removal mode a method name means (case-insensitive): a family (mode null) or a removal
+    /// variant. Throws ArgumentException naming the name and the known ones.</summary>
+    public static (ExplainerInfo Info, RemovalMode? Mode) Parse(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var n = name.Trim();
+        foreach (var e in Catalogue)
+        {
+            if (e.Family.Equals(n, StringComparison.OrdinalIgnoreCase)) return (e, null);
+            if (e.RemovalVariants)
+                foreach (var m in RemovalNames.All)
+                    if (e.NameOf(m).Equals(n, StringComparison.OrdinalIgnoreCase)) return (e, m);
+        }
+        throw new ArgumentException($"unknown explainer '{n}'; known: {Known}");
+    }
+
+    /// <summary>The entry of a method name as explanations carry it ("lime-unk", "G-avg", "random").</summary>
+    public static ExplainerInfo InfoOf(string method) => Parse(method).Info;
+
+    /// <summary>Whether a method's scores are signed, by its name.</summary>
+    public static bool IsSigned(string method) => InfoOf(method).Signed;
 
     /// <summary>
-    /// Explainers for the given families (case-insensitive; "all" = every family); the perturbation families ("lime",
-    /// "occlusion", "shap") give one explainer per removal mode of the settings, a fully named one ("lime-unk") just that.
+    /// The explainers the names ask for, in the order given, duplicates dropped: "all" is every method that is not a
+    /// baseline (with <paramref name="allIncludesBaselines"/>, the baselines too, last); a family with removal variants
+    /// gives one explainer per mode of <see cref="ExplainerSettings.Removals"/>, a variant just that one.
     /// </summary>
-    public static IReadOnlyList<IExplainer> Create(IEnumerable<string> names, ExplainerSettings? settings = null)
+    public static IReadOnlyList<IExplainer> Create(IEnumerable<string> names, ExplainerSettings? settings = null, bool allIncludesBaselines = false)
     {
+        ArgumentNullException.ThrowIfNull(names);
         settings ??= new ExplainerSettings();
         var list = new List<IExplainer>();
         foreach (var raw in names)
         {
-            var n = raw.Trim();
+            var n = raw?.Trim() ?? "";
             if (n.Length == 0) continue;
-            if (n.Equals("all", StringComparison.OrdinalIgnoreCase)) { list.AddRange(Create(Families, settings)); continue; }
-            var lower = n.ToLowerInvariant();
-            int dash = lower.LastIndexOf('-');
-            string family = lower;
-            IReadOnlyList<RemovalMode> modes = settings.Removals;
-            if (dash > 0 && lower[..dash] is "lime" or "occlusion" or "shap")
+            if (n.Equals("all", StringComparison.OrdinalIgnoreCase))
             {
-                family = lower[..dash];
-                modes = [RemovalNames.Parse(lower[(dash + 1)..])];
+                foreach (var e in Catalogue.Where(e => allIncludesBaselines || !e.Baseline)) list.AddRange(Make(e, null, settings));
+                continue;
             }
-            var a = settings.Aggregation;
-            switch (family)
-            {
-                case "alpha-avg": list.Add(new AttentionExplainer(false, a)); break;
-                case "alpha-max": list.Add(new AttentionExplainer(true, a)); break;
-                case "g-avg": list.Add(new GradientExplainer(GradientScore.Average, a)); break;
-                case "g-l1": list.Add(new GradientExplainer(GradientScore.L1, a)); break;
-                case "g-l2": list.Add(new GradientExplainer(GradientScore.L2, a)); break;
-                case "gxi": list.Add(new GradientExplainer(GradientScore.TimesInput, a)); break;
-                case "ig": list.Add(new IntegratedGradientsExplainer(settings.IgSteps, settings.IgBaseline, a)); break;
-                case "lime":
-                    foreach (var m in modes)
-                        list.Add(new LimeExplainer(m, new LimeOptions { SampleCount = settings.LimeSamples, KernelWidth = settings.KernelWidth, Seed = settings.Seed }, settings.LimeRuns));
-                    break;
-                case "occlusion": foreach (var m in modes) list.Add(new OcclusionExplainer(m)); break;
-                case "shap":
-                    foreach (var m in modes) list.Add(new KernelShapExplainer(m, new KernelShapOptions { SampleCount = settings.ShapSamples, Seed = settings.Seed }));
-                    break;
-                default:
-                    throw new ArgumentException($"unknown explainer '{n}'; known: {string.Join(", ", Families)} (lime/occlusion/shap also as NAME-delete or NAME-unk), or all", nameof(names));
-            }
+            var (info, mode) = Parse(n);
+            list.AddRange(Make(info, mode, settings));
         }
-        if (list.Count == 0) throw new ArgumentException("no explainer chosen", nameof(names));
-        return list.GroupBy(e => e.Name).Select(g => g.First()).ToList();
+        if (list.Count == 0) throw new ArgumentException("no explainer chosen (give method names, or all)");
+        return [.. list.GroupBy(e => e.Name, StringComparer.Ordinal).Select(g => g.First())];
+    }
+
+    private static IEnumerable<IExplainer> Make(ExplainerInfo info, RemovalMode? mode, ExplainerSettings settings)
+    {
+        if (!info.RemovalVariants) return [info.Create(settings, null)];
+        if (mode is { } m) return [info.Create(settings, m)];
+        if (settings.Removals.Count == 0) throw new ArgumentException($"{info.Family}: no removal mode chosen (use delete, unk or both)");
+        return settings.Removals.Distinct().Select(r => info.Create(settings, r)).ToList();
     }
 }

@@ -1,4 +1,5 @@
 using AttnXai.Explain.Adapters;
+using AttnXai.Model;
 
 namespace AttnXai.Explain.Explainers;
 
@@ -16,11 +17,21 @@ public enum GradientScore
 }
 
 /// <summary>
-/// G-avg, G-l1, G-l2 and GxI: gradients of the raw positive logit with respect to the embedded input e, through libtorch
-/// autograd (ForwardEmbedded with e a leaf requiring grad), batched over documents.
+/// G-avg, G-l1, G-l2 and GxI: gradients of the explained logit with respect to the embedded input e, through autograd
+/// (the model's Logits with e a leaf requiring grad), batched over documents. Any model.
 /// </summary>
-public sealed class GradientExplainer(GradientScore score, WordAggregation aggregation = WordAggregation.Last) : TokenExplainer(aggregation)
+public sealed class GradientExplainer(GradientScore score, WordAggregation aggregation = WordAggregation.Last) : TokenExplainer(aggregation), ICataloguedExplainer
 {
+    public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
+    [
+        new("G-avg", "mean of the coordinates of g_t, the gradient of f with respect to the token's embedding", Signed: true, typeof(ITextClassifier),
+            (s, _) => new GradientExplainer(GradientScore.Average, s.Aggregation)) { Order = 30 },
+        new("G-l1", "L1 norm of g_t", Signed: false, typeof(ITextClassifier), (s, _) => new GradientExplainer(GradientScore.L1, s.Aggregation)) { Order = 40 },
+        new("G-l2", "L2 norm of g_t", Signed: false, typeof(ITextClassifier), (s, _) => new GradientExplainer(GradientScore.L2, s.Aggregation)) { Order = 50 },
+        new("GxI", "e_t . g_t, the embedding (with its position encoding) times the gradient", Signed: true, typeof(ITextClassifier),
+            (s, _) => new GradientExplainer(GradientScore.TimesInput, s.Aggregation)) { Order = 60 },
+    ];
+
     public GradientScore Score { get; } = score;
 
     public override string Name => Score switch
@@ -34,12 +45,13 @@ public sealed class GradientExplainer(GradientScore score, WordAggregation aggre
     protected override (double[] Tokens, Dictionary<string, double>? Diagnostics)[] ScoreTokens(ExplainTarget target, IReadOnlyList<ExplainDocument> documents)
     {
         var passes = ModelPasses.Run(target.Model, documents, gradients: true, batchSize: Math.Min(target.BatchSize, 64));
-        int De = target.Config.EmbedDim;
+        int L = target.Inputs.Length;
         var result = new (double[], Dictionary<string, double>?)[documents.Count];
         for (int b = 0; b < documents.Count; b++)
         {
             var g = passes[b].Gradient!;
             var e = passes[b].Embedded!;
+            int De = e.Length / L;
             var s = new double[documents[b].TokenCount];
             for (int t = 0; t < s.Length; t++) s[t] = Reduce(g.AsSpan((t + 1) * De, De), e.AsSpan((t + 1) * De, De));
             result[b] = (s, new Dictionary<string, double> { ["output"] = passes[b].Output });

@@ -1,4 +1,5 @@
 using AttnXai.Explain.Adapters;
+using AttnXai.Model;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -22,8 +23,18 @@ public enum IgBaseline
 /// zero for the UNK baseline in paper mode).
 /// </summary>
 public sealed class IntegratedGradientsExplainer(int steps = 64, IgBaseline baseline = IgBaseline.Unk, WordAggregation aggregation = WordAggregation.Last)
-    : TokenExplainer(aggregation)
+    : TokenExplainer(aggregation), ICataloguedExplainer
 {
+    public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
+    [
+        new("IG", "Integrated Gradients on the embedded input: (e_t - e'_t) . mean of g_t along the straight path from the baseline",
+            Signed: true, typeof(ITextClassifier), (s, _) => new IntegratedGradientsExplainer(s.IgSteps, s.IgBaseline, s.Aggregation))
+        {
+            Order = 80,
+            Settings = [new("IgSteps", "64", "points of the midpoint rule"), new("IgBaseline", "unk", "unk (the all-UNK document) or zero")],
+        },
+    ];
+
     public int Steps { get; } = steps >= 1 ? steps : throw new ArgumentOutOfRangeException(nameof(steps), steps, "IG needs at least one step");
     public IgBaseline Baseline { get; } = baseline;
     public override string Name => "IG";
@@ -41,46 +52,37 @@ public sealed class IntegratedGradientsExplainer(int steps = 64, IgBaseline base
     private (double[], Dictionary<string, double>?) One(ExplainTarget target, ExplainDocument doc)
     {
         var model = target.Model;
-        var cfg = model.Config;
-        int L = cfg.Length, De = cfg.EmbedDim;
+        var inputs = model.Inputs;
+        int L = inputs.Length;
         using var scope = torch.NewDisposeScope();
-        var device = model.Device;
-        var ids = torch.tensor(doc.Ids, [1, L], device: device);
-        var refIds = Enumerable.Repeat(cfg.UnkId, L).ToArray();
-        refIds[0] = cfg.ClsId;
         Tensor e, e0;
         using (torch.no_grad())
         {
-            e = model.Embed(ids);
-            e0 = Baseline == IgBaseline.Unk ? model.Embed(torch.tensor(refIds, [1, L], device: device)) : torch.zeros_like(e);
+            e = model.Embed(torch.tensor(doc.Ids, [1, L], device: model.Device));
+            var refIds = Enumerable.Repeat(inputs.UnkId, L).ToArray();
+            refIds[0] = inputs.ClsId;
+            e0 = Baseline == IgBaseline.Unk ? model.Embed(torch.tensor(refIds, [1, L], device: model.Device)) : torch.zeros_like(e);
         }
         var diff = e - e0;
         var gradSum = torch.zeros_like(e);
-        int chunk = Math.Max(1, Math.Min(Steps, 64));
-        double fx = 0, fbase = 0;
-        for (int start = 0; start < Steps; start += chunk)
+        var rows = ModelPasses.Rows(Enumerable.Repeat(doc, Steps).ToArray());
+        // The path points in batches of up to 64: x_s = e' + a_s (e - e'), a_s = (s + 1/2) / steps, with the document's mask.
+        BatchedPass.Run(model, Steps, 64, rows, batch =>
         {
-            int m = Math.Min(chunk, Steps - start);
-            using var inner = torch.NewDisposeScope();
-            var al = new double[m];
-            for (int s = 0; s < m; s++) al[s] = (start + s + 0.5) / Steps;
-            var alpha = torch.tensor(al, [m, 1, 1], device: device).to(model.DType);
-            Tensor x;
-            using (torch.no_grad()) x = (e0 + alpha * diff).detach();
-            x.requires_grad = true;
-            using var eg = torch.enable_grad();
-            var mask = Mask(doc, m, L, cfg.PaddingMask, device);
-            var r = model.ForwardEmbedded(x, mask);
-            var g = torch.autograd.grad([r.PositiveLogit.sum()], [x])[0]!;
+            var al = new double[batch.Count];
+            for (int s = 0; s < batch.Count; s++) al[s] = (batch.Start + s + 0.5) / Steps;
+            var alpha = torch.tensor(al, [batch.Count, 1, 1], device: model.Device).to(model.DType);
+            var x = (e0 + alpha * diff).detach().requires_grad_(true);
+            var f = model.Explained(model.Logits(x, batch.Mask));
+            var g = torch.autograd.grad([f.sum()], [x])[0]!;
             using (torch.no_grad()) gradSum.add_(g.sum(0, keepdim: true));
-        }
-        using (torch.no_grad())
+        }, gradients: true);
+        double fx = 0, fbase = 0;
+        BatchedPass.Run(model, 2, 2, ModelPasses.Rows([doc, doc]), batch =>
         {
-            var both = torch.cat([e, e0], 0);
-            var r = model.ForwardEmbedded(both, Mask(doc, 2, L, cfg.PaddingMask, device));
-            var f = r.PositiveLogit.ToArray<double>();
-            fx = f[0]; fbase = f[1];
-        }
+            var f = model.Explained(model.Logits(torch.cat([e, e0], 0), batch.Mask)).ToArray<double>();
+            (fx, fbase) = (f[0], f[1]);
+        });
         var attr = (diff * gradSum).sum(2).ToArray<double>();   // [1, L]
         for (int t = 0; t < L; t++) attr[t] /= Steps;
         var tokens = attr.AsSpan(1, doc.TokenCount).ToArray();
@@ -95,13 +97,5 @@ public sealed class IntegratedGradientsExplainer(int steps = 64, IgBaseline base
             ["padding_attribution"] = pad,
         };
         return (tokens, diag);
-    }
-
-    private static Tensor? Mask(ExplainDocument doc, int rows, int L, bool masked, Device device)
-    {
-        if (!masked) return null;
-        var m = new bool[rows * L];
-        for (int r = 0; r < rows; r++) m.AsSpan(r * L, doc.RealLength).Fill(true);
-        return torch.tensor(m, [rows, L], device: device);
     }
 }

@@ -1,18 +1,7 @@
+using AttnXai.Model;
 using AttnXai.Explain.Adapters;
 
 namespace AttnXai.Explain.Explainers;
-
-internal static class RemovalNames
-{
-    public static string Of(RemovalMode mode) => mode == RemovalMode.Delete ? "delete" : "unk";
-
-    public static RemovalMode Parse(string s) => s.Trim().ToLowerInvariant() switch
-    {
-        "delete" => RemovalMode.Delete,
-        "unk" or "replace" => RemovalMode.ReplaceWithUnk,
-        _ => throw new ArgumentException($"unknown removal mode '{s}' (use delete or unk)", nameof(s)),
-    };
-}
 
 /// <summary>
 /// LIME exactly as lime's LimeTextExplainer runs it (the <see cref="Lime"/> class), averaged over <see cref="Runs"/>
@@ -20,17 +9,32 @@ internal static class RemovalNames
 /// words; perturbed documents are evaluated through the target's fast path (or the generic batched forward).
 /// Vectors: "stddev" (per word, over runs). Name: "lime-delete" or "lime-unk".
 /// </summary>
-public sealed class LimeExplainer(RemovalMode removal, LimeOptions? options = null, int runs = 5) : WordExplainer
+public sealed class LimeExplainer(RemovalMode removal, LimeOptions? options = null, int runs = 5) : WordExplainer, ICataloguedExplainer
 {
+    public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
+    [
+        new("lime", "LIME coefficient of the word (lime's text explainer, mean of several runs)", Signed: true, typeof(ITextClassifier),
+            (s, m) => new LimeExplainer(m!.Value, new LimeOptions { SampleCount = s.LimeSamples, KernelWidth = s.KernelWidth, Seed = s.Seed }, s.LimeRuns))
+        {
+            RemovalVariants = true,
+            Order = 70,
+            Settings =
+            [
+                new("LimeSamples", "5000", "perturbed documents per run"), new("LimeRuns", "5", "runs averaged"),
+                new("KernelWidth", "25", "width of lime's exponential kernel on 100 x cosine distance"), new("Seed", "0", "seed of the samples"),
+            ],
+        },
+    ];
+
     public RemovalMode Removal { get; } = removal;
     public LimeOptions Options { get; } = options ?? new LimeOptions();
     public int Runs { get; } = runs >= 1 ? runs : throw new ArgumentOutOfRangeException(nameof(runs), runs, "LIME needs at least one run");
 
-    public override string Name => "lime-" + RemovalNames.Of(Removal);
+    public override string Name => "lime-" + Removal.Name();
 
     public override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
-        ["removal"] = RemovalNames.Of(Removal),
+        ["removal"] = Removal.Name(),
         ["samples"] = Options.SampleCount.ToString(),
         ["runs"] = Runs.ToString(),
         ["kernel_width"] = ExplainerChecks.F(Options.KernelWidth),
@@ -57,11 +61,17 @@ public sealed class LimeExplainer(RemovalMode removal, LimeOptions? options = nu
 }
 
 /// <summary>Leave-one-out occlusion: f(all) - f(all but word j). Name: "occlusion-delete" or "occlusion-unk".</summary>
-public sealed class OcclusionExplainer(RemovalMode removal) : WordExplainer
+public sealed class OcclusionExplainer(RemovalMode removal) : WordExplainer, ICataloguedExplainer
 {
+    public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
+    [
+        new("occlusion", "f(document) - f(document without the word)", Signed: true, typeof(ITextClassifier), (_, m) => new OcclusionExplainer(m!.Value))
+        { RemovalVariants = true, Order = 90 },
+    ];
+
     public RemovalMode Removal { get; } = removal;
-    public override string Name => "occlusion-" + RemovalNames.Of(Removal);
-    public override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string> { ["removal"] = RemovalNames.Of(Removal) };
+    public override string Name => "occlusion-" + Removal.Name();
+    public override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string> { ["removal"] = Removal.Name() };
 
     protected override (double[] Words, Dictionary<string, double> Diagnostics, Dictionary<string, double[]> Vectors) ScoreWords(ExplainTarget target, ExplainDocument document)
     {
@@ -71,15 +81,26 @@ public sealed class OcclusionExplainer(RemovalMode removal) : WordExplainer
 }
 
 /// <summary>KernelSHAP over words (exact below the options' ExactMaxFeatures). Name: "shap-delete" or "shap-unk".</summary>
-public sealed class KernelShapExplainer(RemovalMode removal, KernelShapOptions? options = null) : WordExplainer
+public sealed class KernelShapExplainer(RemovalMode removal, KernelShapOptions? options = null) : WordExplainer, ICataloguedExplainer
 {
+    public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
+    [
+        new("shap", "the word's Shapley value by KernelSHAP (exact for few words)", Signed: true, typeof(ITextClassifier),
+            (s, m) => new KernelShapExplainer(m!.Value, new KernelShapOptions { SampleCount = s.ShapSamples, Seed = s.Seed }))
+        {
+            RemovalVariants = true,
+            Order = 100,
+            Settings = [new("ShapSamples", "2048", "coalitions sampled above the exact limit"), new("Seed", "0", "seed of the coalitions")],
+        },
+    ];
+
     public RemovalMode Removal { get; } = removal;
     public KernelShapOptions Options { get; } = options ?? new KernelShapOptions();
-    public override string Name => "shap-" + RemovalNames.Of(Removal);
+    public override string Name => "shap-" + Removal.Name();
 
     public override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
-        ["removal"] = RemovalNames.Of(Removal),
+        ["removal"] = Removal.Name(),
         ["exact_max_features"] = Options.ExactMaxFeatures.ToString(),
         ["samples"] = Options.SampleCount.ToString(),
         ["paired"] = Options.Paired ? "true" : "false",

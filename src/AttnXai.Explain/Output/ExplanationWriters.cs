@@ -138,7 +138,7 @@ public static class ExplanationWriters
             j.WriteStartObject("lime");
             foreach (var l in s.Lime)
             {
-                j.WriteStartObject(l.Removal == RemovalMode.Delete ? "delete" : "unk");
+                j.WriteStartObject(l.Removal.Name());
                 j.WriteNumber("runs", l.Runs);
                 j.WriteNumber("samples", l.Samples);
                 Numbers(j, "mean", l.LimeMean);
@@ -224,7 +224,7 @@ public static class ExplanationWriters
             if (run.Studies is { } s)
             {
                 Rows("theorem-5.1", s[i].Theorem51.Words);
-                foreach (var l in s[i].Lime) if (l.Limit is not null) Rows("lime-limit-" + (l.Removal == RemovalMode.Delete ? "delete" : "unk"), l.Limit);
+                foreach (var l in s[i].Lime) if (l.Limit is not null) Rows("lime-limit-" + l.Removal.Name(), l.Limit);
             }
         }
     }
@@ -253,7 +253,7 @@ public static class ExplanationWriters
                 rows.Add(new HighlightRow("theorem-5.1", WordScores.Spread(s[i].Theorem51.Words, d.WordOfToken)));
                 foreach (var l in s[i].Lime)
                     if (l.Limit is not null)
-                        rows.Add(new HighlightRow("lime-limit-" + (l.Removal == RemovalMode.Delete ? "delete" : "unk"), WordScores.Spread(l.Limit, d.WordOfToken)));
+                        rows.Add(new HighlightRow("lime-limit-" + l.Removal.Name(), WordScores.Spread(l.Limit, d.WordOfToken)));
             }
             r.Fragment(HighlightedText.RenderHtml(d.Tokens, rows, new HighlightOptions { Digits = 4 }));
             if (run.Studies is { } st)
@@ -269,7 +269,7 @@ public static class ExplanationWriters
                 var lrows = new List<IReadOnlyList<object?>>();
                 foreach (var l in st[i].Lime)
                 {
-                    string m = l.Removal == RemovalMode.Delete ? "delete" : "unk";
+                    string m = l.Removal.Name();
                     lrows.Add(Row($"LIME mean ({m}) vs Theorem 5.1", l.MeanVsTheory));
                     if (l.MeanVsLimit is not null) lrows.Add(Row($"LIME mean ({m}) vs limit", l.MeanVsLimit));
                     if (l.LimitVsTheory is not null) lrows.Add(Row($"limit ({m}) vs Theorem 5.1", l.LimitVsTheory));

@@ -59,7 +59,7 @@ public sealed record DocumentStudyResult(
             Csv.Num(g.PaddingMaxAbsError), Csv.Num(g.PaddingMaxRelError), Csv.Num(g.AuthorsClsMaxRelError), Csv.Num(g.AuthorsOtherMaxRelError));
         if (Lime.Count == 0) { yield return head + "," + new string(',', 3 + 24 - 1); yield break; }
         foreach (var l in Lime)
-            yield return string.Join(',', head, l.Removal == RemovalMode.Delete ? "delete" : "unk", l.Runs, l.Samples, l.LimitSamples,
+            yield return string.Join(',', head, l.Removal.Name(), l.Runs, l.Samples, l.LimitSamples,
                 Report(l.MeanVsTheory), Report(l.MeanVsLimit), Report(l.LimitVsTheory));
     }
 

@@ -106,7 +106,7 @@ public static class SetBenchmark
                 kinds.AddRange(KindAccuracy(task, test, logits, m.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
                 var explainClock = Stopwatch.StartNew();
-                var (explainers, random) = settings.ParseMethods(SplitMix64.Derive(unchecked((ulong)modelSeed), 7));
+                var explainers = settings.ParseMethods(SplitMix64.Derive(unchecked((ulong)modelSeed), 7));
                 var target = new ExplainTarget(model, vocabulary);
                 var perMethod = new Dictionary<string, double[][]>();
                 foreach (var ex in explainers)
@@ -115,11 +115,6 @@ public static class SetBenchmark
                     var xs = ex.Explain(target, docs);
                     perMethod[ex.Name] = xs.Select(x => x.TokenScores).ToArray();
                     methodSeconds[ex.Name] += c.Elapsed.TotalSeconds;
-                }
-                if (random)
-                {
-                    var rng = new Xoshiro256StarStar(SplitMix64.Derive(taskSeed, 1000 + m));
-                    perMethod[SetBenchmarkSettings.RandomMethod] = bags.Select(b => Enumerable.Range(0, b.Count).Select(_ => rng.NextDouble()).ToArray()).ToArray();
                 }
                 double explainSeconds = explainClock.Elapsed.TotalSeconds;
                 models.Add(new ModelRow(task.Name, m, modelSeed, outcome.Validation.Accuracy, acc, outcome.BestEpoch, outcome.Seconds, explainSeconds));
@@ -136,7 +131,7 @@ public static class SetBenchmark
                 }
                 if (m == 0)
                     examples.Add(new ExampleBag(task.Name, example, bags[example], tokens[example], perMethod.ToDictionary(kv => kv.Key, kv => kv.Value[example])));
-                var best = rows.Where(r => r.Task == task.Name && r.ModelSeed == modelSeed && r.Method != SetBenchmarkSettings.RandomMethod)
+                var best = rows.Where(r => r.Task == task.Name && r.ModelSeed == modelSeed && !ExplainerRegistry.InfoOf(r.Method).Baseline)
                     .OrderByDescending(r => r.Quality.Auroc).FirstOrDefault();
                 var inv = System.Globalization.CultureInfo.InvariantCulture;
                 var bestText = best is null ? "" : string.Create(inv, $"; best AUROC {best.Quality.Auroc:F3} ({Label(best.Method, best.Variant)})");

@@ -17,7 +17,8 @@ public sealed record SetBenchmarkSettings
     public int TestBags { get; init; } = 1000;
     /// <summary>Bags explained and scored per model.</summary>
     public int Bags { get; init; } = 100;
-    /// <summary>Explainer names (see <see cref="ExplainerRegistry"/>), "random", or "all" (every explainer and random).</summary>
+    /// <summary>Explainer names (see <see cref="ExplainerRegistry"/>, the random baseline included), or "all" (every
+    /// explainer, then random).</summary>
     public IReadOnlyList<string> Methods { get; init; } = ["all"];
     /// <summary>Seeds the bags (per task and split), the models (Seed + m) and the sampling explainers.</summary>
     public long Seed { get; init; } = 1;
@@ -60,32 +61,16 @@ public sealed record SetBenchmarkSettings
         return this;
     }
 
-    /// <summary>The methods in report order: the registry's explainers, then "random" when chosen.</summary>
-    public IReadOnlyList<string> MethodNames()
-    {
-        var (explainers, random) = ParseMethods();
-        var names = explainers.Select(e => e.Name).ToList();
-        if (random) names.Add(RandomMethod);
-        return names;
-    }
+    /// <summary>The methods in report order: as given ("all": every catalogue method, the random baseline last).</summary>
+    public IReadOnlyList<string> MethodNames() => [.. ParseMethods().Select(e => e.Name)];
 
-    public const string RandomMethod = "random";
-
-    /// <summary>The registry's explainers of <see cref="Methods"/> and whether the random baseline is asked for.</summary>
-    public (IReadOnlyList<IExplainer> Explainers, bool Random) ParseMethods(ulong explainerSeed = 0)
+    /// <summary>The catalogue's explainers of <see cref="Methods"/> (comma lists allowed), the random baseline included when named or with "all".</summary>
+    public IReadOnlyList<IExplainer> ParseMethods(ulong explainerSeed = 0)
     {
         var names = Methods.SelectMany(m => m.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
         if (names.Count == 0) throw new ArgumentException("--methods: no method chosen (an empty list)");
-        bool all = names.Any(n => n.Equals("all", StringComparison.OrdinalIgnoreCase));
-        bool random = all || names.Any(n => n.Equals(RandomMethod, StringComparison.OrdinalIgnoreCase));
-        var rest = names.Where(n => !n.Equals(RandomMethod, StringComparison.OrdinalIgnoreCase)).ToList();
-        if (rest.Count == 0) return ([], random);
-        try { return (ExplainerRegistry.Create(rest, ExplainerSettings(explainerSeed)), random); }
-        catch (ArgumentException e)
-        {
-            var message = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "");
-            throw new ArgumentException($"--methods: {message.Replace(", or all", ", random, or all")}", e);
-        }
+        try { return ExplainerRegistry.Create(names, ExplainerSettings(explainerSeed), allIncludesBaselines: true); }
+        catch (ArgumentException e) { throw new ArgumentException($"--methods: {e.Message}", e); }
     }
 
     /// <summary>The registry's settings: both removal modes (delete and in-place UNK), and this run's sample counts.</summary>

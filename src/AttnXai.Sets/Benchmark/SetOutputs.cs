@@ -1,3 +1,4 @@
+using AttnXai.Explain.Explainers;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -89,8 +90,8 @@ public static class SetOutputs
         {
             var ms = r.Models.Where(m => m.Task == task.Name).ToList();
             // The random baseline is a reference, not an explainer: it is left out of the failure counts.
-            var rows = r.Rows.Where(x => x.Task == task.Name && x.ModelSeed is not null && x.Method != SetBenchmarkSettings.RandomMethod).ToList();
-            var best = r.Ensembles.Where(e => e.Task == task.Name && e.Method != SetBenchmarkSettings.RandomMethod)
+            var rows = r.Rows.Where(x => x.Task == task.Name && x.ModelSeed is not null && !ExplainerRegistry.InfoOf(x.Method).Baseline).ToList();
+            var best = r.Ensembles.Where(e => e.Task == task.Name && !ExplainerRegistry.InfoOf(e.Method).Baseline)
                 .OrderByDescending(e => e.SingleAurocMean).FirstOrDefault();
             tasks[task.Name] = new JsonObject
             {
@@ -162,7 +163,7 @@ public static class SetReport
             {
                 var ms = r.Models.Where(m => m.Task == t.Name).ToList();
                 var ens = r.Ensembles.FirstOrDefault(e => e.Task == t.Name);
-                var rows = r.Rows.Where(x => x.Task == t.Name && x.ModelSeed is not null && x.Method != SetBenchmarkSettings.RandomMethod).ToList();
+                var rows = r.Rows.Where(x => x.Task == t.Name && x.ModelSeed is not null && !ExplainerRegistry.InfoOf(x.Method).Baseline).ToList();
                 return (IReadOnlyList<object?>)[t.Name, t.Rule, t.Keys, ms.Average(m => m.TestAccuracy), ens?.EnsembleAccuracy, $"{rows.Count(x => x.SilentFailure)} / {rows.Count}"];
             }));
 
@@ -199,7 +200,7 @@ public static class SetReport
             }
         }
 
-        var silent = r.Rows.Where(x => x.SilentFailure && x.Method != SetBenchmarkSettings.RandomMethod).ToList();
+        var silent = r.Rows.Where(x => x.SilentFailure && !ExplainerRegistry.InfoOf(x.Method).Baseline).ToList();
         report.Heading("Silent failures", 2);
         report.Paragraph("Accurate models whose explanation misses the keys (the random baseline, always below the threshold, is not listed).");
         if (silent.Count == 0) report.Paragraph("None: no accurate model had a method with AUROC below the threshold.");

@@ -1,3 +1,4 @@
+using AttnXai.Explain.Explainers;
 using AttnXai.Explain;
 using AttnXai.Sets.Tasks;
 
@@ -28,11 +29,8 @@ public sealed record Quality(double Auroc, double AurocSd, double Auprc, double 
 
 public static class ExplanationQuality
 {
-    /// <summary>Explainers whose scores are never negative (attention, gradient norms, the random baseline).</summary>
-    private static readonly HashSet<string> Unsigned = new(StringComparer.OrdinalIgnoreCase) { "alpha-avg", "alpha-max", "G-l1", "G-l2", "random" };
-
-    /// <summary>True for methods whose scores carry a sign (gradients, GxI, IG, LIME, occlusion, SHAP).</summary>
-    public static bool IsSigned(string method) => !Unsigned.Contains(method);
+    /// <summary>True for methods whose scores carry a sign, as their catalogue entries declare.</summary>
+    public static bool IsSigned(string method) => ExplainerRegistry.IsSigned(method);
 
     /// <summary>The variants reported for a method: Raw, plus Abs for signed methods.</summary>
     public static IReadOnlyList<ScoreVariant> Variants(string method) =>

@@ -17,11 +17,11 @@ public sealed record ExplainerRow(string Model, string Method, int Documents, do
 
 /// <summary>
 /// Runs explainers on documents that carry the inserted tokens and measures how much of each explanation falls on
-/// them. "random" is a reference: uniform random scores per word (seeded).
+/// them. "random" is the catalogue's random baseline (N(0, 1) per word, seeded).
 /// </summary>
 public static class ExplainerProbe
 {
-    public const string Random = "random";
+    public const string Random = RandomExplainer.MethodName;
     /// <summary>Attention, gradients, occlusion and LIME in both removal modes (deletion moves later words, UNK
     /// replacement does not), and the random reference.</summary>
     public static readonly IReadOnlyList<string> DefaultMethods =
@@ -46,18 +46,13 @@ public static class ExplainerProbe
         return docs;
     }
 
-    /// <summary>Explainers by name (the registry's, plus "random"); LIME with <paramref name="limeRuns"/> runs.</summary>
+    /// <summary>The method names as given, checked against the catalogue (the random baseline included), duplicates dropped.</summary>
     public static IReadOnlyList<string> CheckMethods(IEnumerable<string> methods, ExplainerSettings settings)
     {
         var list = methods.Select(m => m.Trim()).Where(m => m.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         if (list.Count == 0) throw new ArgumentException("--methods: no method given");
-        foreach (var m in list)
-            if (!m.Equals(Random, StringComparison.OrdinalIgnoreCase))
-            {
-                try { ExplainerRegistry.Create([m], settings); }
-                catch (ArgumentException e) { throw new ArgumentException($"--methods: {e.Message.Replace($" (Parameter '{e.ParamName}')", "")}, or {Random}", e); }
-            }
-        return list;
+        try { return [.. ExplainerRegistry.Create(list, settings, allIncludesBaselines: true).Select(e => e.Name)]; }
+        catch (ArgumentException e) { throw new ArgumentException($"--methods: {e.Message}", e); }
     }
 
     public static IReadOnlyList<ExplainerRow> Run(string model, ExplainTarget target, IReadOnlyList<ExplainDocument> documents, InsertionSpec spec,
@@ -67,22 +62,12 @@ public static class ExplainerProbe
         ArgumentNullException.ThrowIfNull(documents);
         var inserted = spec.TokenNames.ToHashSet(StringComparer.Ordinal);
         var rows = new List<ExplainerRow>();
-        foreach (var method in methods)
+        foreach (var explainer in ExplainerRegistry.Create(methods, settings with { Seed = seed }, allIncludesBaselines: true))
         {
             var sw = System.Diagnostics.Stopwatch.StartNew();
-            IReadOnlyList<double[]> scores;
-            if (method.Equals(Random, StringComparison.OrdinalIgnoreCase))
-            {
-                var rng = new SplitMix64(SplitMix64.Derive(seed, 301));
-                scores = documents.Select(d => Enumerable.Range(0, d.WordCount).Select(_ => (rng.NextUInt64() >> 11) * (1.0 / (1UL << 53))).ToArray()).ToList();
-            }
-            else
-            {
-                var explainers = ExplainerRegistry.Create([method], settings);
-                scores = explainers.Single().Explain(target, documents).Select(e => e.WordScores).ToList();
-            }
-            rows.Add(Measure(model, method, documents, scores, inserted, sw.Elapsed.TotalSeconds));
-            progress?.Invoke($"{model}: {method} on {documents.Count} documents in {sw.Elapsed.TotalSeconds:F1} s");
+            var scores = explainer.Explain(target, documents).Select(e => e.WordScores).ToList();
+            rows.Add(Measure(model, explainer.Name, documents, scores, inserted, sw.Elapsed.TotalSeconds));
+            progress?.Invoke($"{model}: {explainer.Name} on {documents.Count} documents in {sw.Elapsed.TotalSeconds:F1} s");
         }
         return rows;
     }

@@ -38,65 +38,59 @@ public sealed record ProbeOutputs(long[] Labels, IReadOnlyDictionary<string, lon
     public long[] Predicted => Predictions[Conditions.Inserted];
 }
 
-/// <summary>Runs a model over the inserted test documents under every condition (no_grad, in batches).</summary>
+/// <summary>Runs a model over the inserted test documents under every condition (no_grad, through <see cref="BatchedPass"/>).</summary>
 public static class ProbePass
 {
     /// <param name="original">The same documents encoded without insertion (null: the "original" condition is skipped).</param>
-    public static ProbeOutputs Run(AttentionClassifier model, InsertedDataset inserted, EncodedDataset? original = null,
+    public static ProbeOutputs Run(IAttentionModel model, InsertedDataset inserted, EncodedDataset? original = null,
         int batchSize = Evaluation.DefaultBatchSize, Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inserted);
         if (batchSize < 1) throw new ArgumentException($"the batch size must be positive, got {batchSize}");
-        var cfg = model.Config;
+        var inputs = model.Inputs;
         var data = inserted.Data;
-        if (data.Length != cfg.Length) throw new ArgumentException($"the data is encoded to {data.Length} positions but the model takes {cfg.Length}");
+        if (data.Length != inputs.Length) throw new ArgumentException($"the data is encoded to {data.Length} positions but the model takes {inputs.Length}");
         long maxId = inserted.FirstTokenId + inserted.TokenCount - 1;
-        if (maxId >= cfg.VocabSize)
-            throw new ArgumentException($"the inserted tokens have ids up to {maxId} but the model's vocabulary has {cfg.VocabSize} entries: was it trained with the extended vocabulary?");
+        if (maxId >= inputs.VocabSize)
+            throw new ArgumentException($"the inserted tokens have ids up to {maxId} but the model's vocabulary has {inputs.VocabSize} entries: was it trained with the extended vocabulary?");
         if (original is not null && (original.Count != data.Count || original.Length != data.Length))
             throw new ArgumentException($"the original documents ({original.Count} x {original.Length}) do not match the inserted ones ({data.Count} x {data.Length})");
-        int n = data.Count, len = data.Length, K = cfg.Heads, k = inserted.TokenCount;
+        int n = data.Count, len = data.Length, K = model.Heads, k = inserted.TokenCount, C = model.Classes;
         var deleted = TokenInsertion.Delete(inserted);
-        var attnMask = inserted.AttentionMask(cfg.PaddingMask);
         var preds = Conditions.All.Where(c => c != Conditions.Original || original is not null).ToDictionary(c => c, _ => new long[n]);
-        var logits = preds.Keys.ToDictionary(c => c, _ => new double[(long)n * cfg.Classes]);
+        var logits = preds.Keys.ToDictionary(c => c, _ => new double[(long)n * C]);
         var mass = new double[(long)n * K * k];
-        void Keep(string condition, Tensor l, int start)
+        int passes = preds.Count, done = 0;
+        void Keep(string condition, Tensor l, PassBatch b)
         {
-            l.argmax(1).ToArray<long>().CopyTo(preds[condition], start);
-            l.to(ScalarType.Float64).ToArray<double>().CopyTo(logits[condition], (long)start * cfg.Classes);
+            l.argmax(1).ToArray<long>().CopyTo(preds[condition], b.Start);
+            l.ToArray<double>().CopyTo(logits[condition], (long)b.Start * C);
+            done += b.Count;
+            progress?.Invoke(done / passes, n);
         }
-        using var noGrad = torch.no_grad();
-        for (int start = 0; start < n; start += batchSize)
+
+        // Inserted: the logits and the [CLS] row's attention on every inserted token.
+        BatchedPass.Run(model, n, batchSize, Evaluation.Rows(model, data), b =>
         {
-            using var scope = torch.NewDisposeScope();
-            int b = Math.Min(batchSize, n - start);
-            var ids = Ids(data, start, b, model);
-            var r = model.Forward(ids, PaddingMask(model, data, start, b));
-            Keep(Conditions.Inserted, r.Logits, start);
-            var a = r.Attention.to(ScalarType.Float64).ToArray<double>();       // [b, K, L]
-            for (int i = 0; i < b; i++)
+            var (l, cls) = model.LogitsAndClsAttention(b.Embedded(), b.Mask);
+            var a = cls.ToArray<double>();                                                    // [b, K, L]
+            for (int i = 0; i < b.Count; i++)
                 for (int h = 0; h < K; h++)
                     for (int j = 0; j < k; j++)
-                        mass[((long)(start + i) * K + h) * k + j] = a[((long)i * K + h) * len + inserted.Position(start + i, j)];
-            var m = torch.tensor(attnMask.AsSpan(start * len, b * len).ToArray(), [b, len], device: model.Device);
-            Keep(Conditions.Masked, model.Forward(ids, m).Logits, start);
-            Keep(Conditions.Deleted, model.Forward(Ids(deleted, start, b, model), PaddingMask(model, deleted, start, b)).Logits, start);
-            if (original is not null)
-                Keep(Conditions.Original, model.Forward(Ids(original, start, b, model), PaddingMask(model, original, start, b)).Logits, start);
-            progress?.Invoke(start + b, n);
-        }
+                        mass[((long)(b.Start + i) * K + h) * k + j] = a[((long)i * K + h) * len + inserted.Position(b.Start + i, j)];
+            Keep(Conditions.Inserted, l, b);
+        });
+        // Masked: the inserted tokens left out of every head's softmax.
+        var fill = Evaluation.Rows(model, data);
+        BatchedPass.Run(model, n, batchSize, (int i, ref BatchRow row) =>
+        {
+            fill(i, ref row);
+            for (int j = 0; j < k; j++) row.Hidden[inserted.Position(i, j)] = true;
+        }, b => Keep(Conditions.Masked, b.Logits(), b));
+        BatchedPass.Run(model, n, batchSize, Evaluation.Rows(model, deleted), b => Keep(Conditions.Deleted, b.Logits(), b));
+        if (original is not null)
+            BatchedPass.Run(model, n, batchSize, Evaluation.Rows(model, original), b => Keep(Conditions.Original, b.Logits(), b));
         return new ProbeOutputs(data.Labels.ToArray(), preds, logits, mass, K, k);
-    }
-
-    private static Tensor Ids(EncodedDataset d, int start, int n, AttentionClassifier model) =>
-        torch.tensor(d.Ids.AsSpan(start * d.Length, n * d.Length).ToArray(), [n, d.Length], device: model.Device);
-
-    private static Tensor? PaddingMask(AttentionClassifier model, EncodedDataset d, int start, int n)
-    {
-        if (!model.Config.PaddingMask) return null;
-        if (d.Mask is null) throw new ArgumentException("the model uses a padding mask but the data was encoded without one");
-        return torch.tensor(d.Mask.AsSpan(start * d.Length, n * d.Length).ToArray(), [n, d.Length], device: model.Device);
     }
 }

@@ -1,17 +1,24 @@
 using AttnXai.Common.Random;
 using AttnXai.Explain.Adapters;
-using AttnXai.Explain.Explainers;
+using AttnXai.Model;
 
-namespace AttnXai.Faithfulness;
+namespace AttnXai.Explain.Explainers;
 
 /// <summary>
-/// The random baseline: one N(0, 1) score per distinct word, independent of the model. The generator of a document is
-/// seeded from the seed and a stable hash of the document's tokens, so a document gets the same scores whatever the other
-/// documents and their order (same seed, same scores). Normal draws: Box-Muller on xoshiro256** uniforms.
+/// The random baseline, the one every front-end uses: one N(0, 1) score per distinct word, independent of the model
+/// (signed: its sign is a coin flip, its magnitude a random rank). The generator of a document is seeded from the seed
+/// and a stable hash of the document's tokens, so a document gets the same scores whatever the other documents and
+/// their order (same seed, same scores). Normal draws: Box-Muller on xoshiro256** uniforms.
 /// </summary>
-public sealed class RandomExplainer(ulong seed) : IExplainer
+public sealed class RandomExplainer(ulong seed) : IExplainer, ICataloguedExplainer
 {
     public const string MethodName = "random";
+
+    public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
+    [
+        new(MethodName, "a reference: N(0, 1) per distinct word, seeded by the document's tokens", Signed: true, typeof(ITextClassifier),
+            (s, _) => new RandomExplainer(s.Seed)) { Baseline = true, Settings = [new("Seed", "0", "seed mixed with the document's hash")] },
+    ];
 
     public ulong Seed { get; } = seed;
     public string Name => MethodName;

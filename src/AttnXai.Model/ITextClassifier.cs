@@ -1,0 +1,112 @@
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AttnXai.Model;
+
+/// <summary>
+/// How a classifier reads a document: <see cref="Length"/> positions, the first holding <see cref="ClsId"/> (a model
+/// without a [CLS] token ignores it or reads it as any token), then the word ids, padded to Length with
+/// <see cref="UnkId"/>; ids lie in [0, <see cref="VocabSize"/>). With <see cref="PaddingMask"/> the model must be given
+/// the padding mask (true at [CLS] and the words, false at padding).
+/// </summary>
+public sealed record TextInputs(int Length, long VocabSize, long ClsId = 0, long UnkId = 1, bool PaddingMask = false);
+
+/// <summary>
+/// The contract AttnXai trains and explains against: any TorchSharp text classifier implements it in a few lines (see
+/// experiments/own_model.cs). A forward pass is split at the embedding, e = WordEmbed(ids) + PositionEncoding, so that
+/// gradient methods can differentiate with respect to e; <see cref="Logits"/> maps e (and the attention mask) to the
+/// class logits. The explainers explain the raw logit of <see cref="ExplainedClass"/>.
+/// <para>Optional abilities are further interfaces the same class implements, which explainers ask for by type:
+/// <see cref="IAttentionModel"/> (attention maps); the paper's closed forms and exact fast perturbation path belong to
+/// <see cref="AttentionClassifier"/> itself.</para>
+/// </summary>
+public interface ITextClassifier
+{
+    /// <summary>The module holding the parameters (for training, moving, saving and train/eval mode).</summary>
+    nn.Module Module { get; }
+
+    /// <summary>How documents are encoded for this model.</summary>
+    TextInputs Inputs { get; }
+
+    /// <summary>C, the number of logits.</summary>
+    int Classes { get; }
+
+    /// <summary>The logit the explainers explain (the positive class of a binary classifier).</summary>
+    int ExplainedClass => Classes - 1;
+
+    /// <summary>The floating-point type of the weights.</summary>
+    ScalarType DType { get; }
+
+    /// <summary>The device of the weights.</summary>
+    Device Device { get; }
+
+    /// <summary>The word part of the input embedding: int64 ids [B, L] to [B, L, d].</summary>
+    Tensor WordEmbed(Tensor ids);
+
+    /// <summary>The position part added to it, [L, d], or null for a model without one.</summary>
+    Tensor? PositionEncoding { get; }
+
+    /// <summary>e = WordEmbed(ids) + PositionEncoding: [B, L, d].</summary>
+    Tensor Embed(Tensor ids)
+    {
+        using var scope = NewDisposeScope();
+        var w = WordEmbed(ids);
+        return (PositionEncoding is { } pe ? w.add(pe) : w).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Logits [B, C] of embedded documents e [B, L, d]. <paramref name="mask"/> (bool [B, L], true at
+    /// positions taking part in attention; null: all of them) leaves positions out; a model with
+    /// <see cref="TextInputs.PaddingMask"/> needs it.</summary>
+    Tensor Logits(Tensor embedded, Tensor? mask);
+}
+
+/// <summary>An ability a model may have: its attention probabilities, per layer and head.</summary>
+public interface IAttentionModel : ITextClassifier
+{
+    /// <summary>Attention layers.</summary>
+    int Layers { get; }
+
+    /// <summary>Heads per layer.</summary>
+    int Heads { get; }
+
+    /// <summary>The logits and every layer's attention [B, H, L, L] (rows: queries, columns: keys; each row sums to 1),
+    /// all in the autograd graph of the logits, so that gradients with respect to the attention can be taken.</summary>
+    (Tensor Logits, IReadOnlyList<Tensor> Attention) LogitsAndAttention(Tensor embedded, Tensor? mask);
+
+    /// <summary>The logits and the last layer's attention of the [CLS] query (position 0), [B, H, L], in the graph.
+    /// By default read off <see cref="LogitsAndAttention"/>; a model that computes only that row overrides it.</summary>
+    (Tensor Logits, Tensor ClsAttention) LogitsAndClsAttention(Tensor embedded, Tensor? mask)
+    {
+        using var scope = NewDisposeScope();
+        var (logits, maps) = LogitsAndAttention(embedded, mask);
+        var cls = maps[^1].select(2, 0);
+        return (logits.MoveToOuterDisposeScope(), cls.MoveToOuterDisposeScope());
+    }
+}
+
+/// <summary>Helpers every user of the contract shares.</summary>
+public static class TextClassifiers
+{
+    /// <summary>Logits [B, C] of int64 ids [B, L].</summary>
+    public static Tensor Logits(this ITextClassifier model, Tensor ids, Tensor? mask)
+    {
+        using var scope = NewDisposeScope();
+        return model.Logits(model.Embed(ids), mask).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The explained output f [B]: the logit of <see cref="ITextClassifier.ExplainedClass"/>.</summary>
+    public static Tensor Explained(this ITextClassifier model, Tensor logits) => logits.select(1, model.ExplainedClass);
+
+    /// <summary>A short description of what a model offers, for messages: "attention maps (1 layer, 6 heads)".</summary>
+    public static string Abilities(this ITextClassifier model)
+    {
+        var parts = new List<string> { "logits", "embedding gradients" };
+        if (model is IAttentionModel a) parts.Add($"attention maps ({a.Layers} layer{(a.Layers == 1 ? "" : "s")}, {a.Heads} heads)");
+        if (model is AttentionClassifier) parts.Add("the paper's closed forms and exact fast path");
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>The name of a model's class, for messages.</summary>
+    public static string Describe(this ITextClassifier model) => model.Module.GetName() is { Length: > 0 } n ? n : model.GetType().Name;
+}
