@@ -74,8 +74,9 @@ public interface IAttentionModel : ITextClassifier
     /// all in the autograd graph of the logits, so that gradients with respect to the attention can be taken.</summary>
     (Tensor Logits, IReadOnlyList<Tensor> Attention) LogitsAndAttention(Tensor embedded, Tensor? mask);
 
-    /// <summary>The logits and the last layer's attention of the [CLS] query (position 0), [B, H, L], in the graph.
-    /// By default read off <see cref="LogitsAndAttention"/>; a model that computes only that row overrides it.</summary>
+    /// <summary>The logits and the last layer's attention of the [CLS] query (position 0), [B, H, L]. By default read off
+    /// <see cref="LogitsAndAttention"/> (a slice of the map: take gradients with respect to the whole map); a model
+    /// that computes only that row overrides it.</summary>
     (Tensor Logits, Tensor ClsAttention) LogitsAndClsAttention(Tensor embedded, Tensor? mask)
     {
         using var scope = NewDisposeScope();

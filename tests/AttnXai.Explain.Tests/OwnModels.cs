@@ -101,11 +101,11 @@ internal sealed class TinyAttention : nn.Module, IAttentionModel
         var q = embedded.matmul(W_q.t());
         var k = embedded.matmul(W_k.t());
         var v = embedded.matmul(W_v.t());
-        var z = q.matmul(k.transpose(1, 2)).div(Math.Sqrt(W_q.shape[0]));
-        if (mask is not null) z = z.masked_fill(mask.logical_not().unsqueeze(1), double.NegativeInfinity);
-        var a = z.softmax(-1);                                            // [B, L, L]
-        var out0 = a.matmul(v).select(1, 0);                              // [B, d]
+        var z = q.matmul(k.transpose(1, 2)).div(Math.Sqrt(W_q.shape[0])).unsqueeze(1);   // [B, 1, L, L]: one head
+        if (mask is not null) z = z.masked_fill(mask.logical_not().unsqueeze(1).unsqueeze(1), double.NegativeInfinity);
+        var a = z.softmax(-1);                                            // the map returned is the one used below
+        var out0 = a.squeeze(1).matmul(v).select(1, 0);                   // [B, d]
         var logits = out0.matmul(W_o.t()).add(b);
-        return (logits.MoveToOuterDisposeScope(), [a.unsqueeze(1).MoveToOuterDisposeScope()]);
+        return (logits.MoveToOuterDisposeScope(), [a.MoveToOuterDisposeScope()]);
     }
 }
