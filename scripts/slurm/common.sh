@@ -3,9 +3,9 @@
 # Everything of the test cluster lives in one private folder, $ATTNXAI_SLURM_DIR (default /var/tmp/attnxai-slurm,
 # which survives reboots' /tmp cleaning but is not in the repository):
 #   env            written last by start-cluster.sh once the node is idle, removed first by stop-cluster.sh: the
-#                  settings the tests read (SLURM_CONF=..., the partition and node names); its presence means "up"
+#                  settings the tests read (SLURM_CONF=..., the controller, partition and node); the tests still ask sinfo
 #   etc/slurm.conf the cluster's configuration (the daemons and the clients read only this one, through -f/SLURM_CONF)
-#   munge/         the cluster's own munge key, socket, pid, seed and log (the system's munged is never touched)
+#   munge/         the cluster's own munge key, socket, seed and log (the system's munged is never touched)
 #   state/ spool/  slurmctld's StateSaveLocation and slurmd's SlurmdSpoolDir
 #   run/ log/      the daemons' pid files and logs, the job-completion log sacct -c reads, apt's output
 # The daemons run as the user who starts them (root on CI), listen on 127.0.0.1 only, on ports 6917 and 6918 (not
