@@ -46,6 +46,12 @@ public sealed record TransformerResult(Tensor Logits, Tensor Embedded, IReadOnly
 /// no bias, like the paper's model (a key bias cancels in the softmax, a value bias is absorbed by b_o).
 /// </para>
 /// <para>
+/// Cost: the output reads the last layer at the [CLS] position only, so without the maps that layer computes the
+/// [CLS] query against the keys and values of all positions and the feed-forward block at [CLS] alone (one row of its
+/// L x L attention, like the paper model's <see cref="AttentionClassifier.Forward"/>); asked for the maps, it computes
+/// all L rows. The logits are the same either way (up to rounding).
+/// </para>
+/// <para>
 /// Without a padding mask, padding positions take part in every softmax, as in the paper's model; with one, padding
 /// keys get zero attention in every layer, so no real position (and not the output) depends on the padding.
 /// </para>
@@ -169,10 +175,11 @@ public sealed class TransformerClassifier : nn.Module
         var padding = m?.logical_not().view(b, 1, 1, Config.Length);            // [B, 1, 1, L]: true at masked keys
         var x = TransformerLayer.Dropout(e, Config.Dropout, training);             // x^(0)
         var maps = attention ? new List<Tensor>(Config.Layers) : null;
-        foreach (var layer in layers)
+        for (int l = 0; l < Config.Layers; l++)
         {
-            (x, var a) = layer.Forward(x, padding);                                 // x^(l), A^(l)
-            maps?.Add(a);
+            // The output reads the last layer at [CLS] only: without the maps, that layer computes no other position.
+            (x, var a) = layers[l].Forward(x, padding, clsOnly: !attention && l == Config.Layers - 1);
+            maps?.Add(a);                                                            // x^(l), A^(l)
         }
         var z = Config.Norm == NormPlacement.Pre ? TransformerLayer.LayerNorm(x, gamma_f!, beta_f!) : x;
         var logits = F.linear(z.select(1, 0), W_c, b_c);                           // [B, C] = W_c z_0 + b_c
@@ -258,42 +265,48 @@ public sealed class TransformerLayer : nn.Module
     /// <summary>[d]: bias of the layer norm at the feed-forward sub-layer.</summary>
     public Parameter beta_2 { get; private set; }
 
-    /// <summary>x^(l) [B, L, d] from x^(l-1), and this layer's attention maps A [B, H, L, L]. <paramref name="padding"/>:
-    /// [B, 1, 1, L], true at keys left out of the softmax, or null.</summary>
-    public (Tensor Output, Tensor Attention) Forward(Tensor x, Tensor? padding)
+    /// <summary>x^(l) from x^(l-1) [B, L, d], and this layer's attention maps A [B, H, L, L]. With
+    /// <paramref name="clsOnly"/> only the [CLS] position's output is computed, [B, 1, d], and the [CLS] row of the maps,
+    /// [B, H, 1, L] (the keys and values of all positions take part as always). <paramref name="padding"/>: [B, 1, 1, L],
+    /// true at keys left out of the softmax, or null.</summary>
+    public (Tensor Output, Tensor Attention) Forward(Tensor x, Tensor? padding, bool clsOnly = false)
     {
         double p = config.Dropout;
+        Tensor Rows(Tensor t) => clsOnly ? t.narrow(1, 0, 1) : t;                    // the positions computed
         if (config.Norm == NormPlacement.Pre)
         {
-            var (m, a) = SelfAttention(LayerNorm(x, gamma_1, beta_1), padding);
-            var h = x.add(Dropout(m, p, training));                                  // h = x + Drop(MHA(LN_1(x)))
+            var u = LayerNorm(x, gamma_1, beta_1);
+            var (m, a) = SelfAttention(Rows(u), u, padding);
+            var h = Rows(x).add(Dropout(m, p, training));                            // h = x + Drop(MHA(LN_1(x)))
             var y = h.add(Dropout(FeedForward(LayerNorm(h, gamma_2, beta_2)), p, training));
             return (y, a);                                                           // x' = h + Drop(FF(LN_2(h)))
         }
         else
         {
-            var (m, a) = SelfAttention(x, padding);
-            var h = LayerNorm(x.add(Dropout(m, p, training)), gamma_1, beta_1);     // h = LN_1(x + Drop(MHA(x)))
+            var (m, a) = SelfAttention(Rows(x), x, padding);
+            var h = LayerNorm(Rows(x).add(Dropout(m, p, training)), gamma_1, beta_1); // h = LN_1(x + Drop(MHA(x)))
             var y = LayerNorm(h.add(Dropout(FeedForward(h), p, training)), gamma_2, beta_2);
             return (y, a);                                                           // x' = LN_2(h + Drop(FF(h)))
         }
     }
 
-    /// <summary>MHA(x) [B, L, d] and the attention A [B, H, L, L]: per head i, q_t = W_q^(i) x_t, k_s = W_k^(i) x_s,
-    /// v_s = W_v^(i) x_s, A_ts = softmax_s(q_t . k_s / sqrt(d_h)) over the unmasked keys, o_t = sum_s A_ts v_s; then
-    /// W_o concat_i(o^(i)_t) + b_o.</summary>
-    public (Tensor Output, Tensor Attention) SelfAttention(Tensor x, Tensor? padding)
+    /// <summary>MHA(x) and the attention A: per head i, q_t = W_q^(i) x_t, k_s = W_k^(i) x_s, v_s = W_v^(i) x_s,
+    /// A_ts = softmax_s(q_t . k_s / sqrt(d_h)) over the unmasked keys, o_t = sum_s A_ts v_s; then
+    /// W_o concat_i(o^(i)_t) + b_o. Queries at the positions of <paramref name="xq"/> [B, L_q, d] (all of <paramref name="x"/>
+    /// or its [CLS] row), keys and values at all positions of <paramref name="x"/> [B, L, d]: output [B, L_q, d], A
+    /// [B, H, L_q, L].</summary>
+    public (Tensor Output, Tensor Attention) SelfAttention(Tensor xq, Tensor x, Tensor? padding)
     {
-        long b = x.size(0), l = x.size(1), h = config.Heads, dh = config.HeadDim, d = config.ModelDim;
-        // All heads' projections of all positions as one [B L, d] x [d, H d_h] product, split into [B, H, L, d_h].
-        Tensor Heads(Tensor w) => x.reshape(b * l, d).matmul(w.reshape(h * dh, d).t()).view(b, l, h, dh).transpose(1, 2);
-        var q = Heads(W_q);
-        var k = Heads(W_k);
-        var v = Heads(W_v);
-        var z = q.matmul(k.transpose(2, 3)).div(Math.Sqrt(dh));                     // [B, H, L, L]
+        long b = x.size(0), h = config.Heads, dh = config.HeadDim, d = config.ModelDim;
+        // All heads' projections of all positions as one [B n, d] x [d, H d_h] product, split into [B, H, n, d_h].
+        Tensor Heads(Tensor w, Tensor y) => y.reshape(-1, d).matmul(w.reshape(h * dh, d).t()).view(b, -1, h, dh).transpose(1, 2);
+        var q = Heads(W_q, xq).div(Math.Sqrt(dh));                                   // q_t / sqrt(d_h): fewer values than the scores
+        var k = Heads(W_k, x);
+        var v = Heads(W_v, x);
+        var z = q.matmul(k.transpose(2, 3));                                         // [B, H, L_q, L]
         if (padding is not null) z = z.masked_fill(padding, double.NegativeInfinity);
         var a = z.softmax(-1);                                                       // A: rows sum to 1
-        var o = a.matmul(v).transpose(1, 2).reshape(b, l, h * dh);                   // [B, L, H d_h] = concat_i o^(i)
+        var o = a.matmul(v).transpose(1, 2).reshape(b, -1, h * dh);                  // [B, L_q, H d_h] = concat_i o^(i)
         return (F.linear(o, W_o, b_o), a);
     }
 
