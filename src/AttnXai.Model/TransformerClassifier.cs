@@ -40,7 +40,7 @@ public sealed record TransformerResult(Tensor Logits, Tensor Embedded, IReadOnly
 /// original Transformer's post-norm is an option (<see cref="NormPlacement.Post"/>) for comparison. <b>GELU</b>
 /// (exact, with erf) rather than the original ReLU: it is what BERT and ViT use, the models Chefer et al.'s
 /// explainers were built on, and it is smooth, so the gradient explainers (d f / d e) and finite differences see no
-/// kinks. <b>Dropout</b> (default 0.1, Vaswani et al.'s value; IMDB's 20,000 training reviews overfit quickly) only on
+/// kinks. <b>Dropout</b> (default 0.1, Vaswani et al.'s value: 20,000 training reviews are few for 13 M parameters) only on
 /// the embeddings and on each sub-layer's output before its residual addition, never on the attention weights: the
 /// maps A^(l) the explainers read are the ones that mixed the values, in training as in evaluation. W_q, W_k, W_v have
 /// no bias, like the paper's model (a key bias cancels in the softmax, a value bias is absorbed by b_o).

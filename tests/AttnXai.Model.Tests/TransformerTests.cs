@@ -281,7 +281,7 @@ public class TransformerTests
         }
         // Xavier-uniform bounds, layer norms at one and zero, biases zero.
         var l0 = a.Layers[0];
-        double qkv = Math.Sqrt(6.0 / (128 + 6 * 64)), ff = Math.Sqrt(6.0 / (128 + 512));
+        double qkv = Math.Sqrt(6.0 / (128 + 6 * 32)), ff = Math.Sqrt(6.0 / (128 + 512));
         foreach (var w in new[] { l0.W_q, l0.W_k, l0.W_v, l0.W_o })
         {
             var v = w.ToArray<float>();

@@ -15,7 +15,8 @@ namespace AttnXai.Cli.Commands;
 /// batch 1, 16 and 1,000 for the [CLS]-only forward and for the full-attention forward in the same run, with their
 /// ratio; for the Transformer (<c>--arch transformer --layers N --heads H --dim D</c>) at batch 1, 16 and 64, of the
 /// forward that computes the last layer at [CLS] only and of the one that returns every layer's maps, with the time an
-/// epoch of 20,000 training reviews takes at the measured training rate.
+/// epoch of 20,000 training reviews takes at the measured training rate, and the ratio of its training step to the
+/// paper model's, stepped in alternation in the same run (a yardstick that survives a machine shared with other work).
 /// </summary>
 public static class ModelBenchCommand
 {
@@ -30,10 +31,11 @@ public static class ModelBenchCommand
         var vocab = new Option<int>("--vocab") { Description = "vocabulary size (default: the IMDB basic_english vocabulary, 100684)", DefaultValueFactory = _ => 100684 };
         var batches = new Option<string?>("--batches") { Description = "inference batch sizes, comma-separated (default: 1,16,1000 for paper, 1,16,64 for transformer)" };
         var seconds = new Option<double>("--seconds") { Description = "minimum measured time per inference case", DefaultValueFactory = _ => 3.0 };
-        var layers = new Option<int?>("--layers") { Description = "transformer: layers N (default 6)" };
-        var heads = new Option<int?>("--heads") { Description = "transformer: heads per layer H (default 6)" };
-        var dim = new Option<int?>("--dim") { Description = "transformer: model width d (default 128, the paper's d_e)" };
-        var headDim = new Option<int?>("--head-dim") { Description = "transformer: per-head dimension d_h (default 64, the paper's d_att)" };
+        var defaults = new TransformerConfig(VocabSize: 2);
+        var layers = new Option<int?>("--layers") { Description = $"transformer: layers N (default {defaults.Layers})" };
+        var heads = new Option<int?>("--heads") { Description = $"transformer: heads per layer H (default {defaults.Heads})" };
+        var dim = new Option<int?>("--dim") { Description = $"transformer: model width d (default {defaults.ModelDim}, the paper's d_e)" };
+        var headDim = new Option<int?>("--head-dim") { Description = $"transformer: per-head dimension d_h (default {defaults.HeadDim})" };
         var ff = new Option<int?>("--ff") { Description = "transformer: feed-forward width d_ff (default 4 d)" };
         var mask = new Option<bool>("--mask") { Description = "transformer: with the padding mask" };
         var threads = CliRunner.ThreadsOption();
@@ -61,9 +63,12 @@ public static class ModelBenchCommand
             if (sizes.Length == 0) throw new ArgumentException("--batches lists no batch size");
             if (transformer)
             {
-                int d = r.GetValue(dim) ?? 128;
-                var config = new TransformerConfig(r.GetValue(vocab), ModelDim: d, Heads: r.GetValue(heads) ?? 6, HeadDim: r.GetValue(headDim) ?? 64,
-                    Layers: r.GetValue(layers) ?? 6, FeedForwardDim: r.GetValue(ff) ?? 4 * d, PaddingMask: r.GetValue(mask));
+                int d = r.GetValue(dim) ?? defaults.ModelDim;
+                var config = defaults with
+                {
+                    VocabSize = r.GetValue(vocab), ModelDim = d, Heads = r.GetValue(heads) ?? defaults.Heads, HeadDim = r.GetValue(headDim) ?? defaults.HeadDim,
+                    Layers = r.GetValue(layers) ?? defaults.Layers, FeedForwardDim = r.GetValue(ff) ?? 4 * d, PaddingMask = r.GetValue(mask),
+                };
                 Validated(config.Validate);
                 CliRunner.ApplyThreads(r.GetValue(threads));
                 RunTransformer(config, n, sizes, r.GetValue(seconds));
@@ -91,8 +96,12 @@ public static class ModelBenchCommand
         Console.WriteLine(string.Create(inv, $"model: paper configuration, D {config.VocabSize}, d_e {config.EmbedDim}, d_att {config.AttDim}, d_out {config.OutDim}, K {config.Heads}, L {config.Length}; {torch.get_num_threads()} threads; synthetic ids"));
         using var model = new AttentionClassifier(config, 42);
         var ids = new SyntheticIds(config.Length, config.VocabSize, config.ClsId, config.UnkId);
-        var (docsPerSecond, msPerStep, _) = Train(model, (x, m) => model.Forward(x).Logits, ids, steps, withMask: false);
-        Console.WriteLine(string.Create(inv, $"training (batch {TrainBatch}, AdamW, {steps} steps): {docsPerSecond,10:F1} documents/s  ({msPerStep:F1} ms/step)"));
+        using (var optimizer = new AdamW(model.parameters(), 1e-4, weight_decay: 0.01))
+        {
+            var step = TrainingStep(model, optimizer, (x, m) => model.Forward(x).Logits, ids, withMask: false);
+            double t = MeasureSteps(steps, [step]).Seconds[0];
+            Console.WriteLine(string.Create(inv, $"training (batch {TrainBatch}, AdamW, {steps} steps): {steps * TrainBatch / t,10:F1} documents/s  ({1000 * t / steps:F1} ms/step)"));
+        }
 
         Console.WriteLine(string.Create(inv, $"{"inference batch",-16} {"[CLS]-only docs/s",18} {"full attention docs/s",22} {"speed-up",9}"));
         model.eval();
@@ -115,8 +124,19 @@ public static class ModelBenchCommand
         Console.WriteLine(string.Create(inv, $"model: transformer, D {config.VocabSize}, d {config.ModelDim}, N {config.Layers} layers, H {config.Heads} heads of d_h {config.HeadDim}, d_ff {config.FeedForwardDim}, {config.Norm}-norm, dropout {config.Dropout}, mask {(config.PaddingMask ? "yes" : "no")}, L {config.Length}; {config.ParameterCount:N0} parameters ({config.ParameterCount - (long)config.VocabSize * config.ModelDim:N0} outside the embedding); {torch.get_num_threads()} threads; synthetic ids"));
         using var model = new TransformerClassifier(config, 42);
         var ids = new SyntheticIds(config.Length, config.VocabSize, config.ClsId, config.UnkId);
-        var (docsPerSecond, msPerStep, busy) = Train(model, (x, m) => model.Forward(x, m).Logits, ids, steps, config.PaddingMask);
-        Console.WriteLine(string.Create(inv, $"training (batch {TrainBatch}, AdamW, {steps} steps): {docsPerSecond,8:F1} documents/s  ({msPerStep:F0} ms/step; {busy:F2} cores busy); epoch of {EpochDocuments:N0} reviews: {EpochDocuments / docsPerSecond / 60:F1} min"));
+        // The paper's model, stepped in alternation with the Transformer, is the yardstick: on a machine shared with
+        // other work the two rates suffer alike, and their ratio carries over to the paper model's known epoch time.
+        using (var paper = new AttentionClassifier(new ModelConfig(config.VocabSize), 42))
+        using (var optimizer = new AdamW(model.parameters(), 1e-4, weight_decay: 0.01))
+        using (var paperOptimizer = new AdamW(paper.parameters(), 1e-4, weight_decay: 0.01))
+        {
+            var step = TrainingStep(model, optimizer, (x, m) => model.Forward(x, m).Logits, ids, config.PaddingMask);
+            var paperStep = TrainingStep(paper, paperOptimizer, (x, m) => paper.Forward(x).Logits, ids, withMask: false);
+            var (seconds, cpu, busy) = MeasureSteps(steps, [step, paperStep]);
+            double rate = steps * TrainBatch / seconds[0];
+            Console.WriteLine(string.Create(inv, $"training (batch {TrainBatch}, AdamW, {steps} steps): {rate,8:F2} documents/s  ({1000 * seconds[0] / steps:F0} ms/step, CPU {1000 * cpu[0] / steps:F0} ms/step); epoch of {EpochDocuments:N0} reviews: {EpochDocuments / rate / 60:F1} min"));
+            Console.WriteLine(string.Create(inv, $"the paper's model, stepped in alternation: {1000 * seconds[1] / steps:F0} ms/step (CPU {1000 * cpu[1] / steps:F0} ms/step); the Transformer's step takes {seconds[0] / seconds[1]:F1}x as long (CPU: {cpu[0] / cpu[1]:F1}x); {busy:F2} cores busy (of {torch.get_num_threads()} threads)"));
+        }
         Console.WriteLine(string.Create(inv, $"{"inference batch",-16} {"logits docs/s",14} {"with all maps docs/s",21} {"speed-up",9}"));
         model.eval();
         using var noGrad = torch.no_grad();
@@ -133,15 +153,12 @@ public static class ModelBenchCommand
 
     private const int TrainBatch = 16;
 
-    /// <summary>AdamW training steps at batch 16 as in the trainer's step: 3 warm-up steps, then <paramref name="steps"/>
-    /// measured ones. Returns documents/s, ms/step and the process's CPU time over the wall time (cores kept busy: below
-    /// the thread count when other work competes for the cores).</summary>
-    private static (double DocsPerSecond, double MsPerStep, double Busy) Train(nn.Module model, Func<Tensor, Tensor?, Tensor> logits, SyntheticIds ids, int steps, bool withMask)
+    /// <summary>One training step as the trainer's: a batch of 16, cross-entropy, backward, AdamW.</summary>
+    private static Action TrainingStep(nn.Module model, AdamW optimizer, Func<Tensor, Tensor?, Tensor> logits, SyntheticIds ids, bool withMask)
     {
-        using var optimizer = new AdamW(model.parameters(), 1e-4, weight_decay: 0.01);
-        model.train();
         var y = Enumerable.Range(0, TrainBatch).Select(i => (long)(i % 2)).ToArray();
-        void Step()
+        model.train();
+        return () =>
         {
             using var scope = torch.NewDisposeScope();
             var (x, m) = ids.Next(TrainBatch);
@@ -150,16 +167,32 @@ public static class ModelBenchCommand
             loss.backward();
             optimizer.step();
             loss.ToSingle();
-        }
-        for (int s = 0; s < 3; s++) Step();
+        };
+    }
+
+    /// <summary>3 warm-up rounds, then <paramref name="steps"/> rounds of one step of each model in turn. Returns each
+    /// model's measured wall-clock and CPU seconds (the process's CPU time: with one thread, a measure of the work that
+    /// other processes on the machine hardly change) and the CPU time over the wall time (the cores kept busy: below the
+    /// thread count when other work competes for the cores).</summary>
+    private static (double[] Seconds, double[] CpuSeconds, double Busy) MeasureSteps(int steps, Action[] models)
+    {
+        for (int s = 0; s < 3; s++) foreach (var step in models) step();
+        var seconds = new double[models.Length];
+        var cpuSeconds = new double[models.Length];
         var process = Process.GetCurrentProcess();
-        var cpu0 = process.TotalProcessorTime;
-        var sw = Stopwatch.StartNew();
-        for (int s = 0; s < steps; s++) Step();
-        double t = sw.Elapsed.TotalSeconds;
-        process.Refresh();
-        double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
-        return (steps * TrainBatch / t, 1000 * t / steps, cpu / t);
+        var all = Stopwatch.StartNew();
+        for (int s = 0; s < steps; s++)
+            for (int i = 0; i < models.Length; i++)
+            {
+                process.Refresh();
+                var cpu0 = process.TotalProcessorTime;
+                var sw = Stopwatch.StartNew();
+                models[i]();
+                seconds[i] += sw.Elapsed.TotalSeconds;
+                process.Refresh();
+                cpuSeconds[i] += (process.TotalProcessorTime - cpu0).TotalSeconds;
+            }
+        return (seconds, cpuSeconds, cpuSeconds.Sum() / all.Elapsed.TotalSeconds);
     }
 
     /// <summary>Documents per second: one warm-up call, then repeated calls for at least minSeconds (at least 3 calls).</summary>
