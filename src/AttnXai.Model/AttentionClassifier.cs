@@ -253,8 +253,6 @@ public sealed class AttentionClassifier : nn.Module, IAttentionModel
         return Functional.embedding(ids, EmbeddingWeight);
     }
 
-    Tensor? ITextClassifier.PositionEncoding => position_encoding;
-
     /// <summary>The logits of <see cref="ForwardEmbedded"/>.</summary>
     public Tensor Logits(Tensor embedded, Tensor? mask)
     {

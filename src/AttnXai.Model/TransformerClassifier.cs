@@ -64,7 +64,7 @@ public sealed record TransformerResult(Tensor Logits, Tensor Embedded, IReadOnly
 /// <c>W_c</c> [C, d] (Xavier-uniform) and <c>b_c</c> [C] (zero); buffer <c>position_encoding</c> [L, d].
 /// </para>
 /// </summary>
-public sealed class TransformerClassifier : nn.Module
+public sealed class TransformerClassifier : nn.Module, IAttentionModel
 {
     private readonly WordEmbedding embedding;
     private readonly ModuleList<TransformerLayer> layers;
@@ -184,6 +184,41 @@ public sealed class TransformerClassifier : nn.Module
         var z = Config.Norm == NormPlacement.Pre ? TransformerLayer.LayerNorm(x, gamma_f!, beta_f!) : x;
         var logits = F.linear(z.select(1, 0), W_c, b_c);                           // [B, C] = W_c z_0 + b_c
         return new TransformerResult(logits.MoveToOuterDisposeScope(), e, maps?.Select(t => t.MoveToOuterDisposeScope()).ToList());
+    }
+
+    // ---- the model contract (ITextClassifier, IAttentionModel) -------------------------------------------------
+
+    public nn.Module Module => this;
+
+    public TextInputs Inputs => _inputs ??= new TextInputs(Config.Length, Config.VocabSize, Config.ClsId, Config.UnkId, Config.PaddingMask);
+    private TextInputs? _inputs;
+
+    public int Classes => Config.Classes;
+
+    int IAttentionModel.Layers => Config.Layers;
+
+    public int Heads => Config.Heads;
+
+    /// <summary>W_e[ids] [B, L, d] for int64 ids [B, L].</summary>
+    public Tensor WordEmbed(Tensor ids)
+    {
+        ModelInputs.CheckIds(ids, Config.Length, Config.VocabSize);
+        return Functional.embedding(ids, EmbeddingWeight);
+    }
+
+    /// <summary>The logits of <see cref="ForwardEmbedded"/> (the maps not computed).</summary>
+    public Tensor Logits(Tensor embedded, Tensor? mask)
+    {
+        using var scope = NewDisposeScope();
+        return ForwardEmbedded(embedded, mask).Logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The logits and every layer's attention maps [B, H, L, L], in the graph.</summary>
+    public (Tensor Logits, IReadOnlyList<Tensor> Attention) LogitsAndAttention(Tensor embedded, Tensor? mask)
+    {
+        using var scope = NewDisposeScope();
+        var r = ForwardEmbedded(embedded, mask, attention: true);
+        return (r.Logits.MoveToOuterDisposeScope(), [.. r.Attention!.Select(a => a.MoveToOuterDisposeScope())]);
     }
 }
 
