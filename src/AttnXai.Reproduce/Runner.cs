@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AttnXai.Common.IO;
 using AttnXai.Data.Imdb;
+using AttnXai.Data.Sources;
 using AttnXai.Model;
 
 namespace AttnXai.Reproduce;
@@ -22,12 +23,12 @@ public sealed record ReproduceRequest
 /// <summary>Locates and reads IMDB (as `train` does), then runs the <see cref="Pipeline"/>.</summary>
 public static class Reproduction
 {
-    /// <summary>The IMDB data as `train` finds it (<see cref="ImdbDataLoader.Locate"/>), else the shared archive beside
+    /// <summary>The IMDB data as `train` finds it (<see cref="DataSource.LocateImdb"/>), else the shared archive beside
     /// the working directory's repository (scripts run from a build folder outside the repo).</summary>
     public static string LocateData(string? explicitPath)
     {
-        try { return ImdbDataLoader.Locate(explicitPath); }
-        catch (IOException) when (explicitPath is null && RepoPaths.FindRepoRoot(Directory.GetCurrentDirectory()) is string root
+        try { return DataSource.LocateImdb(explicitPath); }
+        catch (AttnXai.Data.DataException) when (explicitPath is null && RepoPaths.FindRepoRoot(Directory.GetCurrentDirectory()) is string root
                                   && File.Exists(Path.Combine(root, "..", "shared", "data", DataLocator.LabeledArchiveName)))
         {
             return Path.GetFullPath(Path.Combine(root, "..", "shared", "data", DataLocator.LabeledArchiveName));
