@@ -15,6 +15,9 @@ public static class ModelData
 {
     public static readonly IReadOnlyList<string> PartNames = ["test", "val", "train"];
 
+    /// <summary>What to do about data labels the model does not know.</summary>
+    public const string LabelsHint = "give the data's labels in the model's class order with --labels";
+
     /// <summary>
     /// The file options recorded at training (text and label columns, format, quoting), or null when the model was
     /// trained on IMDB or the checkpoint does not record them. Explicit options given by the user override them.
@@ -22,7 +25,28 @@ public static class ModelData
     public static LabelledTextOptions? RecordedFileOptions(LoadedModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (model.DataSettings is not { } d || Kind(d) == SourceKind.Imdb) return null;
+        return RecordedFileOptions(model.DataSettings);
+    }
+
+    /// <summary>The same from a model folder's config.json, without loading the model (null when it cannot be read:
+    /// loading the model reports why).</summary>
+    public static LabelledTextOptions? RecordedFileOptions(string modelDirectory)
+    {
+        try
+        {
+            var json = JsonNode.Parse(File.ReadAllText(Path.Combine(modelDirectory, ModelCheckpoint.ConfigFile)));
+            return RecordedFileOptions(json?["training"]?["data"] as JsonObject);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The file options of a checkpoint's training.data (null for IMDB or when absent).</summary>
+    public static LabelledTextOptions? RecordedFileOptions(JsonObject? d)
+    {
+        if (d is null || Kind(d) == SourceKind.Imdb) return null;
         var o = new LabelledTextOptions();
         if (d["text_column"]?.GetValue<string>() is { } t) o = o with { TextColumn = t };
         if (d["label_column"]?.GetValue<string>() is { } l) o = o with { LabelColumn = l };
@@ -55,7 +79,7 @@ public static class ModelData
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(fileOptions);
         var path = dataPath ?? RecordedSource(model);
-        if (fileOptions.Labels is null) fileOptions = fileOptions with { Labels = model.Labels, LabelsOrigin = $"the model's labels (use --labels to map the data's labels to the model's classes)" };
+        if (fileOptions.Labels is null) fileOptions = fileOptions with { Labels = model.Labels, LabelsOrigin = "the model's labels", LabelsHint = LabelsHint };
         else if (fileOptions.Labels.Count != model.Config.Classes)
             throw new ArgumentException($"--labels names {fileOptions.Labels.Count} labels but the model has {model.Config.Classes} classes ({model.Labels.Describe()})");
         var source = DataSource.Read(path, fileOptions, log);

@@ -19,21 +19,20 @@ public static class ModelBenchCommand
     public static Command Create()
     {
         var cmd = new Command("model", "Training and inference throughput of the paper's model ([CLS]-only vs full attention)");
-        var steps = new Option<int>("--steps") { Description = "training steps measured (after 10 warm-up steps)", DefaultValueFactory = _ => 300 };
-        var vocab = new Option<int>("--vocab") { Description = "vocabulary size (default: the IMDB basic_english vocabulary, 100684)", DefaultValueFactory = _ => 100684 };
+        var steps = new Option<int>("--steps") { Description = "training steps measured (after 10 warm-up steps)", DefaultValueFactory = _ => 300 }.AtLeast(1);
+        var vocab = new Option<int>("--vocab") { Description = "vocabulary size (default: the IMDB basic_english vocabulary, 100684)", DefaultValueFactory = _ => 100684 }.AtLeast(2);
         var batches = new Option<string>("--batches") { Description = "inference batch sizes, comma-separated", DefaultValueFactory = _ => "1,16,1000" };
-        var seconds = new Option<double>("--seconds") { Description = "minimum measured time per inference case", DefaultValueFactory = _ => 3.0 };
+        var seconds = new Option<double>("--seconds") { Description = "minimum measured time per inference case", DefaultValueFactory = _ => 3.0 }.Positive();
         var threads = CliRunner.ThreadsOption();
         foreach (var o in new Option[] { steps, vocab, batches, seconds, threads }) cmd.Options.Add(o);
-        cmd.SetAction(ModelCommandErrors.Guard(r =>
+        cmd.SetAction(r =>
         {
-            CliRunner.ApplyThreads(r.GetValue(threads));
             var sizes = r.GetValue(batches)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => int.TryParse(s, out var b) && b > 0 ? b : throw new ArgumentException($"bad batch size '{s}'")).ToArray();
-            if (r.GetValue(steps) < 1) throw new ArgumentException("--steps must be positive");
+                .Select(s => int.TryParse(s, out var b) && b > 0 ? b : throw new ArgumentException($"--batches: '{s}' is not a positive whole number")).ToArray();
+            CliRunner.ApplyThreads(r.GetValue(threads));
             Run(new ModelConfig(r.GetValue(vocab)), r.GetValue(steps), sizes, r.GetValue(seconds));
             return 0;
-        }));
+        });
         return cmd;
     }
 

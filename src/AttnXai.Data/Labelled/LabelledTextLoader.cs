@@ -48,6 +48,9 @@ public sealed record LabelledTextOptions
     /// <summary>Where <see cref="Labels"/> came from, for messages ("--labels", "the model's labels").</summary>
     public string LabelsOrigin { get; init; } = "the given labels";
 
+    /// <summary>Appended to the message of a label outside <see cref="Labels"/> (e.g. how to give another mapping).</summary>
+    public string? LabelsHint { get; init; }
+
     /// <summary>The format <see cref="Format"/> stands for with this file (Auto: from the extension).</summary>
     public TextFileFormat FormatOf(string path) => Format == TextFileFormat.Auto ? LabelledTextLoader.FromExtension(path) : Format;
 }
@@ -117,7 +120,7 @@ public static class LabelledTextLoader
                     throw DataException.AtLine(files[f].File, line,
                         options.Labels is null
                             ? $"unknown label '{label}' (known labels: {known})"
-                            : $"label '{label}' is not one of {options.LabelsOrigin} ({known})");
+                            : $"label '{label}' is not one of {options.LabelsOrigin} ({known}){(options.LabelsHint is null ? "" : "; " + options.LabelsHint)}");
             }
         }
         return (map, classes);

@@ -88,7 +88,7 @@ public static class DataSource
         for (int label = 0; label < 2; label++)
             if (!map.TryGetClass(ImdbLabels.ClassNames[label], out classOf[label]))
                 throw new DataException(data.Source, null,
-                    $"IMDB's label '{ImdbLabels.ClassNames[label]}' is not one of {options?.LabelsOrigin ?? "the labels"} ({string.Join(", ", map.ClassNames.Select(n => $"'{n}'"))})");
+                    $"IMDB's label '{ImdbLabels.ClassNames[label]}' is not one of {options?.LabelsOrigin ?? "the labels"} ({string.Join(", ", map.ClassNames.Select(n => $"'{n}'"))}){(options?.LabelsHint is { } h ? "; " + h : "")}");
         IReadOnlyList<LabelledDocument> Docs(IReadOnlyList<ImdbReview> reviews) =>
             reviews.Select(r => new LabelledDocument(r.Text, classOf[r.Label], r.RelativePath)).ToArray();
         return new SourceParts(SourceKind.Imdb, data.Source, map, Docs(data.Train), null, Docs(data.Test)) { Description = $"IMDB ({data.Source})" };

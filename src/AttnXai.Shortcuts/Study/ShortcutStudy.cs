@@ -20,8 +20,11 @@ namespace AttnXai.Shortcuts.Study;
 /// <summary>Every setting of a probe run (the CLI's options; defaults: 4 tokens after [CLS], the paper recipe).</summary>
 public sealed record ShortcutSettings
 {
-    /// <summary>IMDB folder or archive (null: $ATTNXAI_DATA, the cache, the shared archive).</summary>
+    /// <summary>The data: IMDB (null: $ATTNXAI_DATA, the cache, the shared archive), a labelled file or a folder of
+    /// part files (see <see cref="DataSource.Read"/>).</summary>
     public string? DataPath { get; init; }
+    /// <summary>How labelled files are read (columns, quoting, label mapping).</summary>
+    public AttnXai.Data.Labelled.LabelledTextOptions? FileOptions { get; init; }
     public required string OutDir { get; init; }
     public InsertionSpec Insertion { get; init; } = new();
     public TrainingRecipe Recipe { get; init; } = TrainingRecipe.Paper;
@@ -105,7 +108,7 @@ public static class ShortcutStudy
 
         // 1. Data: vocabulary of the train reviews plus the inserted tokens; every part with and without them.
         var sw = Stopwatch.StartNew();
-        var parts = DataSource.Read(settings.DataPath, log: log);
+        var parts = DataSource.Read(settings.DataPath, settings.FileOptions, log);
         var source = parts.Path;
         log($"data: {parts.Description}");
         var recipe = settings.Recipe;
@@ -116,7 +119,7 @@ public static class ShortcutStudy
         var train = TokenInsertion.Insert(data.Train, spec, firstId);
         var validation = TokenInsertion.Insert(data.Validation, spec, firstId);
         var test = TokenInsertion.Insert(data.Test, spec, firstId);
-        var config = recipe.Config(vocabulary.Count);
+        var config = recipe.Config(vocabulary.Count, data.Labels.Count);
         Directory.CreateDirectory(outDir);
         stages["data_seconds"] = sw.Elapsed.TotalSeconds;
         log(string.Create(CultureInfo.InvariantCulture,
