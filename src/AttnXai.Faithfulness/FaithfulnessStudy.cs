@@ -102,9 +102,9 @@ public static class FaithfulnessStudy
         using var loaded = ModelCheckpoint.Load(s.ModelDirectory, s.Device);
         if (loaded.Config.Classes != 2)
             throw new ArgumentException($"the faithfulness test needs a two-class model; {loaded.Directory} has {loaded.Config.Classes} classes ({loaded.Labels.Describe()})");
-        var (parts, split) = ModelData.Read(loaded, s.DataPath, s.FileOptions, progress);
+        var (parts, documents) = ModelData.ReadPart(loaded, s.DataPath, s.FileOptions, s.Split, progress);
         var source = parts.Path;
-        var sample = Sample(ModelData.Part(split, s.Split), s.Docs, s.Seed);
+        var sample = Sample(documents, s.Docs, s.Seed);
         var target = new ExplainTarget(loaded.Model, loaded.Vocabulary);
         var docs = new List<TestDocument>();
         foreach (var r in sample)

@@ -76,6 +76,12 @@ public static class ModelData
     /// </summary>
     public static (SourceParts Source, SplitParts Parts) Read(LoadedModel model, string? dataPath, LabelledTextOptions fileOptions, Action<string>? log = null)
     {
+        var (source, split) = Read(model, dataPath, fileOptions, log, splitNow: true);
+        return (source, split!);
+    }
+
+    private static (SourceParts Source, SplitParts? Parts) Read(LoadedModel model, string? dataPath, LabelledTextOptions fileOptions, Action<string>? log, bool splitNow)
+    {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(fileOptions);
         var path = dataPath ?? RecordedSource(model);
@@ -83,12 +89,26 @@ public static class ModelData
         else if (fileOptions.Labels.Count != model.Config.Classes)
             throw new ArgumentException($"--labels names {fileOptions.Labels.Count} labels but the model has {model.Config.Classes} classes ({model.Labels.Describe()})");
         var source = DataSource.Read(path, fileOptions, log);
+        if (!splitNow && source.Test is not null) return (source, null);
         var d = model.DataSettings;
         ulong seed = d?["split_seed"]?.GetValue<ulong>() ?? DataSplits.PaperSeed;
         bool same = d?["source"]?.GetValue<string>() is { } recorded && Path.GetFullPath(recorded) == Path.GetFullPath(source.Path);
         int? validation = same && source.Validation is null ? d?["validation_count"]?.GetValue<int?>() : null;
         int? test = same && source.Test is null ? d?["test_count"]?.GetValue<int?>() : null;
         return (source, PartSplit.Apply(source, validation, test, seed));
+    }
+
+    /// <summary>
+    /// One part of the data (see <see cref="Read"/>) by name: test, val or train. The test part of a source that has
+    /// one (IMDB, a folder with a test file) is taken as it is, without splitting the train part.
+    /// </summary>
+    public static (SourceParts Source, IReadOnlyList<LabelledDocument> Documents) ReadPart(LoadedModel model, string? dataPath, LabelledTextOptions fileOptions,
+        string part, Action<string>? log = null)
+    {
+        var name = part.Trim().ToLowerInvariant();
+        if (!PartNames.Contains(name)) throw new ArgumentException($"--split must be test, val or train, got '{part}'");
+        var (source, split) = Read(model, dataPath, fileOptions, log, splitNow: name != "test");
+        return (source, name == "test" && source.Test is not null ? source.Test : Part(split!, name));
     }
 
     /// <summary>One part by name: test, val or train.</summary>

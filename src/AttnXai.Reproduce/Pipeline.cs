@@ -10,8 +10,10 @@ using static TorchSharp.torch;
 
 namespace AttnXai.Reproduce;
 
-/// <summary>What one stage left behind: its time, its files and its findings (stored in the stage's marker).</summary>
-public sealed record StageRecord(string Name, double Seconds, List<string> Files, List<string> Findings, Dictionary<string, string> Values, bool Skipped = false);
+/// <summary>What one stage left behind: its time, its files, its findings and the settings it was computed with (stored in
+/// the stage's marker; Settings is null in markers written before settings were recorded).</summary>
+public sealed record StageRecord(string Name, double Seconds, List<string> Files, List<string> Findings, Dictionary<string, string> Values, bool Skipped = false,
+    Dictionary<string, string>? Settings = null);
 
 /// <summary>Options of a full reproduction run.</summary>
 public sealed record PipelineOptions
@@ -29,7 +31,10 @@ public sealed record PipelineOptions
 /// <summary>
 /// The reproduction pipeline: model, figures 1/3/4/5, the gradient study, the LIME study per removal mode, report.
 /// Each stage writes its outputs atomically and then its marker (.stages/NAME.json) last; a stage whose marker
-/// exists is skipped (resumption). Progress goes to the given callback.
+/// exists is skipped (resumption). Each stage has settings (the model, and what of the request it depends on): they
+/// are recorded when the stage starts (.stages/NAME.settings.json) and in its marker, and a rerun with other settings
+/// is refused, naming them, instead of crediting the old results to the new settings (an interrupted study's chunks
+/// too). Progress goes to the given callback.
 /// </summary>
 public sealed class Pipeline
 {
@@ -51,27 +56,87 @@ public sealed class Pipeline
 
     public string MarkerPath(string stage) => Path.Combine(_o.OutDir, MarkerFolder, stage + ".json");
 
+    public string SettingsPath(string stage) => Path.Combine(_o.OutDir, MarkerFolder, stage + ".settings.json");
+
     public StageRecord? ReadMarker(string stage)
     {
         var p = MarkerPath(stage);
-        return File.Exists(p) ? JsonSerializer.Deserialize<StageRecord>(File.ReadAllText(p)) : null;
+        if (!File.Exists(p)) return null;
+        try { return JsonSerializer.Deserialize<StageRecord>(File.ReadAllText(p)); }
+        catch (JsonException e) { throw new InvalidDataException($"{p}: not a stage marker ({e.Message}); delete it to recompute the stage", e); }
+    }
+
+    /// <summary>The settings a stage's results depend on, as text (compared on a rerun).</summary>
+    public Dictionary<string, string> StageSettings(string stage)
+    {
+        var s = _o.Settings;
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var d = new Dictionary<string, string>
+        {
+            ["model"] = _o.ModelDir is not null ? $"reused from {Path.GetFullPath(_o.ModelDir)}" : $"trained here with recipe {_o.Recipe}",
+        };
+        if (stage.StartsWith("figure", StringComparison.Ordinal) || stage.StartsWith("study", StringComparison.Ordinal))
+        {
+            d["seed"] = s.Seed.ToString(inv);
+            d["lime_runs"] = s.LimeRuns.ToString(inv);
+            d["lime_samples"] = s.LimeSamples.ToString(inv);
+        }
+        if (stage is "figure1" or "figure3" or "figure5") d["sentence"] = s.Sentence;
+        if (stage == "figure4") d["figure4_review"] = s.Figure4Review;
+        if (stage.StartsWith("study", StringComparison.Ordinal))
+        {
+            d["docs"] = s.Docs?.ToString(inv) ?? "all";
+            d["chunk_size"] = s.ChunkSize.ToString(inv);
+            d["test_reviews"] = _test.Count.ToString(inv);
+        }
+        if (stage.StartsWith("study-lime", StringComparison.Ordinal))
+        {
+            d["limit_samples"] = s.LimitSamples.ToString(inv);
+            d["limit_every"] = s.LimitEvery.ToString(inv);
+            d["top_k"] = s.TopK.ToString(inv);
+        }
+        return d;
+    }
+
+    /// <summary>Throws when <paramref name="recorded"/> differs from <paramref name="now"/>, naming each setting.</summary>
+    private void CheckSettings(string stage, Dictionary<string, string>? recorded, Dictionary<string, string> now, string where)
+    {
+        if (recorded is null) return;
+        var differing = now.Keys.Union(recorded.Keys).Order(StringComparer.Ordinal)
+            .Where(k => recorded.GetValueOrDefault(k) != now.GetValueOrDefault(k))
+            .Select(k => $"{k}: {recorded.GetValueOrDefault(k) ?? "(none)"} there, {now.GetValueOrDefault(k) ?? "(none)"} now").ToList();
+        if (differing.Count > 0)
+            throw new InvalidOperationException($"{_o.OutDir} holds stage {stage} {where} with other settings ({string.Join("; ", differing)}); use another --out folder, or delete it to recompute");
     }
 
     private StageRecord Stage(string name, Func<StageRecord> run)
     {
+        var settings = StageSettings(name);
         var existing = ReadMarker(name);
         if (existing is not null)
         {
-            _log($"[{name}] done earlier ({existing.Seconds:F1} s): skipped");
+            CheckSettings(name, existing.Settings, settings, "computed");
+            string note = existing.Settings is null ? "; its settings were not recorded (an earlier version)" : "";
+            _log($"[{name}] done earlier ({existing.Seconds:F1} s): skipped{note}");
             var r = existing with { Skipped = true };
             Records.Add(r);
             return r;
         }
+        // A stage started earlier (an interrupted study keeps its chunks) must go on with the same settings.
+        var started = SettingsPath(name);
+        if (File.Exists(started))
+        {
+            Dictionary<string, string>? before;
+            try { before = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(started)); }
+            catch (JsonException e) { throw new InvalidDataException($"{started}: not valid JSON ({e.Message}); delete it and the stage's parts to recompute", e); }
+            CheckSettings(name, before, settings, "started");
+        }
+        else AtomicFile.WriteAllText(started, JsonSerializer.Serialize(settings, new JsonSerializerOptions { WriteIndented = true }));
         _log($"[{name}] running ...");
         var sw = Stopwatch.StartNew();
         var result = run();
         // Studies report their compute time summed over chunks (earlier, interrupted runs included).
-        var rec = result with { Seconds = Math.Max(result.Seconds, sw.Elapsed.TotalSeconds) };
+        var rec = result with { Seconds = Math.Max(result.Seconds, sw.Elapsed.TotalSeconds), Settings = settings };
         AtomicFile.WriteAllText(MarkerPath(name), JsonSerializer.Serialize(rec, new JsonSerializerOptions { WriteIndented = true }));
         _log($"[{name}] done in {rec.Seconds:F1} s");
         Records.Add(rec);
@@ -80,6 +145,18 @@ public sealed class Pipeline
 
     public void Run()
     {
+        // Refuse a run folder made with other settings before any work, not at the first stage that differs.
+        foreach (var name in StageNames(!_o.SkipStudies).Where(n => n != "report"))
+        {
+            CheckSettings(name, ReadMarker(name)?.Settings, StageSettings(name), "computed");
+            if (File.Exists(SettingsPath(name)))
+            {
+                Dictionary<string, string>? before = null;
+                try { before = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(SettingsPath(name))); }
+                catch (JsonException) { } // reported by the stage itself
+                CheckSettings(name, before, StageSettings(name), "started");
+            }
+        }
         Directory.CreateDirectory(Path.Combine(_o.OutDir, MarkerFolder));
         var modelDir = _o.ModelDir ?? Path.Combine(_o.OutDir, "model");
         Stage("model", () =>
@@ -123,6 +200,7 @@ public sealed class Pipeline
         // The report is always rebuilt (cheap), so that it lists every stage's time.
         var reportMarker = MarkerPath("report");
         if (File.Exists(reportMarker)) File.Delete(reportMarker);
+        if (File.Exists(SettingsPath("report"))) File.Delete(SettingsPath("report"));
         Stage("report", () =>
         {
             var html = Report.Build(_o, Records, ctx);

@@ -57,9 +57,8 @@ public static class EvalCommand
             }
             else
             {
-                var (source, parts) = ModelData.Read(loaded, r.GetValue(dataArgs.Data), fileOptions);
                 var name = r.GetValue(split)!;
-                var docs = ModelData.Part(parts, name);
+                var (source, docs) = ModelData.ReadPart(loaded, r.GetValue(dataArgs.Data), fileOptions, name);
                 set = loaded.Encoder.EncodeAll(docs.Select(d => d.Text).ToArray(), docs.Select(d => (long)d.Label).ToArray());
                 what = $"{name} part of {source.Description}";
             }

@@ -159,9 +159,9 @@ public static class ExplainCommand
             if (docs.Count == 0) throw new InvalidDataException($"{f}: no text to explain ({skipped} skipped)");
             return docs;
         }
-        var (source, parts) = ModelData.Read(loaded, r.GetValue(dataArgs.Data), dataArgs.Build(r, ModelData.RecordedFileOptions(loaded)));
         var name = r.GetValue(split)!;
-        var sample = PartSplit.SampleAcrossLabels(ModelData.Part(parts, name), r.GetValue(count) ?? 10, seed, $"the {name} part of {source.Description}");
+        var (source, part) = ModelData.ReadPart(loaded, r.GetValue(dataArgs.Data), dataArgs.Build(r, ModelData.RecordedFileOptions(loaded)), name);
+        var sample = PartSplit.SampleAcrossLabels(part, r.GetValue(count) ?? 10, seed, $"the {name} part of {source.Description}");
         foreach (var doc in sample) Add(doc.Text, $"{doc.Origin} (label {loaded.Labels.ClassNames[doc.Label]})", doc.Origin);
         if (docs.Count == 0) throw new InvalidDataException($"no document of the sample can be explained ({skipped} skipped)");
         return docs;
