@@ -26,6 +26,8 @@ public sealed record PipelineOptions
     public bool SkipStudies { get; init; }
     /// <summary>Text used for Figure 4 when the named review is not among the test reviews (tests).</summary>
     public string? Figure4FallbackText { get; init; }
+    /// <summary>Where the reviews come from (the IMDB path), recorded in the stages' settings.</summary>
+    public string Data { get; init; } = "(given reviews)";
 }
 
 /// <summary>
@@ -67,14 +69,18 @@ public sealed class Pipeline
     }
 
     /// <summary>The settings a stage's results depend on, as text (compared on a rerun).</summary>
-    public Dictionary<string, string> StageSettings(string stage)
+    public Dictionary<string, string> StageSettings(string stage) => StageSettings(_o, stage);
+
+    /// <summary>The settings of a stage under <paramref name="o"/> (they need no data: a run folder is checked before any is read).</summary>
+    public static Dictionary<string, string> StageSettings(PipelineOptions o, string stage)
     {
-        var s = _o.Settings;
+        var s = o.Settings;
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var d = new Dictionary<string, string>
         {
-            ["model"] = _o.ModelDir is not null ? $"reused from {Path.GetFullPath(_o.ModelDir)}" : $"trained here with recipe {_o.Recipe}",
+            ["model"] = o.ModelDir is not null ? $"reused from {Path.GetFullPath(o.ModelDir)}" : $"trained here with recipe {o.Recipe}",
         };
+        if (o.ModelDir is null || stage != "model") d["data"] = o.Data;
         if (stage.StartsWith("figure", StringComparison.Ordinal) || stage.StartsWith("study", StringComparison.Ordinal))
         {
             d["seed"] = s.Seed.ToString(inv);
@@ -87,7 +93,6 @@ public sealed class Pipeline
         {
             d["docs"] = s.Docs?.ToString(inv) ?? "all";
             d["chunk_size"] = s.ChunkSize.ToString(inv);
-            d["test_reviews"] = _test.Count.ToString(inv);
         }
         if (stage.StartsWith("study-lime", StringComparison.Ordinal))
         {
@@ -98,15 +103,43 @@ public sealed class Pipeline
         return d;
     }
 
+    /// <summary>
+    /// Refuses a run folder whose stages (completed, or started and interrupted) were made with other settings than
+    /// <paramref name="o"/>'s, naming them. Needs no data, so `reproduce` calls it before reading IMDB.
+    /// </summary>
+    public static void CheckRunFolder(PipelineOptions o)
+    {
+        foreach (var name in StageNames(!o.SkipStudies).Where(n => n != "report"))
+        {
+            var now = StageSettings(o, name);
+            var marker = Path.Combine(o.OutDir, MarkerFolder, name + ".json");
+            if (File.Exists(marker))
+            {
+                StageRecord? rec = null;
+                try { rec = JsonSerializer.Deserialize<StageRecord>(File.ReadAllText(marker)); }
+                catch (JsonException e) { throw new InvalidDataException($"{marker}: not a stage marker ({e.Message}); delete it to recompute the stage", e); }
+                CheckSettings(o.OutDir, name, rec?.Settings, now, "computed");
+            }
+            var started = Path.Combine(o.OutDir, MarkerFolder, name + ".settings.json");
+            if (File.Exists(started)) CheckSettings(o.OutDir, name, ReadSettings(started), now, "started");
+        }
+    }
+
+    private static Dictionary<string, string>? ReadSettings(string path)
+    {
+        try { return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message}); delete it and the stage's parts to recompute", e); }
+    }
+
     /// <summary>Throws when <paramref name="recorded"/> differs from <paramref name="now"/>, naming each setting.</summary>
-    private void CheckSettings(string stage, Dictionary<string, string>? recorded, Dictionary<string, string> now, string where)
+    private static void CheckSettings(string outDir, string stage, Dictionary<string, string>? recorded, Dictionary<string, string> now, string where)
     {
         if (recorded is null) return;
         var differing = now.Keys.Union(recorded.Keys).Order(StringComparer.Ordinal)
             .Where(k => recorded.GetValueOrDefault(k) != now.GetValueOrDefault(k))
             .Select(k => $"{k}: {recorded.GetValueOrDefault(k) ?? "(none)"} there, {now.GetValueOrDefault(k) ?? "(none)"} now").ToList();
         if (differing.Count > 0)
-            throw new InvalidOperationException($"{_o.OutDir} holds stage {stage} {where} with other settings ({string.Join("; ", differing)}); use another --out folder, or delete it to recompute");
+            throw new InvalidOperationException($"{outDir} holds stage {stage} {where} with other settings ({string.Join("; ", differing)}); use another --out folder, or delete it to recompute");
     }
 
     private StageRecord Stage(string name, Func<StageRecord> run)
@@ -115,7 +148,7 @@ public sealed class Pipeline
         var existing = ReadMarker(name);
         if (existing is not null)
         {
-            CheckSettings(name, existing.Settings, settings, "computed");
+            CheckSettings(_o.OutDir, name, existing.Settings, settings, "computed");
             string note = existing.Settings is null ? "; its settings were not recorded (an earlier version)" : "";
             _log($"[{name}] done earlier ({existing.Seconds:F1} s): skipped{note}");
             var r = existing with { Skipped = true };
@@ -124,13 +157,7 @@ public sealed class Pipeline
         }
         // A stage started earlier (an interrupted study keeps its chunks) must go on with the same settings.
         var started = SettingsPath(name);
-        if (File.Exists(started))
-        {
-            Dictionary<string, string>? before;
-            try { before = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(started)); }
-            catch (JsonException e) { throw new InvalidDataException($"{started}: not valid JSON ({e.Message}); delete it and the stage's parts to recompute", e); }
-            CheckSettings(name, before, settings, "started");
-        }
+        if (File.Exists(started)) CheckSettings(_o.OutDir, name, ReadSettings(started), settings, "started");
         else AtomicFile.WriteAllText(started, JsonSerializer.Serialize(settings, new JsonSerializerOptions { WriteIndented = true }));
         _log($"[{name}] running ...");
         var sw = Stopwatch.StartNew();
@@ -146,17 +173,7 @@ public sealed class Pipeline
     public void Run()
     {
         // Refuse a run folder made with other settings before any work, not at the first stage that differs.
-        foreach (var name in StageNames(!_o.SkipStudies).Where(n => n != "report"))
-        {
-            CheckSettings(name, ReadMarker(name)?.Settings, StageSettings(name), "computed");
-            if (File.Exists(SettingsPath(name)))
-            {
-                Dictionary<string, string>? before = null;
-                try { before = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(SettingsPath(name))); }
-                catch (JsonException) { } // reported by the stage itself
-                CheckSettings(name, before, StageSettings(name), "started");
-            }
-        }
+        CheckRunFolder(_o);
         Directory.CreateDirectory(Path.Combine(_o.OutDir, MarkerFolder));
         var modelDir = _o.ModelDir ?? Path.Combine(_o.OutDir, "model");
         Stage("model", () =>

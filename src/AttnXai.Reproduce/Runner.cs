@@ -52,12 +52,13 @@ public static class Reproduction
     {
         var (recipe, settings) = Preset(q);
         var data = LocateData(q.DataPath);
+        var options = new PipelineOptions { OutDir = q.OutDir, ModelDir = q.ModelDir, Recipe = recipe, Settings = settings, SkipStudies = q.SkipStudies, Data = data };
+        Pipeline.CheckRunFolder(options); // before reading the data
         log($"reading IMDB from {data} ...");
         var sw = Stopwatch.StartNew();
         var ds = ImdbReader.Read(data);
         log($"read {ds.Train.Count} train and {ds.Test.Count} test reviews in {sw.Elapsed.TotalSeconds:F1} s");
-        var p = new Pipeline(new PipelineOptions { OutDir = q.OutDir, ModelDir = q.ModelDir, Recipe = recipe, Settings = settings, SkipStudies = q.SkipStudies },
-            ds.Train, ds.Test, log);
+        var p = new Pipeline(options, ds.Train, ds.Test, log);
         p.Run();
         log($"report: {Path.GetFullPath(Path.Combine(q.OutDir, "report.html"))}");
         return p;
