@@ -138,6 +138,8 @@ public class DataSourceTests
         Assert.Equal(SourceKind.File, DataSource.KindOf(dir.Write("a.jsonl", "")));
         Assert.Equal(SourceKind.File, DataSource.KindOf(dir.File("missing.csv")));
         Assert.Equal(SourceKind.Imdb, DataSource.KindOf(dir.Write("aclImdb_v1.tar.gz", "")));
+        Assert.Equal(SourceKind.Imdb, DataSource.KindOf(dir.Write("imdb.tar", "")));
+        Assert.Equal(SourceKind.File, DataSource.KindOf(dir.Write("reviews.dat", "")));
         Assert.Equal(SourceKind.Imdb, DataSource.KindOf(dir.Path));
         dir.Write("x/train.jsonl", "");
         Assert.Equal(SourceKind.Folder, DataSource.KindOf(dir.File("x")));

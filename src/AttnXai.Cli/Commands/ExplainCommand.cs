@@ -86,7 +86,7 @@ public static class ExplainCommand
                 Seed = settings.Seed, LimitSamples = limit,
             };
             var methodNames = (r.GetValue(methods) ?? "all").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var explainers = ExplainerRegistry.Create(methodNames, settings); // unknown names are refused here, before any work
+            var explainers = Opt.Parse("--methods", () => ExplainerRegistry.Create(methodNames, settings)); // unknown names are refused here, before any work
             var masks = r.GetValue(limeMasks) is { } mf ? LimeMasks.Read(mf) : null;
             if (masks is not null && r.GetValue(text) is null && r.GetValue(count) is not 1)
                 throw new ArgumentException("--lime-masks explains one document: give --text, or --split with --count 1");

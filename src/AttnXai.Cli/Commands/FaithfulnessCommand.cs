@@ -47,12 +47,12 @@ public static class FaithfulnessCommand
                 Split = r.GetValue(split)!,
                 Docs = r.GetValue(docs) ?? (q ? QuickDocs : 1000),
                 Methods = r.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                Removals = FeatureRemovals.ParseList(r.GetValue(removals)!),
+                Removals = Opt.Parse("--removals", () => FeatureRemovals.ParseList(r.GetValue(removals)!)),
                 Seed = r.GetValue(seed),
                 LimeRuns = r.GetValue(limeRuns) ?? (q ? QuickLimeRuns : 5),
                 LimeSamples = r.GetValue(limeSamples) ?? (q ? QuickLimeSamples : 5000),
             };
-            FaithfulnessStudy.Explainers(settings.Methods, settings.Seed, settings.LimeRuns, settings.LimeSamples); // unknown methods: refused before any work
+            Opt.Parse("--methods", () => FaithfulnessStudy.Explainers(settings.Methods, settings.Seed, settings.LimeRuns, settings.LimeSamples)); // before any work
             Output.Folder(settings.OutputDirectory);
             var dev = r.GetValue(device) is { } ds ? Devices.Parse(ds) : null;
             CliRunner.ApplyThreads(r.GetValue(threads));

@@ -35,6 +35,18 @@ public static class Opt
     public static Option<T> LimeSamplesOrZero<T>(this Option<T> option) =>
         option.Check(v => v == 0 || (v >= 2 && v <= MaxLimeSamples), v => $"{option.Name} must be 0 (skip the limit) or between 2 and {MaxLimeSamples}, got {F(v)}");
 
+    /// <summary>Runs a library parser of an option's value; its ArgumentException gets the option's name in front
+    /// ("--methods: unknown explainer 'x'; known: ...") unless it names an option already.</summary>
+    public static T Parse<T>(string option, Func<T> parse)
+    {
+        try { return parse(); }
+        catch (ArgumentException e)
+        {
+            var m = CliRunner.Message(e);
+            throw new ArgumentException(m.StartsWith("--", StringComparison.Ordinal) ? m : $"{option}: {m}", e);
+        }
+    }
+
     /// <summary>True when the user gave the option (not its default).</summary>
     public static bool Given(this ParseResult r, Option option) => r.GetResult(option) is { Implicit: false };
 

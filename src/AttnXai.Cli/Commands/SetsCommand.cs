@@ -63,7 +63,7 @@ public static class SetsCommand
             T V<T>(Option<T> o, T preset) => r.Given(o) ? r.GetValue(o)! : preset;
             var settings = new SetBenchmarkSettings
             {
-                Tasks = SetTask.Parse(r.GetValue(tasks)!),
+                Tasks = Opt.Parse("--tasks", () => SetTask.Parse(r.GetValue(tasks)!)),
                 Seeds = V(seeds, p.Seeds),
                 Bags = V(bags, p.Bags),
                 TestBags = V(testBags, p.TestBags),

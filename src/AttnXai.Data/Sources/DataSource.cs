@@ -58,6 +58,7 @@ public static class DataSource
     public static SourceParts Read(string? path, LabelledTextOptions? options = null, Action<string>? log = null)
     {
         options ??= new LabelledTextOptions();
+        if (path is not null && File.Exists(path) && options.Format != TextFileFormat.Auto) return ReadFile(System.IO.Path.GetFullPath(path), options);
         if (path is null || KindOf(path) == SourceKind.Imdb)
         {
             var location = LocateImdb(path, log);
@@ -68,16 +69,20 @@ public static class DataSource
         return KindOf(full) == SourceKind.File ? ReadFile(full, options) : ReadFolder(full, options);
     }
 
-    /// <summary>What <paramref name="path"/> holds: a labelled file (by its extension), a folder with a train file, or
-    /// else IMDB (whose reader reports a path that holds no IMDB data).</summary>
+    /// <summary>What <paramref name="path"/> holds: an archive (.tar, .gz, .tgz) is IMDB, any other file a labelled file
+    /// (whose loader reports an extension it does not know); a folder with a train file is a folder of parts, any other
+    /// folder IMDB (whose reader reports a folder that holds no IMDB data).</summary>
     public static SourceKind KindOf(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (File.Exists(path)) return LabelledTextLoader.HasKnownExtension(path) ? SourceKind.File : SourceKind.Imdb;
+        if (File.Exists(path)) return IsArchive(path) ? SourceKind.Imdb : SourceKind.File;
         if (Directory.Exists(path)) return FindPart(path, TrainNames) is not null ? SourceKind.Folder : SourceKind.Imdb;
         if (LabelledTextLoader.HasKnownExtension(path)) return SourceKind.File; // reported as missing by the loader
         return SourceKind.Imdb;
     }
+
+    private static bool IsArchive(string path) =>
+        System.IO.Path.GetExtension(path).ToLowerInvariant() is ".tar" or ".gz" or ".tgz";
 
     /// <summary>The IMDB reviews as a source (labels mapped through options.Labels when given, else neg = 0, pos = 1).</summary>
     public static SourceParts FromImdb(ImdbDataset data, LabelledTextOptions? options = null)
