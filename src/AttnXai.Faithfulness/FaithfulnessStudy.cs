@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using AttnXai.Common.Random;
-using AttnXai.Data.Imdb;
+using AttnXai.Data.Labelled;
 using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
@@ -17,11 +17,14 @@ public sealed record FaithfulnessSettings
 {
     public required string ModelDirectory { get; init; }
     public required string OutputDirectory { get; init; }
-    /// <summary>IMDB folder or archive (null: the usual search, see ImdbDataLoader.Locate).</summary>
+    /// <summary>The data: IMDB, a labelled file or a folder of part files (null: the data the model was trained on,
+    /// see <see cref="ModelData.Read"/>).</summary>
     public string? DataPath { get; init; }
-    /// <summary>test, val or train (val and train: the model's own split of the train reviews).</summary>
+    /// <summary>How labelled files are read (columns, format, quoting; labels: the model's unless given).</summary>
+    public LabelledTextOptions FileOptions { get; init; } = new();
+    /// <summary>test, val or train, split as the model's training split its data.</summary>
     public string Split { get; init; } = "test";
-    /// <summary>Reviews tested: a seeded sample of the split (all of it when larger).</summary>
+    /// <summary>Documents tested: a seeded sample of the split (all of it when larger).</summary>
     public int Docs { get; init; } = 1000;
     /// <summary>Explainer names (ExplainerRegistry's, plus "random"), or "all".</summary>
     public IReadOnlyList<string> Methods { get; init; } = ["all"];
@@ -60,8 +63,8 @@ public static class FaithfulnessStudy
         return ExplainerRegistry.Create(names, settings, allIncludesBaselines: true);
     }
 
-    /// <summary>A seeded sample of <paramref name="count"/> reviews (all when count &gt;= the split's size), in the split's order.</summary>
-    public static IReadOnlyList<ImdbReview> Sample(IReadOnlyList<ImdbReview> reviews, int count, ulong seed)
+    /// <summary>A seeded sample of <paramref name="count"/> documents (all when count &gt;= the split's size), in the split's order.</summary>
+    public static IReadOnlyList<T> Sample<T>(IReadOnlyList<T> reviews, int count, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(reviews);
         if (count < 1) throw new ArgumentException($"the number of documents must be positive, got {count}");
@@ -82,21 +85,21 @@ public static class FaithfulnessStudy
         var explainers = Explainers(s.Methods, s.Seed, s.LimeRuns, s.LimeSamples);
         if (!Directory.Exists(s.ModelDirectory)) throw new DirectoryNotFoundException($"model folder not found: {s.ModelDirectory}");
         using var loaded = ModelCheckpoint.Load(s.ModelDirectory, s.Device);
-        var source = ImdbDataLoader.Locate(s.DataPath);
-        progress?.Invoke($"reading IMDB from {source}");
-        var data = ImdbDataLoader.Read(source);
-        var reviews = SplitOf(data, s.Split, loaded.Json);
-        var sample = Sample(reviews, s.Docs, s.Seed);
+        if (loaded.Config.Classes != 2)
+            throw new ArgumentException($"the faithfulness test needs a two-class model; {loaded.Directory} has {loaded.Config.Classes} classes ({loaded.Labels.Describe()})");
+        var (parts, documents) = ModelData.ReadPart(loaded, s.DataPath, s.FileOptions, s.Split, progress);
+        var source = parts.Path;
+        var sample = Sample(documents, s.Docs, s.Seed);
         var target = new ExplainTarget(loaded.Model, loaded.Vocabulary);
         var docs = new List<TestDocument>();
         foreach (var r in sample)
         {
             ExplainDocument d;
-            try { d = target.Prepare(r.Text, r.RelativePath); }
-            catch (ArgumentException e) { throw new ArgumentException($"review {r.RelativePath} in {source}: {e.Message}", e); }
+            try { d = target.Prepare(r.Text, r.Origin); }
+            catch (ArgumentException e) { throw new ArgumentException($"document {r.Origin} of {parts.Description}: {e.Message}", e); }
             docs.Add(new TestDocument(d, r.Label));
         }
-        progress?.Invoke($"{docs.Count} {s.Split} reviews, {explainers.Count} methods ({string.Join(", ", explainers.Select(e => e.Name))}), removals {string.Join(", ", s.Removals.Select(FeatureRemovals.Name))}");
+        progress?.Invoke($"{docs.Count} {s.Split} documents, {explainers.Count} methods ({string.Join(", ", explainers.Select(e => e.Name))}), removals {string.Join(", ", s.Removals.Select(FeatureRemovals.Name))}");
         var result = ViolationTest.Run(target, docs, explainers, s.Removals, progress);
         var settings = new JsonObject
         {
@@ -116,19 +119,5 @@ public static class FaithfulnessStudy
         };
         var files = FaithfulnessWriters.WriteAll(s.OutputDirectory, result, settings, total.Elapsed.TotalSeconds);
         return (result, files);
-    }
-
-    private static IReadOnlyList<ImdbReview> SplitOf(ImdbDataset data, string split, JsonObject modelJson)
-    {
-        var d = modelJson["training"]?["data"] as JsonObject;
-        int validation = d?["validation_count"]?.GetValue<int>() ?? DataSplits.PaperValidationCount;
-        ulong seed = d?["split_seed"]?.GetValue<ulong>() ?? DataSplits.PaperSeed;
-        return split.Trim().ToLowerInvariant() switch
-        {
-            "test" => data.Test,
-            "val" => data.SplitTrain(validation, seed).Validation,
-            "train" => data.SplitTrain(validation, seed).Train,
-            _ => throw new ArgumentException($"unknown split '{split}' (use test, val or train)"),
-        };
     }
 }

@@ -97,6 +97,7 @@ public static class Wilson
         double denom = 1 + z2 / n;
         double centre = (p + z2 / (2 * n)) / denom;
         double half = z / denom * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
-        return (Math.Max(0, centre - half), Math.Min(1, centre + half));
+        // At 0 (or n) successes the bound is exactly 0 (or 1); centre - half only rounds to it (1.7e-18 for 0 of 1000).
+        return (successes == 0 ? 0 : Math.Max(0, centre - half), successes == n ? 1 : Math.Min(1, centre + half));
     }
 }

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AttnXai.Common.IO;
 using AttnXai.Data;
+using AttnXai.Data.Labelled;
+using AttnXai.Data.Sources;
 using AttnXai.Data.Text;
 using AttnXai.Engine;
 using TorchSharp;
@@ -12,7 +14,7 @@ namespace AttnXai.Model;
 /// <summary>A model loaded from a checkpoint folder with its text pipeline. Dispose to free the weights.</summary>
 public sealed class LoadedModel : IDisposable
 {
-    internal LoadedModel(string directory, AttentionClassifier model, Vocabulary vocabulary, ITokenizer tokenizer, long seed, JsonObject json)
+    internal LoadedModel(string directory, AttentionClassifier model, Vocabulary vocabulary, ITokenizer tokenizer, long seed, JsonObject json, LabelMap labels)
     {
         Directory = directory;
         Model = model;
@@ -20,6 +22,7 @@ public sealed class LoadedModel : IDisposable
         Tokenizer = tokenizer;
         Seed = seed;
         Json = json;
+        Labels = labels;
         Encoder = new TextEncoder(tokenizer, vocabulary, model.Config.Length, includeMask: model.Config.PaddingMask);
     }
 
@@ -38,6 +41,12 @@ public sealed class LoadedModel : IDisposable
     /// <summary>The whole config.json (training settings, data settings...).</summary>
     public JsonObject Json { get; }
 
+    /// <summary>The label of each class (class i = line i), as the training data wrote them.</summary>
+    public LabelMap Labels { get; }
+
+    /// <summary>config.json's training.data: how the training data was found, split and encoded (null when not recorded).</summary>
+    public JsonObject? DataSettings => Json["training"]?["data"] as JsonObject;
+
     public void Dispose() => Model.Dispose();
 }
 
@@ -49,7 +58,8 @@ public sealed class LoadedModel : IDisposable
 public static class ModelCheckpoint
 {
     public const string Format = "attnxai.attention-classifier";
-    public const int FormatVersion = 1;
+    /// <summary>2: config.json has "labels" (version 1 checkpoints load with <see cref="DefaultLabels"/>).</summary>
+    public const int FormatVersion = 2;
     public const string ConfigFile = "config.json";
     public const string WeightsFile = "model.safetensors";
     public const string VocabularyFile = "vocab.txt";
@@ -57,16 +67,26 @@ public static class ModelCheckpoint
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
+    /// <summary>
+    /// The labels of a checkpoint that does not record them (format version 1, written before labels were kept): for
+    /// two classes IMDB's neg and pos (class 1 was always the positive class), else the class ids "0", "1", ....
+    /// </summary>
+    public static LabelMap DefaultLabels(int classes) => classes == 2 ? DataSource.ImdbLabels : LabelMap.ClassIds(classes);
+
     /// <summary>Writes a checkpoint folder. <paramref name="training"/> and <paramref name="metrics"/> are stored
-    /// as given (null: left out / "{}").</summary>
+    /// as given (null: left out / "{}"); <paramref name="labels"/> (one per class; null: <see cref="DefaultLabels"/>)
+    /// name the classes.</summary>
     public static void Save(string directory, AttentionClassifier model, Vocabulary vocabulary, string tokenizer, long seed,
-        JsonObject? training = null, JsonObject? metrics = null)
+        JsonObject? training = null, JsonObject? metrics = null, LabelMap? labels = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(vocabulary);
         Tokenizers.Get(tokenizer); // a known name
         if (vocabulary.Count != model.Config.VocabSize)
             throw new ArgumentException($"the vocabulary has {vocabulary.Count} tokens but the model's embedding has {model.Config.VocabSize} rows");
+        labels ??= DefaultLabels(model.Config.Classes);
+        if (labels.Count != model.Config.Classes)
+            throw new ArgumentException($"{labels.Count} labels ({labels}) for a model of {model.Config.Classes} classes");
         Directory.CreateDirectory(directory);
         var configPath = Path.Combine(directory, ConfigFile);
         if (File.Exists(configPath)) File.Delete(configPath);
@@ -82,6 +102,7 @@ public static class ModelCheckpoint
             ["dtype"] = model.DType == ScalarType.Float64 ? "float64" : "float32",
             ["seed"] = seed,
             ["tokenizer"] = tokenizer,
+            ["labels"] = new JsonArray(labels.ClassNames.Select(n => (JsonNode)n).ToArray()),
             ["vocabulary_file"] = VocabularyFile,
             ["weights_file"] = WeightsFile,
         };
@@ -165,6 +186,7 @@ public static class ModelCheckpoint
             "float64" => ScalarType.Float64,
             _ => throw new InvalidDataException($"{configPath}: dtype '{dtypeName}' is not float32 or float64"),
         };
+        var labels = version < 2 ? DefaultLabels(config.Classes) : LabelsFromJson(json, config.Classes, configPath);
         var tokenizerName = Str(json, "tokenizer", configPath);
         ITokenizer tokenizer;
         try { tokenizer = Tokenizers.Get(tokenizerName); }
@@ -195,7 +217,7 @@ public static class ModelCheckpoint
             model.Dispose();
             throw;
         }
-        return new LoadedModel(dir, model, vocabulary, tokenizer, seed, json);
+        return new LoadedModel(dir, model, vocabulary, tokenizer, seed, json, labels);
     }
 
     /// <summary>Loads weights written by <see cref="SaveWeights"/> into a model, checking names, shapes and types.</summary>
@@ -220,6 +242,17 @@ public static class ModelCheckpoint
         }
         var extra = tensors.Keys.Where(k => !model.state_dict().ContainsKey(k)).ToList();
         if (extra.Count > 0) throw new InvalidDataException($"{path}: unexpected tensors [{string.Join(", ", extra)}]");
+    }
+
+    private static LabelMap LabelsFromJson(JsonObject json, int classes, string where)
+    {
+        if (Field(json, "labels", where) is not JsonArray a || a.Any(n => n is not JsonValue v || !v.TryGetValue(out string? _)))
+            throw new InvalidDataException($"{where}: field 'labels' must be an array of strings (one label per class)");
+        var names = a.Select(n => n!.GetValue<string>()).ToArray();
+        if (names.Length != classes)
+            throw new InvalidDataException($"{where}: {names.Length} labels for a model of {classes} classes");
+        try { return new LabelMap(names); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{where}: field 'labels': {e.Message}", e); }
     }
 
     private static string SafeName(string name, string where) =>

@@ -31,20 +31,20 @@ public sealed record ModelConfig(
     double InitRange = 0.1,
     bool PositionEncoding = true)
 {
-    /// <summary>Throws ArgumentException naming the first invalid field.</summary>
+    /// <summary>Throws ArgumentException naming the first invalid size by its symbol and option (d_e, --embed-dim).</summary>
     public ModelConfig Validate()
     {
-        if (VocabSize < 2) throw new ArgumentException($"VocabSize must be at least 2 (the [cls] and UNK specials), got {VocabSize}");
-        if (EmbedDim < 1) throw new ArgumentException($"EmbedDim (d_e) must be positive, got {EmbedDim}");
-        if (AttDim < 1) throw new ArgumentException($"AttDim (d_att) must be positive, got {AttDim}");
-        if (OutDim < 1) throw new ArgumentException($"OutDim (d_out) must be positive, got {OutDim}");
-        if (Heads < 1) throw new ArgumentException($"Heads (K) must be positive, got {Heads}");
-        if (Length < 1) throw new ArgumentException($"Length (L) must be at least 1 (the [CLS] position), got {Length}");
-        if (Classes < 2) throw new ArgumentException($"Classes must be at least 2, got {Classes}");
-        if (ClsId < 0 || ClsId >= VocabSize) throw new ArgumentException($"ClsId {ClsId} is outside the vocabulary [0, {VocabSize})");
-        if (UnkId < 0 || UnkId >= VocabSize) throw new ArgumentException($"UnkId {UnkId} is outside the vocabulary [0, {VocabSize})");
-        if (ClsId == UnkId) throw new ArgumentException($"ClsId and UnkId must differ, both are {ClsId}");
-        if (!(InitRange > 0) || double.IsInfinity(InitRange)) throw new ArgumentException($"InitRange must be a positive finite number, got {InitRange}");
+        if (VocabSize < 2) throw new ArgumentException($"the vocabulary must hold at least the [cls] and UNK specials, got {VocabSize} tokens");
+        if (EmbedDim < 1) throw new ArgumentException($"{OptionName("embed_dim")} must be at least 1, got {EmbedDim}");
+        if (AttDim < 1) throw new ArgumentException($"{OptionName("att_dim")} must be at least 1, got {AttDim}");
+        if (OutDim < 1) throw new ArgumentException($"{OptionName("out_dim")} must be at least 1, got {OutDim}");
+        if (Heads < 1) throw new ArgumentException($"{OptionName("heads")} must be at least 1, got {Heads}");
+        if (Length < 1) throw new ArgumentException($"{OptionName("length")} must be at least 1 (the [CLS] position), got {Length}");
+        if (Classes < 2) throw new ArgumentException($"a classifier needs at least 2 classes, got {Classes}");
+        if (ClsId < 0 || ClsId >= VocabSize) throw new ArgumentException($"the [cls] id {ClsId} is outside the vocabulary [0, {VocabSize})");
+        if (UnkId < 0 || UnkId >= VocabSize) throw new ArgumentException($"the UNK id {UnkId} is outside the vocabulary [0, {VocabSize})");
+        if (ClsId == UnkId) throw new ArgumentException($"the [cls] and UNK ids must differ, both are {ClsId}");
+        if (!(InitRange > 0) || double.IsInfinity(InitRange)) throw new ArgumentException($"the initialisation range must be a positive finite number, got {InitRange}");
         return this;
     }
 
@@ -54,6 +54,25 @@ public sealed record ModelConfig(
     /// <summary>A configuration says how documents are encoded for it (code written for ModelConfig keeps working where
     /// the contract asks for <see cref="TextInputs"/>).</summary>
     public static implicit operator TextInputs(ModelConfig config) => config.Inputs;
+
+    /// <summary>How users name a size of config.json's "model" object: its symbol and the `attnxai train` option
+    /// ("embed_dim" → "d_e (--embed-dim)").</summary>
+    public static string OptionName(string jsonKey) => jsonKey switch
+    {
+        "vocab_size" => "the vocabulary size",
+        "embed_dim" => "d_e (--embed-dim)",
+        "att_dim" => "d_att (--att-dim)",
+        "out_dim" => "d_out (--out-dim)",
+        "heads" => "K (--heads)",
+        "length" => "L (--length)",
+        "classes" => "the number of classes",
+        "padding_mask" => "the padding mask (--padding-mask)",
+        "position_encoding" => "the position encoding (--no-position-encoding)",
+        "cls_id" => "the [cls] id",
+        "unk_id" => "the UNK id",
+        "init_range" => "the initialisation range",
+        _ => jsonKey,
+    };
 
     /// <summary>Number of trainable values: D d_e + K (2 d_att d_e + d_out d_e + C d_out).</summary>
     public long ParameterCount =>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AttnXai.Common.IO;
 using AttnXai.Data.Batching;
+using AttnXai.Data.Labelled;
 using AttnXai.Data.Text;
 using AttnXai.Engine;
 using AttnXai.Engine.Optim;
@@ -38,13 +39,14 @@ public sealed record TrainingOptions
     /// <summary>Stop after this many optimizer steps in total (tests and benchmarks; null = whole epochs).</summary>
     public int? MaxSteps { get; init; }
 
+    /// <summary>Throws ArgumentException naming the option of `attnxai train` that sets the bad value.</summary>
     public void Validate()
     {
-        if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1, got {Epochs}");
-        if (BatchSize < 1) throw new ArgumentException($"batch size must be at least 1, got {BatchSize}");
-        if (EvalBatchSize < 1) throw new ArgumentException($"evaluation batch size must be at least 1, got {EvalBatchSize}");
-        if (!(LearningRate > 0)) throw new ArgumentException($"learning rate must be positive, got {LearningRate}");
-        if (!(WeightDecay >= 0)) throw new ArgumentException($"weight decay must be non-negative, got {WeightDecay}");
+        if (Epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {Epochs}");
+        if (BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {BatchSize}");
+        if (EvalBatchSize < 1) throw new ArgumentException($"--eval-batch-size must be at least 1, got {EvalBatchSize}");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentException($"--lr must be a positive number, got {LearningRate}");
+        if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw new ArgumentException($"--weight-decay must be 0 or more, got {WeightDecay}");
         if (MaxSteps is < 1) throw new ArgumentException($"max steps must be positive, got {MaxSteps}");
     }
 
@@ -66,6 +68,12 @@ public sealed record TrainingOptions
         ["checkpoint_selection"] = "best validation accuracy (first epoch on ties)",
     };
 }
+
+/// <summary>
+/// Training diverged: the loss (or the validation loss) stopped being a finite number. The message names the epoch and
+/// step; the output folder keeps the state of the last completed epoch (nothing of the diverged epoch is written).
+/// </summary>
+public sealed class TrainingDivergedException(string message) : InvalidOperationException(message);
 
 /// <summary>One completed epoch. Train loss and accuracy are means over the epoch's batches as they were trained.</summary>
 public sealed record EpochMetrics(int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double Seconds);
@@ -145,6 +153,8 @@ public sealed class Trainer
     public Vocabulary? Vocabulary { get; init; }
     public string Tokenizer { get; init; } = Tokenizers.BasicEnglish;
     public JsonObject? DataSettings { get; init; }
+    /// <summary>The label of each class (null: <see cref="ModelCheckpoint.DefaultLabels"/>).</summary>
+    public LabelMap? Labels { get; init; }
     public ITrainingObserver? Observer { get; init; }
 
     /// <summary>Where the resumable state lives (null without an output folder).</summary>
@@ -218,16 +228,21 @@ public sealed class Trainer
                     optimizer.zero_grad();
                     var logits = model.Forward(ids, Evaluation.BatchMask(model, batch)).Logits;
                     var loss = torch.nn.functional.cross_entropy(logits, y);
+                    double lossValue = loss.ToDouble();
+                    // A non-finite loss means the weights have blown up: stop before this update; the state of the
+                    // last completed epoch on disk stays as it was.
+                    if (!double.IsFinite(lossValue)) throw Diverged(epoch, batch.Index + 1, steps + 1, $"the training loss is {lossValue}");
                     loss.backward();
                     optimizer.step();
                     steps++;
-                    lossSum += loss.ToDouble() * batch.BatchSize;
+                    lossSum += lossValue * batch.BatchSize;
                     using (torch.no_grad()) correct += logits.argmax(1).eq(y).sum().ToInt64();
                     seen += batch.BatchSize;
                     Observer?.Step(epoch, batch.Index + 1, lossSum / seen, (double)correct / seen);
                 }
                 model.eval();
                 var val = Evaluation.Evaluate(model, _validation, o.EvalBatchSize);
+                if (!double.IsFinite(val.Loss)) throw Diverged(epoch, batcher.BatchesPerEpoch, steps, $"the validation loss after the epoch is {val.Loss}");
                 var metrics = new EpochMetrics(epoch, seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : (double)correct / seen,
                     val.Loss, val.Accuracy, sw.Elapsed.TotalSeconds);
                 history.Add(metrics);
@@ -264,6 +279,15 @@ public sealed class Trainer
         }
     }
 
+    private TrainingDivergedException Diverged(int epoch, int batch, long step, string what)
+    {
+        string kept = _out is null ? "nothing was written"
+            : FindState(_out) is { } state ? $"the state after epoch {epoch - 1} is kept in {state}"
+            : "nothing was written (no epoch completed)";
+        return new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
+            $"training diverged at epoch {epoch}, batch {batch} (step {step}): {what}; lower --lr (now {_options.LearningRate:G}); {kept}"));
+    }
+
     // ---- checkpoint -----------------------------------------------------------------------------------------
 
     private void WriteCheckpoint(TrainingOutcome r)
@@ -289,7 +313,7 @@ public sealed class Trainer
             ["threads"] = torch.get_num_threads(),
             ["epochs"] = new JsonArray(r.History.Select(EpochJson).ToArray<JsonNode?>()),
         };
-        ModelCheckpoint.Save(_out!, r.Model, Vocabulary!, Tokenizer, _options.Seed, training, metrics);
+        ModelCheckpoint.Save(_out!, r.Model, Vocabulary!, Tokenizer, _options.Seed, training, metrics, Labels);
     }
 
     private static JsonObject EpochJson(EpochMetrics m) => new()
@@ -357,6 +381,15 @@ public sealed class Trainer
         Directory.Move(tmp, last);
     }
 
+    /// <summary>"d_e 32 there, 64 now; K 2 there, 4 now": the sizes that differ, by their option names.</summary>
+    internal static string ModelDifferences(ModelConfig there, ModelConfig now)
+    {
+        var a = ModelCheckpoint.ConfigToJson(there);
+        var b = ModelCheckpoint.ConfigToJson(now);
+        return string.Join("; ", a.Select(kv => kv.Key).Where(k => !JsonNode.DeepEquals(a[k], b[k]))
+            .Select(k => $"{ModelConfig.OptionName(k)} {a[k]?.ToJsonString()} there, {b[k]?.ToJsonString()} now"));
+    }
+
     private (int Epoch, List<EpochMetrics> History, int BestEpoch, double BestAcc, Dictionary<string, Tensor> Best, double Seconds)
         LoadState(string dir, AttentionClassifier model, AdamW optimizer)
     {
@@ -366,7 +399,7 @@ public sealed class Trainer
         catch (JsonException e) { throw new InvalidDataException($"{statePath}: not valid JSON ({e.Message})", e); }
         var savedModel = ModelCheckpoint.ConfigFromJson(s["model"], statePath + " (model)");
         if (savedModel != _config)
-            throw new ArgumentException($"{dir} holds a run of another model ({savedModel}); use another --out folder or delete it");
+            throw new ArgumentException($"{dir} holds a run of another model ({ModelDifferences(savedModel, _config)}); use another --out folder or delete it");
         var saved = (s["training"] as JsonObject)?.DeepClone() as JsonObject ?? throw new InvalidDataException($"{statePath}: missing field 'training'");
         var now = _options.ToJson();
         saved.Remove("epochs");

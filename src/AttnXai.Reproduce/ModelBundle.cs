@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using AttnXai.Data.Imdb;
+using AttnXai.Data.Sources;
 using AttnXai.Data.Text;
 using AttnXai.Model;
 
@@ -24,10 +25,10 @@ public sealed record ModelBundle(AttentionClassifier Model, Vocabulary Vocabular
     /// </summary>
     public static void Train(string dir, IReadOnlyList<ImdbReview> train, IReadOnlyList<ImdbReview> test, TrainingRecipe recipe, Action<string>? log = null)
     {
-        var data = ImdbDataLoader.Prepare(new ImdbDataset("reproduce", train, test), recipe.Data);
+        var data = DataPreparation.Prepare(DataSource.FromImdb(new ImdbDataset("reproduce", train, test)), recipe.Data);
         var trainer = new Trainer(recipe.Config(data.Vocabulary.Count), recipe.Training, data.Train, data.Validation, data.Test, dir)
         {
-            Vocabulary = data.Vocabulary, Tokenizer = data.Tokenizer.Name, DataSettings = data.Settings, Observer = new LogObserver(log),
+            Vocabulary = data.Vocabulary, Tokenizer = data.Tokenizer.Name, DataSettings = data.Settings, Labels = data.Labels, Observer = new LogObserver(log),
         };
         var outcome = trainer.Run();
         log?.Invoke($"test accuracy {outcome.Test?.Accuracy:P2} on {outcome.Test?.Count} reviews");

@@ -10,8 +10,10 @@ using static TorchSharp.torch;
 
 namespace AttnXai.Reproduce;
 
-/// <summary>What one stage left behind: its time, its files and its findings (stored in the stage's marker).</summary>
-public sealed record StageRecord(string Name, double Seconds, List<string> Files, List<string> Findings, Dictionary<string, string> Values, bool Skipped = false);
+/// <summary>What one stage left behind: its time, its files, its findings and the settings it was computed with (stored in
+/// the stage's marker; Settings is null in markers written before settings were recorded).</summary>
+public sealed record StageRecord(string Name, double Seconds, List<string> Files, List<string> Findings, Dictionary<string, string> Values, bool Skipped = false,
+    Dictionary<string, string>? Settings = null);
 
 /// <summary>Options of a full reproduction run.</summary>
 public sealed record PipelineOptions
@@ -24,12 +26,17 @@ public sealed record PipelineOptions
     public bool SkipStudies { get; init; }
     /// <summary>Text used for Figure 4 when the named review is not among the test reviews (tests).</summary>
     public string? Figure4FallbackText { get; init; }
+    /// <summary>Where the reviews come from (the IMDB path), recorded in the stages' settings.</summary>
+    public string Data { get; init; } = "(given reviews)";
 }
 
 /// <summary>
 /// The reproduction pipeline: model, figures 1/3/4/5, the gradient study, the LIME study per removal mode, report.
 /// Each stage writes its outputs atomically and then its marker (.stages/NAME.json) last; a stage whose marker
-/// exists is skipped (resumption). Progress goes to the given callback.
+/// exists is skipped (resumption). Each stage has settings (the model, and what of the request it depends on): they
+/// are recorded when the stage starts (.stages/NAME.settings.json) and in its marker, and a rerun with other settings
+/// is refused, naming them, instead of crediting the old results to the new settings (an interrupted study's chunks
+/// too). Progress goes to the given callback.
 /// </summary>
 public sealed class Pipeline
 {
@@ -51,27 +58,112 @@ public sealed class Pipeline
 
     public string MarkerPath(string stage) => Path.Combine(_o.OutDir, MarkerFolder, stage + ".json");
 
+    public string SettingsPath(string stage) => Path.Combine(_o.OutDir, MarkerFolder, stage + ".settings.json");
+
     public StageRecord? ReadMarker(string stage)
     {
         var p = MarkerPath(stage);
-        return File.Exists(p) ? JsonSerializer.Deserialize<StageRecord>(File.ReadAllText(p)) : null;
+        if (!File.Exists(p)) return null;
+        try { return JsonSerializer.Deserialize<StageRecord>(File.ReadAllText(p)); }
+        catch (JsonException e) { throw new InvalidDataException($"{p}: not a stage marker ({e.Message}); delete it to recompute the stage", e); }
+    }
+
+    /// <summary>The settings a stage's results depend on, as text (compared on a rerun).</summary>
+    public Dictionary<string, string> StageSettings(string stage) => StageSettings(_o, stage);
+
+    /// <summary>The settings of a stage under <paramref name="o"/> (they need no data: a run folder is checked before any is read).</summary>
+    public static Dictionary<string, string> StageSettings(PipelineOptions o, string stage)
+    {
+        var s = o.Settings;
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var d = new Dictionary<string, string>
+        {
+            ["model"] = o.ModelDir is not null ? $"reused from {Path.GetFullPath(o.ModelDir)}" : $"trained here with recipe {o.Recipe}",
+        };
+        if (o.ModelDir is null || stage != "model") d["data"] = o.Data;
+        if (stage.StartsWith("figure", StringComparison.Ordinal) || stage.StartsWith("study", StringComparison.Ordinal))
+        {
+            d["seed"] = s.Seed.ToString(inv);
+            d["lime_runs"] = s.LimeRuns.ToString(inv);
+            d["lime_samples"] = s.LimeSamples.ToString(inv);
+        }
+        if (stage is "figure1" or "figure3" or "figure5") d["sentence"] = s.Sentence;
+        if (stage == "figure4") d["figure4_review"] = s.Figure4Review;
+        if (stage.StartsWith("study", StringComparison.Ordinal))
+        {
+            d["docs"] = s.Docs?.ToString(inv) ?? "all";
+            d["chunk_size"] = s.ChunkSize.ToString(inv);
+        }
+        if (stage.StartsWith("study-lime", StringComparison.Ordinal))
+        {
+            d["limit_samples"] = s.LimitSamples.ToString(inv);
+            d["limit_every"] = s.LimitEvery.ToString(inv);
+            d["top_k"] = s.TopK.ToString(inv);
+        }
+        return d;
+    }
+
+    /// <summary>
+    /// Refuses a run folder whose stages (completed, or started and interrupted) were made with other settings than
+    /// <paramref name="o"/>'s, naming them. Needs no data, so `reproduce` calls it before reading IMDB.
+    /// </summary>
+    public static void CheckRunFolder(PipelineOptions o)
+    {
+        foreach (var name in StageNames(!o.SkipStudies).Where(n => n != "report"))
+        {
+            var now = StageSettings(o, name);
+            var marker = Path.Combine(o.OutDir, MarkerFolder, name + ".json");
+            if (File.Exists(marker))
+            {
+                StageRecord? rec = null;
+                try { rec = JsonSerializer.Deserialize<StageRecord>(File.ReadAllText(marker)); }
+                catch (JsonException e) { throw new InvalidDataException($"{marker}: not a stage marker ({e.Message}); delete it to recompute the stage", e); }
+                CheckSettings(o.OutDir, name, rec?.Settings, now, "computed");
+            }
+            var started = Path.Combine(o.OutDir, MarkerFolder, name + ".settings.json");
+            if (File.Exists(started)) CheckSettings(o.OutDir, name, ReadSettings(started), now, "started");
+        }
+    }
+
+    private static Dictionary<string, string>? ReadSettings(string path)
+    {
+        try { return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message}); delete it and the stage's parts to recompute", e); }
+    }
+
+    /// <summary>Throws when <paramref name="recorded"/> differs from <paramref name="now"/>, naming each setting.</summary>
+    private static void CheckSettings(string outDir, string stage, Dictionary<string, string>? recorded, Dictionary<string, string> now, string where)
+    {
+        if (recorded is null) return;
+        var differing = now.Keys.Union(recorded.Keys).Order(StringComparer.Ordinal)
+            .Where(k => recorded.GetValueOrDefault(k) != now.GetValueOrDefault(k))
+            .Select(k => $"{k}: {recorded.GetValueOrDefault(k) ?? "(none)"} there, {now.GetValueOrDefault(k) ?? "(none)"} now").ToList();
+        if (differing.Count > 0)
+            throw new InvalidOperationException($"{outDir} holds stage {stage} {where} with other settings ({string.Join("; ", differing)}); use another --out folder, or delete it to recompute");
     }
 
     private StageRecord Stage(string name, Func<StageRecord> run)
     {
+        var settings = StageSettings(name);
         var existing = ReadMarker(name);
         if (existing is not null)
         {
-            _log($"[{name}] done earlier ({existing.Seconds:F1} s): skipped");
+            CheckSettings(_o.OutDir, name, existing.Settings, settings, "computed");
+            string note = existing.Settings is null ? "; its settings were not recorded (an earlier version)" : "";
+            _log($"[{name}] done earlier ({existing.Seconds:F1} s): skipped{note}");
             var r = existing with { Skipped = true };
             Records.Add(r);
             return r;
         }
+        // A stage started earlier (an interrupted study keeps its chunks) must go on with the same settings.
+        var started = SettingsPath(name);
+        if (File.Exists(started)) CheckSettings(_o.OutDir, name, ReadSettings(started), settings, "started");
+        else AtomicFile.WriteAllText(started, JsonSerializer.Serialize(settings, new JsonSerializerOptions { WriteIndented = true }));
         _log($"[{name}] running ...");
         var sw = Stopwatch.StartNew();
         var result = run();
         // Studies report their compute time summed over chunks (earlier, interrupted runs included).
-        var rec = result with { Seconds = Math.Max(result.Seconds, sw.Elapsed.TotalSeconds) };
+        var rec = result with { Seconds = Math.Max(result.Seconds, sw.Elapsed.TotalSeconds), Settings = settings };
         AtomicFile.WriteAllText(MarkerPath(name), JsonSerializer.Serialize(rec, new JsonSerializerOptions { WriteIndented = true }));
         _log($"[{name}] done in {rec.Seconds:F1} s");
         Records.Add(rec);
@@ -80,6 +172,8 @@ public sealed class Pipeline
 
     public void Run()
     {
+        // Refuse a run folder made with other settings before any work, not at the first stage that differs.
+        CheckRunFolder(_o);
         Directory.CreateDirectory(Path.Combine(_o.OutDir, MarkerFolder));
         var modelDir = _o.ModelDir ?? Path.Combine(_o.OutDir, "model");
         Stage("model", () =>
@@ -123,6 +217,7 @@ public sealed class Pipeline
         // The report is always rebuilt (cheap), so that it lists every stage's time.
         var reportMarker = MarkerPath("report");
         if (File.Exists(reportMarker)) File.Delete(reportMarker);
+        if (File.Exists(SettingsPath("report"))) File.Delete(SettingsPath("report"));
         Stage("report", () =>
         {
             var html = Report.Build(_o, Records, ctx);

@@ -51,7 +51,7 @@ public static class Report
         {
             ["output folder"] = Path.GetFullPath(o.OutDir), ["model folder"] = o.ModelDir ?? "(trained in this run)",
             ["training recipe"] = o.Recipe.ToString(), ["sentence"] = s.Sentence, ["figure 4 review"] = s.Figure4Review,
-            ["LIME runs"] = s.LimeRuns, ["LIME samples"] = s.LimeSamples, ["large-sample limit samples"] = s.LimitSamples,
+            ["LIME runs"] = s.LimeRuns, ["LIME samples"] = s.LimeSamples, ["large-sample limit"] = Studies.LimitText(s),
             ["seed"] = s.Seed, ["study documents"] = s.Docs?.ToString() ?? "all test reviews", ["threads"] = s.Threads, ["top-k"] = s.TopK,
         }, "settings");
         r.Heading("Versions and machine");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AttnXai.Common.IO;
 using AttnXai.Data.Imdb;
+using AttnXai.Data.Sources;
 using AttnXai.Model;
 
 namespace AttnXai.Reproduce;
@@ -22,12 +23,12 @@ public sealed record ReproduceRequest
 /// <summary>Locates and reads IMDB (as `train` does), then runs the <see cref="Pipeline"/>.</summary>
 public static class Reproduction
 {
-    /// <summary>The IMDB data as `train` finds it (<see cref="ImdbDataLoader.Locate"/>), else the shared archive beside
+    /// <summary>The IMDB data as `train` finds it (<see cref="DataSource.LocateImdb"/>), else the shared archive beside
     /// the working directory's repository (scripts run from a build folder outside the repo).</summary>
     public static string LocateData(string? explicitPath)
     {
-        try { return ImdbDataLoader.Locate(explicitPath); }
-        catch (IOException) when (explicitPath is null && RepoPaths.FindRepoRoot(Directory.GetCurrentDirectory()) is string root
+        try { return DataSource.LocateImdb(explicitPath); }
+        catch (AttnXai.Data.DataException) when (explicitPath is null && RepoPaths.FindRepoRoot(Directory.GetCurrentDirectory()) is string root
                                   && File.Exists(Path.Combine(root, "..", "shared", "data", DataLocator.LabeledArchiveName)))
         {
             return Path.GetFullPath(Path.Combine(root, "..", "shared", "data", DataLocator.LabeledArchiveName));
@@ -51,12 +52,13 @@ public static class Reproduction
     {
         var (recipe, settings) = Preset(q);
         var data = LocateData(q.DataPath);
+        var options = new PipelineOptions { OutDir = q.OutDir, ModelDir = q.ModelDir, Recipe = recipe, Settings = settings, SkipStudies = q.SkipStudies, Data = data };
+        Pipeline.CheckRunFolder(options); // before reading the data
         log($"reading IMDB from {data} ...");
         var sw = Stopwatch.StartNew();
         var ds = ImdbReader.Read(data);
         log($"read {ds.Train.Count} train and {ds.Test.Count} test reviews in {sw.Elapsed.TotalSeconds:F1} s");
-        var p = new Pipeline(new PipelineOptions { OutDir = q.OutDir, ModelDir = q.ModelDir, Recipe = recipe, Settings = settings, SkipStudies = q.SkipStudies },
-            ds.Train, ds.Test, log);
+        var p = new Pipeline(options, ds.Train, ds.Test, log);
         p.Run();
         log($"report: {Path.GetFullPath(Path.Combine(q.OutDir, "report.html"))}");
         return p;

@@ -242,11 +242,8 @@ public static class Studies
         {
             var x = Column(LimeHeader, rows, v);
             var order = Enumerable.Range(0, x.Length).Where(i => double.IsFinite(x[i])).OrderBy(i => x[i]).ToArray();
-            int bins = Math.Min(5, Math.Max(1, order.Length));
-            for (int b = 0; b < bins && order.Length > 0; b++)
+            foreach (var (b, idx) in QuantileBins(order.Select(i => x[i]).ToArray(), 5).Select((range, b) => (b, order[range])))
             {
-                var idx = order[(b * order.Length / bins)..((b + 1) * order.Length / bins)];
-                if (idx.Length == 0) continue;
                 double Med(double[] col) { var f = idx.Select(i => col[i]).Where(double.IsFinite).ToArray(); return f.Length == 0 ? double.NaN : Median(f); }
                 binned.Add(v, b + 1, x[idx[0]], x[idx[^1]], idx.Length, Med(relL2), Med(spear), Med(sign), Med(topk));
             }
@@ -254,7 +251,7 @@ public static class Studies
             // (at most ScatterPoints), say so in the title; the binned table above uses every document.
             int every = Math.Max(1, (x.Length + ScatterPoints - 1) / ScatterPoints);
             var shown = Enumerable.Range(0, x.Length).Where(i => i % every == 0).ToArray();
-            string subset = every == 1 ? "" : $" (every {every}th of {x.Length} documents)";
+            string subset = every == 1 ? "" : $" (every {Ordinal(every)} of {x.Length} documents)";
             Svg($"{name}_{v}_scatter.svg", Scatter.Render(shown.Select(i => x[i]).ToArray(), shown.Select(i => Math.Max(relL2[i], 0)).ToArray(), null,
                 new ScatterOptions { Title = $"LIME ({M}) vs Theorem 5.1: relative L2 error against {v}{subset}", XLabel = v, YLabel = "relative L2 error" }));
         }
@@ -263,7 +260,7 @@ public static class Studies
         var fs = spear.Where(double.IsFinite).ToArray();
         var findings = new List<string>
         {
-            $"{rows.Count} documents, {s.LimeRuns} LIME runs of n = {s.LimeSamples} each, removal mode {M}, limit with {s.LimitSamples} samples on every {s.LimitEvery}-th document: " +
+            $"{rows.Count} documents, {s.LimeRuns} LIME runs of n = {s.LimeSamples} each, removal mode {M}, {LimitText(s)}: " +
             (finite.Length > 0 ? $"mean of runs vs Theorem 5.1: median relative L2 {Median(finite):G3}" : "no finite relative L2") +
             (fs.Length > 0 ? $", median Spearman {Median(fs):G3}." : "."),
             StudyTime(outDir, name, sw.Elapsed.TotalSeconds, rows.Count, s.Threads),
@@ -271,6 +268,34 @@ public static class Studies
         return new StudyOutput(name, $"{name}_documents.csv", $"{name}_summary.csv", svgs, findings, rows.Count, Math.Max(sw.Elapsed.TotalSeconds, ComputeTimes(outDir, name).Seconds));
         }
         finally { torch.set_num_threads(torchThreads); }
+    }
+
+    /// <summary>"large-sample limit with 50000 samples on every 10th document" (every document, or not computed).</summary>
+    public static string LimitText(ReproduceSettings s) =>
+        s.LimitSamples <= 0 ? "no large-sample limit"
+        : $"large-sample limit with {s.LimitSamples} samples on {(s.LimitEvery <= 1 ? "every document" : $"every {Ordinal(s.LimitEvery)} document")}";
+
+    /// <summary>2nd, 3rd, 10th, 21st, 111th.</summary>
+    public static string Ordinal(int n) =>
+        n + ((n % 100) is 11 or 12 or 13 ? "th" : (n % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" });
+
+    /// <summary>
+    /// At most <paramref name="bins"/> quantile bins of sorted values, as index ranges: the cuts fall at every
+    /// (n / bins)-th value but never inside a run of equal values, so a value lies in one bin only (25,000 reviews of
+    /// which a third are truncated at 255 tokens give one 255-255 bin, not three).
+    /// </summary>
+    public static IReadOnlyList<Range> QuantileBins(IReadOnlyList<double> sorted, int bins)
+    {
+        int n = sorted.Count;
+        var cuts = new List<int> { 0 };
+        for (int b = 1; b < bins; b++)
+        {
+            int c = (int)((long)b * n / bins);
+            while (c > 0 && c < n && sorted[c] == sorted[c - 1]) c++;
+            if (c > cuts[^1] && c < n) cuts.Add(c);
+        }
+        if (n > 0) cuts.Add(n);
+        return Enumerable.Range(0, cuts.Count - 1).Select(i => new Range(cuts[i], cuts[i + 1])).ToList();
     }
 
     internal static string[] LimeRow(ReproduceContext ctx, PaperWeights w, ImdbReview review, int k, RemovalMode mode)

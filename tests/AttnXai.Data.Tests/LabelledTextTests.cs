@@ -45,15 +45,57 @@ public class DelimitedReaderTests
 public class LabelledTextLoaderTests
 {
     [Fact]
-    public void CsvWithHeaderAndStringLabels()
+    public void CsvWithHeaderAndStringLabelsInTheGivenOrder()
     {
         using var dir = new TempDir();
         var path = dir.Write("reviews.csv", "id,label,text\n1,pos,\"Great, really great!\"\n2,neg,Dull\n3,neutral,\"So \"\"so\"\"\"\n");
-        var set = LabelledTextLoader.Load(path);
-        Assert.Equal(["neg", "neutral", "pos"], set.Labels.ClassNames);
-        Assert.Equal([2, 0, 1], set.Items.Select(i => i.Label));
+        var set = LabelledTextLoader.Load(path, new LabelledTextOptions { Labels = LabelMap.Parse("neg,pos,neutral") });
+        Assert.Equal(["neg", "pos", "neutral"], set.Labels.ClassNames);
+        Assert.Equal([1, 0, 2], set.Items.Select(i => i.Label));
         Assert.Equal(["Great, really great!", "Dull", "So \"so\""], set.Items.Select(i => i.Text));
         Assert.Equal([2, 3, 4], set.Items.Select(i => i.Line));
+    }
+
+    [Fact]
+    public void WithoutAMappingOnlyClassIdsAreAccepted()
+    {
+        using var dir = new TempDir();
+        // Sorting would make "1" class 0 and "pos" class 1: refused, with the labels found and the way out.
+        var mixed = dir.Write("m.csv", "text,label\na,pos\nb,1\n");
+        var e = Assert.Throws<DataException>(() => LabelledTextLoader.Load(mixed));
+        Assert.Equal($"{mixed}: the labels are '1', 'pos': give them in class order (e.g. --labels 1,pos); only labels 0, 1, ... are taken as classes without it", e.Message);
+        // One label only: its class cannot be told (it used to become class 0).
+        var single = dir.Write("s.csv", "text,label\na,positive\nb,positive\n");
+        e = Assert.Throws<DataException>(() => LabelledTextLoader.Load(single));
+        Assert.StartsWith($"{single}: every label is 'positive'", e.Message);
+        // Integers that are not 0..C-1 (star ratings) need the order too.
+        var stars = dir.Write("r.csv", "text,label\na,1\nb,2\n");
+        Assert.Contains("give them in class order", Assert.Throws<DataException>(() => LabelledTextLoader.Load(stars)).Message);
+        // With the mapping, the single-label file reads fine.
+        Assert.Equal([1, 1], LabelledTextLoader.Load(single, new LabelledTextOptions { Labels = LabelMap.Parse("negative,positive") }).Items.Select(i => i.Label));
+    }
+
+    [Fact]
+    public void TsvWithoutQuotingKeepsQuotesAsText()
+    {
+        using var dir = new TempDir();
+        // A real sentiment TSV: a field that starts with a quote and never closes it.
+        var path = dir.Write("r.tsv", "text\tlabel\n\"quoted\" start and a lone \" here\t1\nplain\t0\n");
+        Assert.Contains("after a closing quote", Assert.Throws<DataException>(() => LabelledTextLoader.Load(path)).Message);
+        var set = LabelledTextLoader.Load(path, new LabelledTextOptions { Quoting = false });
+        Assert.Equal(["\"quoted\" start and a lone \" here", "plain"], set.Items.Select(i => i.Text));
+        Assert.Equal([1, 0], set.Items.Select(i => i.Label));
+        Assert.Equal([2, 3], set.Items.Select(i => i.Line));
+    }
+
+    [Fact]
+    public void LabelMapParse()
+    {
+        Assert.Equal(["neg", "pos"], LabelMap.Parse(" neg , pos").ClassNames);
+        Assert.Equal("neg (class 0), pos (class 1)", LabelMap.Parse("neg,pos").Describe());
+        Assert.Contains("one label", Assert.Throws<ArgumentException>(() => LabelMap.Parse("pos")).Message);
+        Assert.Contains("empty label", Assert.Throws<ArgumentException>(() => LabelMap.Parse("neg,,pos")).Message);
+        Assert.Contains("'pos' twice", Assert.Throws<ArgumentException>(() => LabelMap.Parse("pos,neg,pos")).Message);
     }
 
     [Fact]
@@ -71,7 +113,7 @@ public class LabelledTextLoaderTests
     {
         using var dir = new TempDir();
         var path = dir.Write("r.tsv", "pos\tnice film\nneg\tbad film\n");
-        var set = LabelledTextLoader.Load(path, new LabelledTextOptions { HasHeader = false, TextIndex = 1, LabelIndex = 0 });
+        var set = LabelledTextLoader.Load(path, new LabelledTextOptions { HasHeader = false, TextIndex = 1, LabelIndex = 0, Labels = LabelMap.Parse("neg,pos") });
         Assert.Equal(["nice film", "bad film"], set.Items.Select(i => i.Text));
         Assert.Equal([1, 0], set.Items.Select(i => i.Label));
     }
@@ -87,7 +129,7 @@ public class LabelledTextLoaderTests
         Assert.Equal([1, 3], set.Items.Select(i => i.Line));
 
         var arrays = dir.Write("a.ndjson", "[\"good\", \"yes\"]\n[\"bad\", \"no\"]\n");
-        set = LabelledTextLoader.Load(arrays);
+        set = LabelledTextLoader.Load(arrays, new LabelledTextOptions { Labels = LabelMap.Parse("no,yes") });
         Assert.Equal(["no", "yes"], set.Labels.ClassNames);
         Assert.Equal([1, 0], set.Items.Select(i => i.Label));
     }
@@ -98,9 +140,8 @@ public class LabelledTextLoaderTests
         using var dir = new TempDir();
         var map = new LabelMap(["neg", "pos"]);
         var path = dir.Write("r.csv", "text,label\na,pos\nb,neg\nc,maybe\n");
-        var e = Assert.Throws<DataException>(() => LabelledTextLoader.Load(path, new LabelledTextOptions { Labels = map }));
-        Assert.StartsWith($"{path}: line 4: ", e.Message);
-        Assert.Contains("unknown label 'maybe'", e.Message);
+        var e = Assert.Throws<DataException>(() => LabelledTextLoader.Load(path, new LabelledTextOptions { Labels = map, LabelsOrigin = "--labels" }));
+        Assert.Equal($"{path}: line 4: label 'maybe' is not one of --labels ('neg', 'pos')", e.Message);
 
         var ok = dir.Write("ok.csv", "text,label\na,pos\nb,neg\n");
         Assert.Equal([1, 0], LabelledTextLoader.Load(ok, new LabelledTextOptions { Labels = map }).Items.Select(i => i.Label));
@@ -145,7 +186,7 @@ public class LabelledTextLoaderTests
         Assert.StartsWith(latin1, e.Message);
         Assert.Contains("UTF-8", e.Message);
 
-        var unknownExt = dir.Write("r.txt", "x");
+        var unknownExt = dir.Write("r.dat", "x");
         e = Assert.Throws<DataException>(() => LabelledTextLoader.Load(unknownExt));
         Assert.Contains("cannot tell the format", e.Message);
 
@@ -159,7 +200,7 @@ public class LabelledTextLoaderTests
     {
         using var dir = new TempDir();
         var path = dir.Write("r.csv", "text,label\nGood film!,pos\nBad film.,neg\n");
-        var set = LabelledTextLoader.Load(path);
+        var set = LabelledTextLoader.Load(path, new LabelledTextOptions { Labels = LabelMap.Parse("neg,pos") });
         var mapFile = dir.File("labels.txt");
         set.Labels.Save(mapFile);
         Assert.Equal("neg\npos\n", File.ReadAllText(mapFile));

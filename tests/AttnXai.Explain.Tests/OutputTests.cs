@@ -44,6 +44,40 @@ public class OutputTests
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void ManyDocumentsArePagedWithAnIndexAndThePredictionsAreShown()
+    {
+        using var model = SmallModels.Create(8);
+        var target = new ExplainTarget(model, SmallModels.Vocabulary);
+        int n = ExplanationWriters.PageSize + 3;
+        var docs = Enumerable.Range(0, n).Select(i => target.Prepare($"w{2 + i % 5} w{3 + i % 4}", $"doc{i}")).ToArray();
+        var run = ExplainRun.Run(target, docs, ExplainerRegistry.Create(["alpha-avg"]), null);
+        var predictions = docs.Select((d, i) => new DocumentPrediction([0.25 * i, -0.5], i % 2, ["neg", "pos"])).ToList();
+        var dir = Path.Combine(Path.GetTempPath(), "attnxai-explain-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var paths = ExplanationWriters.WriteAll(dir, run, model.Config, predictions);
+            Assert.Equal(["explanations.json", "tokens.csv", "words.csv", "explanations.html", "explanations-001.html", "explanations-002.html"],
+                paths.Select(Path.GetFileName));
+            var index = File.ReadAllText(Path.Combine(dir, "explanations.html"));
+            XDocument.Parse(index.Replace("<!DOCTYPE html>", ""));
+            Assert.Contains($"href=\"explanations-002.html#doc-{n - 1}\"", index);
+            Assert.Contains("pos (logits neg 0.25, pos -0.5)", index);
+            var page1 = File.ReadAllText(Path.Combine(dir, "explanations-001.html"));
+            var page2 = File.ReadAllText(Path.Combine(dir, "explanations-002.html"));
+            Assert.Contains("id=\"doc-0\"", page1);
+            Assert.DoesNotContain($"id=\"doc-{ExplanationWriters.PageSize}\"", page1);
+            Assert.Contains($"id=\"doc-{ExplanationWriters.PageSize}\"", page2);
+            Assert.Contains("The model predicts neg (logits neg 0, pos -0.5).", page1);
+            using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "explanations.json")));
+            var p1 = json.RootElement.GetProperty("documents")[1].GetProperty("prediction");
+            Assert.Equal("pos", p1.GetProperty("label").GetString());
+            Assert.Equal(0.25, p1.GetProperty("logits")[0].GetDouble());
+            Assert.Throws<ArgumentException>(() => ExplanationWriters.WriteAll(dir, run, model.Config, predictions.Take(3).ToList()));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
 }
 
 /// <summary>A fact that runs only when the trained paper model is in runs/paper-model.</summary>

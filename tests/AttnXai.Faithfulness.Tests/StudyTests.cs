@@ -106,7 +106,7 @@ public sealed class StudyTests : IDisposable
         Assert.Contains("'dev'", Assert.Throws<ArgumentException>(() => FaithfulnessStudy.Run(s with { Split = "dev" })).Message);
         Assert.Contains("no removal", Assert.Throws<ArgumentException>(() => FaithfulnessStudy.Run(s with { Removals = [] })).Message);
         Assert.Contains("'bogus'", Assert.Throws<ArgumentException>(() => FaithfulnessStudy.Run(s with { Methods = ["bogus"] })).Message);
-        Assert.Throws<IOException>(() => FaithfulnessStudy.Run(s with { DataPath = Path.Combine(_root, "nothing-here") }));
+        Assert.Contains("does not exist", Assert.Throws<AttnXai.Data.DataException>(() => FaithfulnessStudy.Run(s with { DataPath = Path.Combine(_root, "nothing-here") })).Message);
         Assert.False(Directory.Exists(Path.Combine(_root, "out")));
     }
 }

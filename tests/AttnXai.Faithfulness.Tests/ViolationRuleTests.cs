@@ -81,6 +81,17 @@ public class ViolationRuleTests
     }
 
     [Fact]
+    public void Wilson_interval_ends_exactly_at_zero_and_one()
+    {
+        // centre - half only rounds to 0 (it printed as 1.7e-18 for 0 of 1000): the bound is exactly 0, and 1 at n of n.
+        foreach (int n in Enumerable.Range(0, 136).Select(i => 1 + 37 * i).Append(1000))
+        {
+            Assert.Equal(0.0, Wilson.Interval(0, n).Low);
+            Assert.Equal(1.0, Wilson.Interval(n, n).High);
+        }
+    }
+
+    [Fact]
     public void Wilson_interval_of_nothing_is_undefined_and_bad_counts_throw()
     {
         var (lo, hi) = Wilson.Interval(0, 0);

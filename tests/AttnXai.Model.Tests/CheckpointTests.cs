@@ -166,4 +166,51 @@ public class CheckpointTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir));
         Assert.Contains("vocab.txt", e.Message);
     }
+
+    [Fact]
+    public void LabelsAreWrittenAndReadAndOldCheckpointsGetTheDefault()
+    {
+        var dir = Path.Combine(_root, "labelled");
+        using (var model = new AttentionClassifier(Synthetic.Config, 9))
+        {
+            var e = Assert.Throws<ArgumentException>(() => ModelCheckpoint.Save(dir, model, Synthetic.Vocabulary(), "basic_english", 9, labels: AttnXai.Data.Labelled.LabelMap.Parse("a,b,c")));
+            Assert.Equal("3 labels (a,b,c) for a model of 2 classes", e.Message);
+            ModelCheckpoint.Save(dir, model, Synthetic.Vocabulary(), "basic_english", 9, labels: AttnXai.Data.Labelled.LabelMap.Parse("bad,good"));
+        }
+        var path = Path.Combine(dir, "config.json");
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        Assert.Equal(2, json["format_version"]!.GetValue<int>());
+        Assert.Equal("[\"bad\",\"good\"]", json["labels"]!.ToJsonString());
+        using (var loaded = ModelCheckpoint.Load(dir)) Assert.Equal(["bad", "good"], loaded.Labels.ClassNames);
+
+        // Version 1 (before labels were kept): IMDB's neg and pos for two classes.
+        json["format_version"] = 1;
+        json.Remove("labels");
+        File.WriteAllText(path, json.ToJsonString());
+        using (var loaded = ModelCheckpoint.Load(dir)) Assert.Equal(["neg", "pos"], loaded.Labels.ClassNames);
+
+        // Version 2 must have them, one per class.
+        json["format_version"] = 2;
+        File.WriteAllText(path, json.ToJsonString());
+        Assert.Contains("missing field 'labels'", Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir)).Message);
+        json["labels"] = new JsonArray("only");
+        File.WriteAllText(path, json.ToJsonString());
+        Assert.Contains("1 labels for a model of 2 classes", Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir)).Message);
+        json["format_version"] = 3;
+        File.WriteAllText(path, json.ToJsonString());
+        Assert.Contains("format_version 3 is newer", Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir)).Message);
+    }
+
+    [Fact]
+    public void NonFiniteWeightsAreRefused()
+    {
+        var dir = Saved();
+        using (var model = new AttentionClassifier(Synthetic.Config, 9))
+        {
+            using (torch.no_grad()) model.W_v[0, 0, 0] = float.NaN;
+            ModelCheckpoint.SaveWeights(Path.Combine(dir, "model.safetensors"), model);
+        }
+        var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir));
+        Assert.Contains("model.safetensors: tensor 'W_v' holds NaN or infinite values", e.Message);
+    }
 }

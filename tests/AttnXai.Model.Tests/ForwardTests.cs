@@ -184,9 +184,10 @@ public class ForwardTests
         Assert.Throws<ArgumentException>(() => model.Forward(torch.zeros([1, 9], ScalarType.Float32)));
         Assert.Throws<ArgumentException>(() => model.Forward(torch.zeros([1, 9], ScalarType.Int64), torch.ones([1, 9])));
         Assert.Throws<ArgumentException>(() => model.ForwardEmbedded(torch.zeros([1, 9, 5])));
-        Assert.Contains("Heads", Assert.Throws<ArgumentException>(() => new ModelConfig(10, Heads: 0).Validate()).Message);
-        Assert.Contains("VocabSize", Assert.Throws<ArgumentException>(() => new ModelConfig(1).Validate()).Message);
-        Assert.Contains("UnkId", Assert.Throws<ArgumentException>(() => new ModelConfig(10, UnkId: 10).Validate()).Message);
+        // Sizes are named by their symbol and option, not by the code's property names.
+        Assert.Equal("K (--heads) must be at least 1, got 0", Assert.Throws<ArgumentException>(() => new ModelConfig(10, Heads: 0).Validate()).Message);
+        Assert.Contains("the vocabulary must hold", Assert.Throws<ArgumentException>(() => new ModelConfig(1).Validate()).Message);
+        Assert.Contains("the UNK id 10", Assert.Throws<ArgumentException>(() => new ModelConfig(10, UnkId: 10).Validate()).Message);
         using var masked = new AttentionClassifier(Tiny with { PaddingMask = true }, seed: 1);
         Assert.Contains("mask", Assert.Throws<ArgumentException>(() => masked.Forward(torch.zeros([1, 9], ScalarType.Int64))).Message);
     }

@@ -110,6 +110,30 @@ public class TrainingTests : IDisposable
     }
 
     [Fact]
+    public void DivergenceStopsAtTheStepAndKeepsTheLastCompletedEpoch()
+    {
+        // lr 1e4 blows the weights up within a few steps: the loss turns infinite or NaN.
+        var dir = Path.Combine(_dir, "diverged");
+        var e = Assert.Throws<TrainingDivergedException>(() => MakeTrainer(Options with { LearningRate = 1e4, Epochs = 3 }, dir).Run());
+        Assert.Matches(@"^training diverged at epoch 1, batch \d+ \(step \d+\): the (training|validation) loss (after the epoch )?is (NaN|∞|-∞|Infinity); lower --lr \(now 10000\); nothing was written \(no epoch completed\)$", e.Message);
+        Assert.False(Directory.Exists(Path.Combine(dir, "last.tmp")));
+        Assert.False(File.Exists(Path.Combine(dir, "config.json")));
+
+        // After a completed epoch its state stays: epoch 1 at a sane rate, then the same run "continues" with a rate
+        // that diverges (the resume check compares every setting but the epochs, so change it in the saved state).
+        MakeTrainer(Options with { Epochs = 1 }, dir).Run().Model.Dispose();
+        var state = Path.Combine(dir, "last", "state.json");
+        var before = File.ReadAllBytes(Path.Combine(dir, "last", "model.safetensors"));
+        var json = JsonNode.Parse(File.ReadAllText(state))!.AsObject();
+        json["training"]!["learning_rate"] = 1e4;
+        File.WriteAllText(state, json.ToJsonString());
+        e = Assert.Throws<TrainingDivergedException>(() => MakeTrainer(Options with { LearningRate = 1e4, Epochs = 4 }, dir).Run());
+        Assert.Contains($"the state after epoch 1 is kept in {Path.Combine(dir, "last")}", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, "last", "model.safetensors")));
+        Assert.False(Directory.Exists(Path.Combine(dir, "last.tmp")));
+    }
+
+    [Fact]
     public void BestValidationCheckpointIsKept()
     {
         var r = MakeTrainer(Options with { Epochs = 3 }, null).Run();

@@ -49,7 +49,7 @@ internal static class Fixtures
     public static TrainingRecipe TinyRecipe => new()
     {
         EmbedDim = 8, AttDim = 4, OutDim = 4, Heads = 6,
-        Data = new ImdbDataOptions { Length = 16, ValidationCount = 20 },
+        Data = new DataOptions { Length = 16, ValidationCount = 20 },
         Training = new TrainingOptions { Epochs = 1, BatchSize = 8, LearningRate = 1e-2 },
     };
 

@@ -9,8 +9,8 @@ namespace AttnXai.Reproduce.Tests;
 
 public class PipelineTests
 {
-    static Pipeline Make(string dir, List<string> log) => new(
-        new PipelineOptions { OutDir = dir, Recipe = Fixtures.TinyRecipe, Settings = Fixtures.Settings },
+    static Pipeline Make(string dir, List<string> log, ReproduceSettings? settings = null, string? modelDir = null) => new(
+        new PipelineOptions { OutDir = dir, Recipe = Fixtures.TinyRecipe, Settings = settings ?? Fixtures.Settings, ModelDir = modelDir },
         Fixtures.Reviews(ImdbSplit.Train, 160, 1), Fixtures.Reviews(ImdbSplit.Test, 10, 2), log.Add);
 
     [Fact]
@@ -58,7 +58,39 @@ public class PipelineTests
         Assert.True(p2.Records.Single(r => r.Name == "study-lime-delete").Seconds >= times.Seconds);
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(dir, "figure1.svg")));
         Assert.Equal(lime, File.ReadAllText(Path.Combine(dir, "lime_delete_documents.csv")));
+
+        // A rerun with other settings is refused before any work, naming what changed, instead of reusing the old
+        // results under the new settings: another study size, another model.
+        var report = File.ReadAllText(Path.Combine(dir, "report.html"));
+        var e = Assert.Throws<InvalidOperationException>(() => Make(dir, new List<string>(), Fixtures.Settings with { Docs = 3, LimitEvery = 2 }).Run());
+        Assert.Contains("stage study-gradients computed with other settings (docs: 6 there, 3 now)", e.Message);
+        e = Assert.Throws<InvalidOperationException>(() => Make(dir, new List<string>(), modelDir: Path.Combine(dir, "model")).Run());
+        Assert.Contains("stage model computed with other settings (", e.Message);
+        Assert.Contains($"model: trained here with recipe {Fixtures.TinyRecipe} there, reused from {Path.Combine(dir, "model")} now)", e.Message);
+        Assert.Equal(report, File.ReadAllText(Path.Combine(dir, "report.html")));
+        // An interrupted stage (settings recorded, no marker) must go on with the same settings too.
+        File.Delete(p.MarkerPath("study-lime-delete"));
+        File.Delete(p.MarkerPath("study-lime-unk"));
+        e = Assert.Throws<InvalidOperationException>(() => Make(dir, new List<string>(), Fixtures.Settings with { LimitSamples = 2000 }).Run());
+        Assert.Contains("stage study-lime-delete started with other settings (limit_samples: 1000 there, 2000 now)", e.Message);
         Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void Quantile_bins_never_split_equal_values_and_the_limit_is_described_in_words()
+    {
+        static string Bins(double[] v, int k) => string.Join(" ", Studies.QuantileBins(v, k).Select(r => $"{v[r.Start.Value]}-{v[r.End.Value - 1]}:{r.End.Value - r.Start.Value}"));
+        // A third of the documents truncated at 255 tokens: one 255-255 bin, not several.
+        var lengths = Enumerable.Range(0, 15).Select(i => i < 10 ? 10.0 * (i + 1) : 255).ToArray();
+        Assert.Equal("10-30:3 40-60:3 70-90:3 100-255:6", Bins(lengths, 5));
+        Assert.Equal("1-1:4", Bins([1, 1, 1, 1], 5));
+        Assert.Equal("1-1:1 2-2:1", Bins([1, 2], 5));
+        Assert.Empty(Studies.QuantileBins([], 5));
+        Assert.Equal("large-sample limit with 50000 samples on every document", Studies.LimitText(new ReproduceSettings { LimitEvery = 1 }));
+        Assert.Equal("large-sample limit with 50000 samples on every 10th document", Studies.LimitText(new ReproduceSettings()));
+        Assert.Equal("large-sample limit with 50000 samples on every 2nd document", Studies.LimitText(new ReproduceSettings { LimitEvery = 2 }));
+        Assert.Equal("no large-sample limit", Studies.LimitText(new ReproduceSettings { LimitSamples = 0 }));
+        Assert.Equal(["1st", "3rd", "11th", "12th", "21st", "22nd", "113th"], new[] { 1, 3, 11, 12, 21, 22, 113 }.Select(Studies.Ordinal));
     }
 
     [Fact]

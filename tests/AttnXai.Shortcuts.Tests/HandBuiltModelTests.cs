@@ -67,7 +67,7 @@ public class HandBuiltModelTests
         Assert.Equal(0.5, acc[Conditions.Masked].Accuracy);   // every negative document flips to positive
         Assert.Equal(0.5, acc[Conditions.Deleted].Accuracy);
 
-        var s0 = ProbeStatistics.SeparationTable("m", o, Names).Single(r => r.Head == "0" && r.Token == "[s0]" && r.Group == "predicted");
+        var s0 = ProbeStatistics.SeparationTable("m", o, Names).Single(r => r.Head == "1" && r.Token == "[s0]" && r.Group == "predicted");
         Assert.Equal(0.0, s0.Auroc);                     // more attention on [s0] <=> predicted negative
         Assert.True(s0.Mean0 > 0.9 && s0.Mean1 < 0.05, $"mass on [s0]: {s0.Mean0} (negative) vs {s0.Mean1} (positive)");
 

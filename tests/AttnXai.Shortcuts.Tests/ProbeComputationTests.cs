@@ -143,7 +143,7 @@ public class ProbeComputationTests
         for (int head = -1; head < K; head++)
             for (int token = -1; token < 3; token++)
             {
-                string hn = head < 0 ? "mean" : head.ToString(), tn = token < 0 ? "all" : names[token];
+                string hn = head < 0 ? "mean" : (head + 1).ToString(), tn = token < 0 ? "all" : names[token];
                 double Value(int i)
                 {
                     double s = 0;

@@ -38,7 +38,7 @@ public sealed class StudyTests : IDisposable
         Recipe = new TrainingRecipe
         {
             EmbedDim = 8, AttDim = 4, OutDim = 4, Heads = 2,
-            Data = new ImdbDataOptions { Length = 24, ValidationCount = 8 },
+            Data = new DataOptions { Length = 24, ValidationCount = 8 },
             Training = new TrainingOptions { Epochs = 2, BatchSize = 8, LearningRate = 1e-2, Seed = 9 },
         },
         RecipeName = "tiny",

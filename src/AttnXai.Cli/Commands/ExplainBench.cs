@@ -26,9 +26,9 @@ public static class ExplainBench
         var cmd = new Command("explain", "LIME (fast path vs batched forward), Theorem 4.1 vs autograd, per-document explanation costs");
         var model = new Option<string?>("--model") { Description = "trained model folder (default: random paper-size model)" };
         var data = new Option<string?>("--data") { Description = "IMDB data for the per-document costs with --model (default: synthetic documents)" };
-        var docs = new Option<int?>("--docs") { Description = "documents for the per-document costs (default 1000)" };
-        var samples = new Option<int?>("--samples") { Description = "LIME samples (default 5000)" };
-        var vocab = new Option<int?>("--vocab") { Description = "synthetic vocabulary size of the random model (default 30000)" };
+        var docs = new Option<int?>("--docs") { Description = "documents for the per-document costs (default 1000)" }.AtLeast(1);
+        var samples = new Option<int?>("--samples") { Description = $"LIME samples, 2 to {Opt.MaxLimeSamples:N0} (default 5000)" }.LimeSamples();
+        var vocab = new Option<int?>("--vocab") { Description = "synthetic vocabulary size of the random model (default 30000)" }.AtLeast(10);
         var skipGeneric = new Option<bool>("--skip-generic") { Description = "skip the (slow) generic-path LIME runs" };
         var threads = CliRunner.ThreadsOption();
         foreach (var o in new Option[] { model, data, docs, samples, vocab, skipGeneric, threads }) cmd.Options.Add(o);
@@ -180,11 +180,11 @@ public static class ExplainBench
         {
             try
             {
-                var ds = ImdbDataLoader.Read(ImdbDataLoader.Locate(dataPath));
-                var texts = ds.Test.Take(count).Select(r => r.Text).ToArray();
-                return new CorpusData("IMDB test reviews", texts, texts.Select(t => target.Prepare(t)).ToArray());
+                var ds = AttnXai.Data.Sources.DataSource.Read(dataPath);
+                var texts = (ds.Test ?? ds.Train).Take(count).Select(r => r.Text).ToArray();
+                return new CorpusData($"test texts of {ds.Description}", texts, texts.Select(t => target.Prepare(t)).ToArray());
             }
-            catch (IOException e) { Console.WriteLine($"(no IMDB data: {e.Message}; using synthetic documents)"); }
+            catch (AttnXai.Data.DataException e) { Console.WriteLine($"(no data: {e.Message}; using synthetic documents)"); }
         }
         // Synthetic documents with IMDB-like lengths (log-normal around 230 words, truncated to L - 1).
         var list = new List<string>();

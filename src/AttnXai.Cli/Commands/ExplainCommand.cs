@@ -1,5 +1,8 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
+using AttnXai.Data.Labelled;
+using AttnXai.Data.Sources;
 using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
@@ -13,144 +16,193 @@ using static TorchSharp.torch;
 namespace AttnXai.Cli.Commands;
 
 /// <summary>
-/// `attnxai explain`: every chosen explainer and the paper's theory on texts, written as JSON, tidy CSV and an HTML page
-/// of highlighted words. Texts go through the paper's LIME-compatible cleaning (the "clean" tokenizer: runs of
-/// characters outside [A-Za-z0-9] become spaces, lower-case, truncated to 255 words) so that LIME's words and the
-/// model's tokens coincide.
+/// `attnxai explain`: every chosen explainer and the paper's theory on texts, written as JSON, tidy CSV and paged
+/// HTML of highlighted words with the model's prediction. Texts go through the paper's LIME-compatible cleaning (the
+/// "clean" tokenizer: runs of characters outside [A-Za-z0-9] become spaces, lower-case, truncated to 255 words) so
+/// that LIME's words and the model's tokens coincide.
 /// </summary>
 public static class ExplainCommand
 {
+    /// <summary>The most samples of the large-sample limit (streamed, so the bound is time, not memory).</summary>
+    public const long MaxLimitSamples = 100_000_000;
+
     public static Command Create()
     {
         var cmd = new Command("explain", "Explain texts with attention, gradient, IG, LIME, occlusion and SHAP explainers and the paper's theory (JSON, CSV, HTML)");
         var model = new Option<string>("--model") { Description = "model folder (config.json, model.safetensors, vocab.txt)", Required = true };
         var output = new Option<string>("--out") { Description = "output folder", Required = true };
         var text = new Option<string?>("--text") { Description = "one text to explain" };
-        var file = new Option<string?>("--file") { Description = "a text file with one document per line" };
-        var split = new Option<string?>("--split") { Description = "explain IMDB reviews of this split (test or train)" };
-        var count = new Option<int?>("--count") { Description = "number of IMDB reviews with --split (default 10)" };
-        var data = new Option<string?>("--data") { Description = "IMDB folder or archive (default: $ATTNXAI_DATA, the cache, then ../shared/data)" };
+        var file = new Option<string?>("--file") { Description = "explain every text of a file: .txt (one text per line) or a CSV/TSV/JSONL file (its text column; its labels, when present, are shown)" };
+        var split = new Option<string?>("--split") { Description = "explain documents of this part of --data: test, val or train (split as the model's training split it)" }.OneOf([.. ModelData.PartNames]);
+        var count = new Option<int?>("--count") { Description = "--split: documents explained, a seeded sample that takes the labels in turn (default 10)" }.AtLeast(1);
+        var dataArgs = new DataArgs("the data the model was trained on", DataArgs.ModelLabelsHelp);
         var methods = new Option<string?>("--methods") { Description = $"comma list of {ExplainerRegistry.Known} (default)" };
-        var removal = new Option<string?>("--removal") { Description = "removal of LIME/occlusion/SHAP words: delete (lime's default, the authors' run), unk (in place) or both (default both)" };
-        var limeSamples = new Option<int?>("--lime-samples") { Description = "LIME samples per run (default 5000)" };
-        var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged (default 5)" };
-        var limitSamples = new Option<long?>("--limit-samples") { Description = "samples of LIME's large-sample limit (default 200000; 0 skips it)" };
-        var seed = new Option<ulong?>("--seed") { Description = "seed of LIME and SHAP sampling (default 0)" };
-        var aggregation = new Option<string?>("--aggregation") { Description = "per-word value of per-token methods: last (authors, default), sum, mean, max" };
-        var igSteps = new Option<int?>("--ig-steps") { Description = "Integrated Gradients steps (default 64)" };
-        var igBaseline = new Option<string?>("--ig-baseline") { Description = "Integrated Gradients baseline: unk (default) or zero" };
+        var removal = new Option<string?>("--removal") { Description = "removal of LIME/occlusion/SHAP words: delete (lime's default, the authors' run), unk (in place) or both (default both)" }.OneOf("delete", "unk", "both");
+        var limeSamples = new Option<int?>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0} (default 5000)" }.LimeSamples();
+        var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged (default 5)" }.AtLeast(1);
+        var kernelWidth = new Option<double?>("--lime-kernel-width") { Description = $"LIME's kernel width nu (default {LimeKernel.DefaultWidth}, lime's for text)" }.Positive();
+        var limeMasks = new Option<string?>("--lime-masks") { Description = "LIME on your own masks instead of sampled ones (one document only): a text file, one sample per line, one 0/1 per distinct word (in order of first occurrence), e.g. 1101 or 1,1,0,1" };
+        var limitSamples = new Option<long?>("--limit-samples") { Description = $"samples of LIME's large-sample limit (default 200000; 0 skips it; at most {MaxLimitSamples:N0})" }.Between(0, MaxLimitSamples);
+        var seed = new Option<ulong?>("--seed") { Description = "seed of LIME and SHAP sampling and of the --split sample (default 0)" };
+        var aggregation = new Option<string?>("--aggregation") { Description = "per-word value of per-token methods: last (authors, default), sum, mean, max" }.OneOf("last", "sum", "mean", "max");
+        var igSteps = new Option<int?>("--ig-steps") { Description = "Integrated Gradients steps (default 64)" }.AtLeast(1);
+        var igBaseline = new Option<string?>("--ig-baseline") { Description = "Integrated Gradients baseline: unk (default) or zero" }.OneOf("unk", "zero");
         var noTheory = new Option<bool>("--no-theory") { Description = "skip Theorems 4.1/5.1 and the agreement numbers" };
         var generic = new Option<bool>("--generic") { Description = "evaluate perturbations through the batched forward instead of the exact fast path" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { model, output, text, file, split, count, data, methods, removal, limeSamples, limeRuns, limitSamples, seed, aggregation, igSteps, igBaseline, noTheory, generic, device, threads })
+        foreach (var o in new Option[] { model, output, text, file, split, count, methods, removal, limeSamples, limeRuns, kernelWidth, limeMasks, limitSamples, seed, aggregation, igSteps, igBaseline, noTheory, generic, device, threads }
+                     .Concat(dataArgs.All()))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
-            try { return Invoke(r); }
-            catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or System.Runtime.InteropServices.ExternalException or TorchUnavailableException)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
-            }
-        });
-        return cmd;
-
-        int Invoke(ParseResult r)
-        {
-            CliRunner.ApplyThreads(r.GetValue(threads));
+            var sources = new[] { r.GetValue(text) is not null, r.GetValue(file) is not null, r.GetValue(split) is not null }.Count(b => b);
+            if (sources != 1) throw new ArgumentException("give exactly one of --text, --file or --split");
+            if (r.GetValue(count) is not null && r.GetValue(split) is null) throw new ArgumentException("--count goes with --split");
+            if (r.GetValue(split) is null && (r.Given(dataArgs.Data) || r.Given(dataArgs.Labels))) throw new ArgumentException("--data and --labels go with --split");
+            if (r.GetValue(text) is { } t0 && string.IsNullOrWhiteSpace(t0)) throw new ArgumentException("--text is empty");
             var removals = (r.GetValue(removal) ?? "both").Trim().ToLowerInvariant() switch
             {
                 "delete" => new[] { RemovalMode.Delete },
                 "unk" => new[] { RemovalMode.ReplaceWithUnk },
-                "both" => new[] { RemovalMode.Delete, RemovalMode.ReplaceWithUnk },
-                var x => throw new ArgumentException($"--removal must be delete, unk or both, got '{x}'"),
+                _ => new[] { RemovalMode.Delete, RemovalMode.ReplaceWithUnk },
             };
             var settings = new ExplainerSettings
             {
                 Aggregation = WordScores.Parse(r.GetValue(aggregation) ?? "last"),
                 Removals = removals,
-                LimeSamples = Positive(r.GetValue(limeSamples) ?? 5000, "--lime-samples", 2),
-                LimeRuns = Positive(r.GetValue(limeRuns) ?? 5, "--lime-runs", 1),
+                LimeSamples = r.GetValue(limeSamples) ?? 5000,
+                LimeRuns = r.GetValue(limeRuns) ?? 5,
+                KernelWidth = r.GetValue(kernelWidth) ?? LimeKernel.DefaultWidth,
                 Seed = r.GetValue(seed) ?? 0,
-                IgSteps = Positive(r.GetValue(igSteps) ?? 64, "--ig-steps", 1),
-                IgBaseline = (r.GetValue(igBaseline) ?? "unk").ToLowerInvariant() switch
-                {
-                    "unk" => IgBaseline.Unk,
-                    "zero" => IgBaseline.Zero,
-                    var x => throw new ArgumentException($"--ig-baseline must be unk or zero, got '{x}'"),
-                },
+                IgSteps = r.GetValue(igSteps) ?? 64,
+                IgBaseline = (r.GetValue(igBaseline) ?? "unk").Trim().ToLowerInvariant() == "zero" ? IgBaseline.Zero : IgBaseline.Unk,
             };
             long limit = r.GetValue(limitSamples) ?? 200_000;
-            if (limit < 0) throw new ArgumentException("--limit-samples must be non-negative");
+            if (limit == 1) throw new ArgumentException("--limit-samples must be 0 (skip the limit) or at least 2, got 1");
             var study = r.GetValue(noTheory) ? null : new StudyOptions
             {
-                Removals = removals, LimeSamples = settings.LimeSamples, LimeRuns = settings.LimeRuns, Seed = settings.Seed, LimitSamples = limit,
+                Removals = removals, LimeSamples = settings.LimeSamples, LimeRuns = settings.LimeRuns, KernelWidth = settings.KernelWidth,
+                Seed = settings.Seed, LimitSamples = limit,
             };
             var methodNames = (r.GetValue(methods) ?? "all").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var sources = new[] { r.GetValue(text) is not null, r.GetValue(file) is not null, r.GetValue(split) is not null }.Count(b => b);
-            if (sources != 1) throw new ArgumentException("give exactly one of --text, --file or --split");
-            var dev = r.GetValue(device) is { } ds ? new Device(ds) : null;
-            Run(r.GetValue(model)!, r.GetValue(output)!, r.GetValue(text), r.GetValue(file), r.GetValue(split), r.GetValue(count) ?? 10,
-                r.GetValue(data), methodNames, settings, study, !r.GetValue(generic), dev);
+            var explainers = Opt.Parse("--methods", () => ExplainerRegistry.Create(methodNames, settings)); // unknown names are refused here, before any work
+            var masks = r.GetValue(limeMasks) is { } mf ? LimeMasks.Read(mf) : null;
+            if (masks is not null && r.GetValue(text) is null && r.GetValue(count) is not 1)
+                throw new ArgumentException("--lime-masks explains one document: give --text, or --split with --count 1");
+            var outDir = Output.Folder(r.GetValue(output)!);
+            var dev = r.GetValue(device) is { } ds ? Devices.Parse(ds) : null;
+            CliRunner.ApplyThreads(r.GetValue(threads));
+            using var loaded = ModelCheckpoint.Load(r.GetValue(model)!, dev);
+            if (loaded.Config.Classes != 2)
+                throw new ArgumentException($"explain needs a two-class model (the explained output is class 1's logit); {loaded.Directory} has {loaded.Config.Classes} classes ({loaded.Labels.Describe()})");
+            var target = new ExplainTarget(loaded.Model, loaded.Vocabulary, preferFast: !r.GetValue(generic));
+            var docs = Documents(r, loaded, target, text, file, split, count, dataArgs, settings.Seed);
+            if (masks is not null) explainers = MaskedLime.Replace(explainers, masks, docs[0], r.GetValue(limeMasks)!);
+            var runSettings = new Dictionary<string, string>
+            {
+                ["model"] = loaded.Directory,
+                ["labels"] = loaded.Labels.Describe(),
+                ["methods"] = string.Join(",", explainers.Select(e => e.Name)),
+                ["removal"] = string.Join(",", settings.Removals.Select(m => m.Name())),
+                ["lime_samples"] = masks is null ? settings.LimeSamples.ToString(CultureInfo.InvariantCulture) : $"{masks.Rows} (--lime-masks)",
+                ["lime_runs"] = masks is null ? settings.LimeRuns.ToString(CultureInfo.InvariantCulture) : "1 (--lime-masks)",
+                ["lime_kernel_width"] = settings.KernelWidth.ToString("R", CultureInfo.InvariantCulture),
+                ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
+                ["word_aggregation"] = settings.Aggregation.ToString().ToLowerInvariant(),
+                ["perturbation_path"] = target.PreferFast ? "fast (exact closed form)" : "generic batched forward",
+                ["theory"] = study is null ? "off" : $"on (large-sample limit: {study.LimitSamples} samples{(masks is null ? "" : "; its LIME runs are sampled, not --lime-masks")})",
+                ["device"] = loaded.Model.Device.ToString(),
+            };
+            if (masks is not null) runSettings["lime_masks"] = Path.GetFullPath(r.GetValue(limeMasks)!);
+            var (result, predictions) = Explain(loaded, target, docs, explainers, study, runSettings);
+            foreach (var d in docs)
+                foreach (var w in d.Warnings) Console.Error.WriteLine($"{d.Label}: {w}");
+            var paths = ExplanationWriters.WriteAll(outDir, result, loaded.Config, predictions);
+            Console.WriteLine($"explained {docs.Count} document(s) with {explainers.Count} method(s); wrote:");
+            foreach (var p in paths.Take(6)) Console.WriteLine("  " + p);
+            if (paths.Count > 6) Console.WriteLine($"  ... and {paths.Count - 6} more HTML page(s)");
             return 0;
-        }
+        });
+        return cmd;
     }
 
-    private static int Positive(int v, string name, int min) =>
-        v >= min ? v : throw new ArgumentException($"{name} must be at least {min}, got {v}");
-
-    public static void Run(string modelDir, string outDir, string? text, string? file, string? split, int count, string? dataPath,
-        IReadOnlyList<string> methods, ExplainerSettings settings, StudyOptions? study, bool fast, Device? device)
+    /// <summary>The documents to explain. A single --text that cannot be explained (no word, or no known word) is an
+    /// error, as in predict; in a file or a sample such documents are skipped with a note.</summary>
+    private static List<ExplainDocument> Documents(ParseResult r, LoadedModel loaded, ExplainTarget target, Option<string?> text, Option<string?> file,
+        Option<string?> split, Option<int?> count, DataArgs dataArgs, ulong seed)
     {
-        var explainers = ExplainerRegistry.Create(methods, settings);
-        using var loaded = ModelCheckpoint.Load(modelDir, device);
-        var target = new ExplainTarget(loaded.Model, loaded.Vocabulary, preferFast: fast);
         var docs = new List<ExplainDocument>();
-        if (text is not null) docs.Add(target.Prepare(text, "text"));
-        else if (file is not null)
+        if (r.GetValue(text) is { } t)
         {
-            if (!File.Exists(file)) throw new FileNotFoundException($"no such file: {file}", file);
-            int line = 0, skipped = 0;
-            foreach (var l in File.ReadLines(file))
+            var d = target.Prepare(t, "text");
+            if (d.UnknownCount == d.TokenCount)
+                throw new ArgumentException($"none of the {d.TokenCount} words of the text is in the model's vocabulary: there is nothing to explain");
+            docs.Add(d);
+            return docs;
+        }
+        int skipped = 0;
+        void Add(string body, string label, string where)
+        {
+            try
             {
-                line++;
-                if (string.IsNullOrWhiteSpace(l)) continue;
-                try { docs.Add(target.Prepare(l, $"line {line}")); }
-                catch (ArgumentException e) { skipped++; Console.Error.WriteLine($"line {line} skipped: {e.Message}"); }
+                var d = target.Prepare(body, label);
+                if (d.UnknownCount == d.TokenCount) throw new ArgumentException($"none of its {d.TokenCount} words is in the model's vocabulary");
+                docs.Add(d);
             }
-            if (docs.Count == 0) throw new ArgumentException($"{file} holds no text to explain ({skipped} line(s) refused)");
+            catch (ArgumentException e) { skipped++; Console.Error.WriteLine($"{where} skipped: {CliRunner.Message(e)}"); }
         }
-        else
+        if (r.GetValue(file) is { } f)
         {
-            if (count < 1) throw new ArgumentException($"--count must be positive, got {count}");
-            var ds = ImdbDataLoader.Read(ImdbDataLoader.Locate(dataPath));
-            var reviews = split!.ToLowerInvariant() switch
-            {
-                "test" => ds.Test,
-                "train" => ds.Train,
-                _ => throw new ArgumentException($"--split must be test or train, got '{split}'"),
-            };
-            foreach (var rev in reviews.Take(count)) docs.Add(target.Prepare(rev.Text, rev.RelativePath));
+            foreach (var x in LabelledTextLoader.LoadTexts(f, dataArgs.Build(r, ModelData.RecordedFileOptions(loaded))))
+                Add(x.Text, x.Label is null ? $"line {x.Line}" : $"line {x.Line} (label {x.Label})", $"{f}: line {x.Line}");
+            if (docs.Count == 0) throw new InvalidDataException($"{f}: no text to explain ({skipped} skipped)");
+            return docs;
         }
-        var runSettings = new Dictionary<string, string>
+        var name = r.GetValue(split)!;
+        var (source, part) = ModelData.ReadPart(loaded, r.GetValue(dataArgs.Data), dataArgs.Build(r, ModelData.RecordedFileOptions(loaded)), name);
+        var sample = PartSplit.SampleAcrossLabels(part, r.GetValue(count) ?? 10, seed, $"the {name} part of {source.Description}");
+        foreach (var doc in sample) Add(doc.Text, $"{doc.Origin} (label {loaded.Labels.ClassNames[doc.Label]})", doc.Origin);
+        if (docs.Count == 0) throw new InvalidDataException($"no document of the sample can be explained ({skipped} skipped)");
+        return docs;
+    }
+
+    /// <summary>Every explainer and the theory, one document at a time (a progress line each, on standard error).</summary>
+    private static (ExplainRunResult, IReadOnlyList<DocumentPrediction>) Explain(LoadedModel loaded, ExplainTarget target, IReadOnlyList<ExplainDocument> docs,
+        IReadOnlyList<IExplainer> explainers, StudyOptions? study, Dictionary<string, string> runSettings)
+    {
+        var explanations = new List<IReadOnlyList<Explanation>>();
+        var studies = study is null ? null : new List<DocumentStudyResult>();
+        var predictions = new List<DocumentPrediction>();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < docs.Count; i++)
         {
-            ["model"] = Path.GetFullPath(modelDir),
-            ["methods"] = string.Join(",", explainers.Select(e => e.Name)),
-            ["removal"] = string.Join(",", settings.Removals.Select(m => m.Name())),
-            ["lime_samples"] = settings.LimeSamples.ToString(CultureInfo.InvariantCulture),
-            ["lime_runs"] = settings.LimeRuns.ToString(CultureInfo.InvariantCulture),
-            ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
-            ["word_aggregation"] = settings.Aggregation.ToString().ToLowerInvariant(),
-            ["perturbation_path"] = fast ? "fast (exact closed form)" : "generic batched forward",
-            ["theory"] = study is null ? "off" : $"on (large-sample limit: {study.LimitSamples} samples)",
-            ["device"] = loaded.Model.Device.ToString(),
-        };
-        var result = ExplainRun.Run(target, docs, explainers, study, runSettings, msg => Console.Error.WriteLine(msg));
-        foreach (var d in docs)
-            foreach (var w in d.Warnings) Console.Error.WriteLine($"{d.Label}: {w}");
-        var paths = ExplanationWriters.WriteAll(outDir, result, loaded.Config);
-        Console.WriteLine($"explained {docs.Count} document(s) with {explainers.Count} method(s); wrote:");
-        foreach (var p in paths) Console.WriteLine("  " + p);
+            var d = docs[i];
+            var one = ExplainRun.Run(target, [d], explainers, study, runSettings);
+            explanations.Add(one.Explanations[0]);
+            studies?.Add(one.Studies![0]);
+            predictions.Add(Predict(loaded, d));
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"[{i + 1}/{docs.Count}] {d.Label}: {d.TokenCount} words, predicted {predictions[^1].Label} ({clock.Elapsed.TotalSeconds:F1} s)"));
+        }
+        return (new ExplainRunResult(docs, explanations, studies, explainers, runSettings), predictions);
+    }
+
+    /// <summary>Both logits of the document as explained (cleaned and truncated).</summary>
+    private static DocumentPrediction Predict(LoadedModel loaded, ExplainDocument d)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var dev = loaded.Model.Device;
+        var ids = torch.tensor(d.Ids, [1, d.Ids.Length], device: dev);
+        Tensor? mask = null;
+        if (loaded.Config.PaddingMask)
+        {
+            var m = Enumerable.Range(0, d.Ids.Length).Select(t => t < d.RealLength).ToArray();
+            mask = torch.tensor(m, [1, m.Length], device: dev);
+        }
+        var logits = loaded.Model.Forward(ids, mask).Logits.ToArray<double>();
+        int best = logits[1] > logits[0] ? 1 : 0;
+        return new DocumentPrediction(logits, best, loaded.Labels.ClassNames);
     }
 }

@@ -40,7 +40,7 @@ public static class ModelBenchCommand
         var mask = new Option<bool>("--mask") { Description = "transformer: with the padding mask" };
         var threads = CliRunner.ThreadsOption();
         foreach (var o in new Option[] { arch, steps, vocab, batches, seconds, layers, heads, dim, headDim, ff, mask, threads }) cmd.Options.Add(o);
-        cmd.SetAction(ModelCommandErrors.Guard(r =>
+        cmd.SetAction(r =>
         {
             string a = r.GetValue(arch)!;
             bool transformer = a switch
@@ -79,7 +79,7 @@ public static class ModelBenchCommand
                 Run(new ModelConfig(r.GetValue(vocab)), n, sizes, r.GetValue(seconds));
             }
             return 0;
-        }));
+        });
         return cmd;
     }
 

@@ -13,17 +13,19 @@ public static class ReproduceCommand
         var data = new Option<string?>("--data") { Description = "IMDB folder or archive (default: as `train` finds it)" };
         var model = new Option<string?>("--model") { Description = "reuse a trained model folder instead of training" };
         var quick = new Option<bool>("--quick") { Description = "small model, data subset, 100 study documents: a smoke run of a few minutes" };
-        var docs = new Option<int?>("--docs") { Description = "cap on the documents of the studies (default: all 25,000 test reviews)" };
-        var limit = new Option<long?>("--limit-samples") { Description = "samples of the large-sample LIME limit per document (0 skips it; default 50000)" };
-        var limitEvery = new Option<int?>("--limit-every") { Description = "compute the LIME limit on every N-th study document (default 10; 1: all)" };
+        var docs = new Option<int?>("--docs") { Description = "cap on the documents of the studies (default: all 25,000 test reviews)" }.AtLeast(1);
+        var limit = new Option<long?>("--limit-samples") { Description = $"samples of the large-sample LIME limit per document (0 skips it; 2 to {Opt.MaxLimeSamples:N0} otherwise; default 50000)" }.LimeSamplesOrZero();
+        var limitEvery = new Option<int?>("--limit-every") { Description = "compute the LIME limit on every N-th study document (default 10; 1: all)" }.AtLeast(1);
         var noStudies = new Option<bool>("--no-studies") { Description = "figures and report only" };
         var threads = CliRunner.ThreadsOption();
         foreach (var o in new Option[] { outDir, data, model, quick, docs, limit, limitEvery, noStudies, threads }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
-            int? t = r.GetValue(threads);
+            Output.Folder(r.GetValue(outDir)!);
+            if (r.GetValue(model) is { } m && !File.Exists(Path.Combine(m, AttnXai.Model.ModelCheckpoint.ConfigFile)))
+                throw new IOException(Directory.Exists(m) ? $"--model {m}: no config.json: not a model folder, or an incomplete one" : $"--model {m}: no such folder");
             // libtorch threads for training; the LIME study parallelises over documents without libtorch.
-            CliRunner.ApplyThreads(t);
+            int t = CliRunner.ApplyThreads(r.GetValue(threads));
             Reproduction.Run(new ReproduceRequest
             {
                 OutDir = r.GetValue(outDir)!, DataPath = r.GetValue(data), ModelDir = r.GetValue(model), Quick = r.GetValue(quick),

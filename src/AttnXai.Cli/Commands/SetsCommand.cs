@@ -31,7 +31,8 @@ public static class SetsCommand
         var methods = new Option<string>("--methods") { Description = "comma-separated explainers (alpha-avg, alpha-max, G-avg, G-l1, G-l2, GxI, IG, lime, occlusion, shap, NAME-delete/-unk), random, or all", DefaultValueFactory = _ => "all" };
         var output = new Option<string>("--out") { Description = "output folder (CSV tables, summary.json, report.html)", DefaultValueFactory = _ => "runs/sets" };
         var seed = new Option<long>("--seed") { Description = "seed of the bags, the models and the sampling explainers", DefaultValueFactory = _ => d.Seed };
-        var threads = new Option<int>("--threads") { Description = "libtorch threads (default 1: the models are tiny)", DefaultValueFactory = _ => 1 };
+        var threads = CliRunner.ThreadsOption($"libtorch threads, at least 1 (default 1: the models are tiny; more than the {Environment.ProcessorCount} cores is capped)");
+        var quick = new Option<bool>("--quick") { Description = "smoke preset: 2 seeds, 600/150/200 train/validation/test bags, 20 explained, 5 epochs, LIME 1 run of 1000 samples, SHAP 512 samples, IG 32 steps (options still override)" };
         var minTokens = new Option<int>("--min-tokens") { Description = "fewest tokens per bag", DefaultValueFactory = _ => b.MinTokens };
         var maxTokens = new Option<int>("--max-tokens") { Description = "most tokens per bag (at most --length - 1)", DefaultValueFactory = _ => b.MaxTokens };
         var length = new Option<int>("--length") { Description = "L: model positions, [CLS] included", DefaultValueFactory = _ => b.Length };
@@ -49,32 +50,33 @@ public static class SetsCommand
         var noMask = new Option<bool>("--no-padding-mask") { Description = "let padding take part in the softmax, as the paper's model does (default: masked)" };
         var accThreshold = new Option<double>("--accuracy-threshold") { Description = "silent failure: test accuracy at least this ...", DefaultValueFactory = _ => d.AccuracyThreshold };
         var aurocThreshold = new Option<double>("--auroc-threshold") { Description = "... while the method's AUROC is below this", DefaultValueFactory = _ => d.AurocThreshold };
-        var limeSamples = new Option<int>("--lime-samples") { Description = "LIME samples per run", DefaultValueFactory = _ => d.LimeSamples };
+        var limeSamples = new Option<int>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0}", DefaultValueFactory = _ => d.LimeSamples }.LimeSamples();
         var limeRuns = new Option<int>("--lime-runs") { Description = "LIME runs averaged", DefaultValueFactory = _ => d.LimeRuns };
         var shapSamples = new Option<int>("--shap-samples") { Description = "KernelSHAP samples", DefaultValueFactory = _ => d.ShapSamples };
         var igSteps = new Option<int>("--ig-steps") { Description = "Integrated Gradients steps", DefaultValueFactory = _ => d.IgSteps };
-        foreach (var o in new Option[] { tasks, seeds, bags, testBags, trainBags, valBags, methods, output, seed, threads, minTokens, maxTokens, length, fillers, maxKey, countK,
+        foreach (var o in new Option[] { quick, tasks, seeds, bags, testBags, trainBags, valBags, methods, output, seed, threads, minTokens, maxTokens, length, fillers, maxKey, countK,
                      embed, att, outDim, heads, epochs, batch, lr, position, noMask, accThreshold, aurocThreshold, limeSamples, limeRuns, shapSamples, igSteps })
             cmd.Options.Add(o);
-        cmd.SetAction(ModelCommandErrors.Guard(r =>
+        cmd.SetAction(r =>
         {
-            if (r.GetValue(threads) < 1) throw new ArgumentException($"--threads must be at least 1, got {r.GetValue(threads)}");
+            var p = r.GetValue(quick) ? SetBenchmarkSettings.Quick : d;
+            T V<T>(Option<T> o, T preset) => r.Given(o) ? r.GetValue(o)! : preset;
             var settings = new SetBenchmarkSettings
             {
-                Tasks = SetTask.Parse(r.GetValue(tasks)!),
-                Seeds = r.GetValue(seeds),
-                Bags = r.GetValue(bags),
-                TestBags = r.GetValue(testBags),
-                TrainBags = r.GetValue(trainBags),
-                ValidationBags = r.GetValue(valBags),
+                Tasks = Opt.Parse("--tasks", () => SetTask.Parse(r.GetValue(tasks)!)),
+                Seeds = V(seeds, p.Seeds),
+                Bags = V(bags, p.Bags),
+                TestBags = V(testBags, p.TestBags),
+                TrainBags = V(trainBags, p.TrainBags),
+                ValidationBags = V(valBags, p.ValidationBags),
                 Methods = [r.GetValue(methods)!],
                 Seed = r.GetValue(seed),
                 AccuracyThreshold = r.GetValue(accThreshold),
                 AurocThreshold = r.GetValue(aurocThreshold),
-                LimeSamples = r.GetValue(limeSamples),
-                LimeRuns = r.GetValue(limeRuns),
-                ShapSamples = r.GetValue(shapSamples),
-                IgSteps = r.GetValue(igSteps),
+                LimeSamples = V(limeSamples, p.LimeSamples),
+                LimeRuns = V(limeRuns, p.LimeRuns),
+                ShapSamples = V(shapSamples, p.ShapSamples),
+                IgSteps = V(igSteps, p.IgSteps),
                 Bag = new BagOptions
                 {
                     MinTokens = r.GetValue(minTokens), MaxTokens = r.GetValue(maxTokens), Length = r.GetValue(length), Fillers = r.GetValue(fillers),
@@ -83,26 +85,21 @@ public static class SetsCommand
                 Model = new SetModelOptions
                 {
                     EmbedDim = r.GetValue(embed), AttDim = r.GetValue(att), OutDim = r.GetValue(outDim), Heads = r.GetValue(heads),
-                    Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
+                    Epochs = V(epochs, p.Model.Epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
                     PositionEncoding = r.GetValue(position), PaddingMask = !r.GetValue(noMask),
                 },
             }.Validate();
-            torch.set_num_threads(r.GetValue(threads));
-            return Run(settings, r.GetValue(output)!);
-        }));
+            var dir = Output.Folder(r.GetValue(output)!);
+            CliRunner.ApplyThreads(r.GetValue(threads), fallback: 1);
+            return Run(settings, dir);
+        });
         return cmd;
     }
 
     private static int Run(SetBenchmarkSettings settings, string output)
     {
         var inv = CultureInfo.InvariantCulture;
-        var dir = Path.GetFullPath(output);
-        // Fail on a bad --out before the run, not after it.
-        try { Directory.CreateDirectory(dir); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"--out {dir}: cannot create the output folder ({e.Message})", e);
-        }
+        var dir = output;
         Console.Error.WriteLine($"sets: {settings.Tasks.Count} task(s) x {settings.Seeds} model(s), {settings.MethodNames().Count} methods on {settings.Bags} bags each; {torch.get_num_threads()} libtorch thread(s)");
         var result = SetBenchmark.Run(settings, line => Console.Error.WriteLine("  " + line));
         SetOutputs.Write(dir, result);

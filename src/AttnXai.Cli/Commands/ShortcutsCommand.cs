@@ -18,32 +18,31 @@ public static class ShortcutsCommand
     public static Command Create()
     {
         var cmd = new Command("shortcuts", "Combinatorial-shortcut probe: insert label-free tokens into every IMDB review, train with and without them, measure accuracy, attention and explainers");
-        var data = new Option<string?>("--data") { Description = "IMDB folder or archive (default: as `train` finds it)" };
+        var dataArgs = new DataArgs("$ATTNXAI_DATA, the cache, then ../shared/data: IMDB", DataArgs.TrainLabelsHelp);
         var outDir = new Option<string>("--out") { Description = "output folder: the two model folders, CSVs, summary.json, report.html (models reused on rerun)", Required = true };
-        var tokens = new Option<int?>("--tokens") { Description = $"number of inserted tokens [s0]..[s{{k-1}}] (default {InsertionSpec.DefaultCount})" };
+        var tokens = new Option<int?>("--tokens") { Description = $"number of inserted tokens [s0]..[s{{k-1}}] (default {InsertionSpec.DefaultCount})" }.AtLeast(1);
         var position = new Option<string?>("--position") { Description = "where they go: start (right after [CLS], default), end (after the last kept word) or N (after the first N words)" };
         var quick = new Option<bool>("--quick") { Description = $"small recipe: {TrainingRecipe.Quick} (options still override)" };
-        var embed = new Option<int?>("--embed-dim") { Description = "d_e (paper 128)" };
-        var att = new Option<int?>("--att-dim") { Description = "d_att (paper 64)" };
-        var outDim = new Option<int?>("--out-dim") { Description = "d_out (paper 64)" };
-        var heads = new Option<int?>("--heads") { Description = "K (paper 6)" };
-        var epochs = new Option<int?>("--epochs") { Description = "epochs (paper 10)" };
-        var batch = new Option<int?>("--batch-size") { Description = "mini-batch size (paper 16)" };
-        var lr = new Option<double?>("--lr") { Description = "AdamW learning rate (paper 1e-4)" };
-        var maxTrain = new Option<int?>("--max-train") { Description = "subsample the training part to N reviews" };
-        var maxVal = new Option<int?>("--max-val") { Description = "subsample the validation part to N reviews" };
-        var maxTest = new Option<int?>("--max-test") { Description = "subsample the test part to N reviews" };
-        var docs = new Option<int?>("--docs") { Description = "test reviews for the explainer part (default 300; 0 skips it)" };
+        var embed = new Option<int?>("--embed-dim") { Description = "d_e (paper 128)" }.AtLeast(1);
+        var att = new Option<int?>("--att-dim") { Description = "d_att (paper 64)" }.AtLeast(1);
+        var outDim = new Option<int?>("--out-dim") { Description = "d_out (paper 64)" }.AtLeast(1);
+        var heads = new Option<int?>("--heads") { Description = "K (paper 6)" }.AtLeast(1);
+        var epochs = new Option<int?>("--epochs") { Description = "epochs (paper 10)" }.AtLeast(1);
+        var batch = new Option<int?>("--batch-size") { Description = "mini-batch size (paper 16)" }.AtLeast(1);
+        var lr = new Option<double?>("--lr") { Description = "AdamW learning rate (paper 1e-4)" }.Positive();
+        var maxTrain = new Option<int?>("--max-train") { Description = "subsample the training part to N reviews" }.AtLeast(1);
+        var maxVal = new Option<int?>("--max-val") { Description = "subsample the validation part to N reviews" }.AtLeast(1);
+        var maxTest = new Option<int?>("--max-test") { Description = "subsample the test part to N reviews" }.AtLeast(1);
+        var docs = new Option<int?>("--docs") { Description = "test reviews for the explainer part (default 300; 0 skips it)" }.AtLeast(0);
         var methods = new Option<string?>("--methods") { Description = $"comma-separated explainers (default {string.Join(",", ExplainerProbe.DefaultMethods)}; any of `explain`'s, plus random)" };
-        var limeSamples = new Option<int?>("--lime-samples") { Description = "LIME samples per run (default 5000)" };
-        var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged per document (default 1)" };
+        var limeSamples = new Option<int?>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0} (default 5000)" }.LimeSamples();
+        var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged per document (default 1)" }.AtLeast(1);
         var seed = new Option<long?>("--seed") { Description = "seed of both models' initial weights and batch order, and of the explainers' sampling (default 42)" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { data, outDir, tokens, position, quick, embed, att, outDim, heads, epochs, batch, lr, maxTrain, maxVal, maxTest, docs, methods, limeSamples, limeRuns, seed, threads })
+        foreach (var o in new Option[] { outDir, tokens, position, quick, embed, att, outDim, heads, epochs, batch, lr, maxTrain, maxVal, maxTest, docs, methods, limeSamples, limeRuns, seed, threads }.Concat(dataArgs.All()))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
-            CliRunner.ApplyThreads(r.GetValue(threads));
             bool isQuick = r.GetValue(quick);
             var preset = isQuick ? TrainingRecipe.Quick : TrainingRecipe.Paper;
             var recipe = preset with
@@ -71,7 +70,8 @@ public static class ShortcutsCommand
             var defaults = new ShortcutSettings { OutDir = "." };
             var settings = new ShortcutSettings
             {
-                DataPath = r.GetValue(data),
+                DataPath = r.GetValue(dataArgs.Data),
+                FileOptions = dataArgs.Build(r),
                 OutDir = r.GetValue(outDir)!,
                 Insertion = InsertionSpec.Parse(r.GetValue(tokens) ?? InsertionSpec.DefaultCount, r.GetValue(position) ?? "start"),
                 Recipe = recipe,
@@ -81,6 +81,8 @@ public static class ShortcutsCommand
                 LimeSamples = r.GetValue(limeSamples) ?? defaults.LimeSamples,
                 LimeRuns = r.GetValue(limeRuns) ?? defaults.LimeRuns,
             }.Validate();
+            Output.Folder(settings.OutDir);
+            CliRunner.ApplyThreads(r.GetValue(threads));
             var result = ShortcutStudy.Run(settings, Log, new StderrObserver());
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine("model     condition  accuracy  agreement");

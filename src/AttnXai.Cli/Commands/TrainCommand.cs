@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using AttnXai.Data.Labelled;
+using AttnXai.Data.Sources;
 using AttnXai.Model;
 using AttnXai.Engine;
 using TorchSharp;
@@ -9,57 +11,59 @@ using Spectre.Console;
 namespace AttnXai.Cli.Commands;
 
 /// <summary>
-/// `attnxai train`: trains the paper's attention classifier on IMDB with the paper's recipe (every part an option),
-/// resuming automatically when the output folder holds an interrupted run.
+/// `attnxai train`: trains the paper's attention classifier on IMDB or on the user's own labelled data with the
+/// paper's recipe (every part an option), resuming automatically when the output folder holds an interrupted run.
 /// </summary>
 public static class TrainCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("train", "Train the paper's attention classifier on IMDB (paper recipe by default); resumes an interrupted run in --out");
-        var data = new Option<string?>("--data") { Description = "IMDB folder or archive (default: $ATTNXAI_DATA, the cache, then ../shared/data)" };
+        var cmd = new Command("train", "Train the paper's attention classifier on IMDB or your own labelled data (paper recipe by default); resumes an interrupted run in --out");
+        var dataArgs = new DataArgs("$ATTNXAI_DATA, the cache, then ../shared/data: IMDB", DataArgs.TrainLabelsHelp);
         var output = new Option<string>("--out") { Description = "output folder (checkpoint, metrics, resumable state in <out>/last)", Required = true };
-        var embed = new Option<int?>("--embed-dim") { Description = "d_e (paper 128)" };
-        var att = new Option<int?>("--att-dim") { Description = "d_att (paper 64)" };
-        var outDim = new Option<int?>("--out-dim") { Description = "d_out (paper 64)" };
-        var heads = new Option<int?>("--heads") { Description = "K (paper 6)" };
-        var length = new Option<int?>("--length") { Description = "L, positions with [cls] (paper 256)" };
-        var epochs = new Option<int?>("--epochs") { Description = "epochs (paper 10)" };
-        var batch = new Option<int?>("--batch-size") { Description = "mini-batch size (paper 16)" };
-        var lr = new Option<double?>("--lr") { Description = "AdamW learning rate (paper 1e-4)" };
-        var wd = new Option<double?>("--weight-decay") { Description = "AdamW weight decay (paper 0.01)" };
+        var embed = new Option<int?>("--embed-dim") { Description = "d_e (paper 128)" }.AtLeast(1);
+        var att = new Option<int?>("--att-dim") { Description = "d_att (paper 64)" }.AtLeast(1);
+        var outDim = new Option<int?>("--out-dim") { Description = "d_out (paper 64)" }.AtLeast(1);
+        var heads = new Option<int?>("--heads") { Description = "K (paper 6)" }.AtLeast(1);
+        var length = new Option<int?>("--length") { Description = "L, positions with [cls] (paper 256)" }.AtLeast(2, "[CLS] and one word");
+        var epochs = new Option<int?>("--epochs") { Description = "epochs (paper 10)" }.AtLeast(1);
+        var batch = new Option<int?>("--batch-size") { Description = "mini-batch size (paper 16)" }.AtLeast(1);
+        var lr = new Option<double?>("--lr") { Description = "AdamW learning rate (paper 1e-4)" }.Positive();
+        var wd = new Option<double?>("--weight-decay") { Description = "AdamW weight decay (paper 0.01)" }.AtLeast(0);
         var seed = new Option<long?>("--seed") { Description = "seed of the initial weights and the batch order (paper 42)" };
-        var splitSeed = new Option<ulong?>("--split-seed") { Description = "seed of the train/validation split (paper 42)" };
-        var valCount = new Option<int?>("--validation-count") { Description = "validation reviews out of the 25,000 train reviews (paper 5000)" };
-        var maxTrain = new Option<int?>("--max-train") { Description = "subsample the training part to N reviews" };
-        var maxVal = new Option<int?>("--max-val") { Description = "subsample the validation part to N reviews" };
-        var maxTest = new Option<int?>("--max-test") { Description = "subsample the test part to N reviews" };
-        var evalBatch = new Option<int?>("--eval-batch-size") { Description = "batch size of evaluation (default 256)" };
+        var splitSeed = new Option<ulong?>("--split-seed") { Description = "seed of the train/validation (and test) split (paper 42)" };
+        var valCount = new Option<int?>("--validation-count") { Description = "validation texts taken out of the train part when the data has no validation part (default: 5000 for IMDB as the paper, a tenth otherwise)" }.AtLeast(1);
+        var testCount = new Option<int?>("--test-count") { Description = "test texts taken out of a single labelled file (default: a tenth of it)" }.AtLeast(1);
+        var maxTrain = new Option<int?>("--max-train") { Description = "subsample the training part to N texts" }.AtLeast(1);
+        var maxVal = new Option<int?>("--max-val") { Description = "subsample the validation part to N texts" }.AtLeast(1);
+        var maxTest = new Option<int?>("--max-test") { Description = "subsample the test part to N texts" }.AtLeast(1);
+        var evalBatch = new Option<int?>("--eval-batch-size") { Description = "batch size of evaluation (default 256)" }.AtLeast(1);
         var mask = new Option<bool>("--padding-mask") { Description = "leave padding out of the softmax (the paper's model has no mask)" };
         var noPosition = new Option<bool>("--no-position-encoding") { Description = "all-zero position encoding: the model becomes a set function of its tokens (the paper adds sinusoidal positions)" };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "basic_english (paper) or clean" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "basic_english (paper) or clean" }.OneOf([.. Data.Text.Tokenizers.Names]);
         var quick = new Option<bool>("--quick") { Description = $"smoke preset: {TrainingRecipe.Quick} (options still override)" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var noProgress = new Option<bool>("--plain") { Description = "plain progress lines instead of a progress bar (automatic when output is redirected)" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { data, output, embed, att, outDim, heads, length, epochs, batch, lr, wd, seed, splitSeed, valCount, maxTrain, maxVal, maxTest, evalBatch, mask, noPosition, tokenizer, quick, device, noProgress, threads })
+        foreach (var o in new Option[] { output, embed, att, outDim, heads, length, epochs, batch, lr, wd, seed, splitSeed, valCount, testCount, maxTrain, maxVal, maxTest, evalBatch, mask, noPosition, tokenizer, quick, device, noProgress, threads }
+                     .Concat(dataArgs.All()))
             cmd.Options.Add(o);
-        cmd.SetAction(ModelCommandErrors.Guard(r =>
+        cmd.SetAction(r =>
         {
-            CliRunner.ApplyThreads(r.GetValue(threads));
             var preset = r.GetValue(quick) ? TrainingRecipe.Quick : TrainingRecipe.Paper;
-            var dev = r.GetValue(device) is { } ds ? new Device(ds) : null;
-            var dataOptions = preset.Data with
+            var dev = r.GetValue(device) is { } ds ? Devices.Parse(ds) : null;
+            var dataOptions = (preset.Data with
             {
                 Tokenizer = r.GetValue(tokenizer) ?? preset.Data.Tokenizer,
                 Length = r.GetValue(length) ?? preset.Data.Length,
                 IncludeMask = r.GetValue(mask),
                 ValidationCount = r.GetValue(valCount) ?? preset.Data.ValidationCount,
+                TestCount = r.GetValue(testCount),
                 SplitSeed = r.GetValue(splitSeed) ?? preset.Data.SplitSeed,
                 MaxTrain = r.GetValue(maxTrain) ?? preset.Data.MaxTrain,
                 MaxValidation = r.GetValue(maxVal) ?? preset.Data.MaxValidation,
                 MaxTest = r.GetValue(maxTest) ?? preset.Data.MaxTest,
-            };
+            }).Validate();
             var options = preset.Training with
             {
                 Epochs = r.GetValue(epochs) ?? preset.Training.Epochs,
@@ -73,29 +77,33 @@ public static class TrainCommand
             options.Validate();
             var sizes = (Embed: r.GetValue(embed) ?? preset.EmbedDim, Att: r.GetValue(att) ?? preset.AttDim,
                 Out: r.GetValue(outDim) ?? preset.OutDim, Heads: r.GetValue(heads) ?? preset.Heads);
+            var outDir = Output.Folder(r.GetValue(output)!);
+            if (File.Exists(Path.Combine(outDir, ModelCheckpoint.ConfigFile)) && !Trainer.HasResumableState(outDir))
+                throw new IOException($"--out {outDir} already holds a trained model (config.json) without a resumable state; choose another --out folder");
+            CliRunner.ApplyThreads(r.GetValue(threads));
             bool plain = r.GetValue(noProgress) || Console.IsOutputRedirected;
-            return Run(r.GetValue(data), r.GetValue(output)!, dataOptions, options, sizes, plain, !r.GetValue(noPosition));
-        }));
+            return Run(r.GetValue(dataArgs.Data), dataArgs.Build(r), outDir, dataOptions, options, sizes, plain, !r.GetValue(noPosition));
+        });
         return cmd;
     }
 
-    private static int Run(string? dataPath, string output, ImdbDataOptions dataOptions, TrainingOptions options,
+    private static int Run(string? dataPath, LabelledTextOptions fileOptions, string output, DataOptions dataOptions, TrainingOptions options,
         (int Embed, int Att, int Out, int Heads) sizes, bool plain, bool positionEncoding)
     {
         var inv = CultureInfo.InvariantCulture;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        if (File.Exists(Path.Combine(output, ModelCheckpoint.ConfigFile)) && !Trainer.HasResumableState(output))
-            throw new IOException($"{output} already holds a trained model (config.json) without a resumable state; choose another --out folder");
-        var source = ImdbDataLoader.Locate(dataPath);
-        Console.WriteLine($"data: {source}");
-        var reviews = ImdbDataLoader.Read(source);
-        var data = ImdbDataLoader.Prepare(reviews, dataOptions);
+        var source = DataSource.Read(dataPath, fileOptions, Console.WriteLine);
+        Console.WriteLine($"data: {source.Description}");
+        var data = DataPreparation.Prepare(source, dataOptions, fileOptions);
+        Console.WriteLine($"labels: {data.Labels.Describe()}");
         var config = new ModelConfig(data.Vocabulary.Count, sizes.Embed, sizes.Att, sizes.Out, sizes.Heads, dataOptions.Length,
-            2, dataOptions.IncludeMask, Data.Text.Vocabulary.ClsId, Data.Text.Vocabulary.UnkId, PositionEncoding: positionEncoding).Validate();
+            data.Labels.Count, dataOptions.IncludeMask, Data.Text.Vocabulary.ClsId, Data.Text.Vocabulary.UnkId, PositionEncoding: positionEncoding).Validate();
+        string split = data.Parts.TestSplitCount is { } tc ? $" (validation and test split out of one file, seed {dataOptions.SplitSeed})"
+            : data.Parts.ValidationSplitCount is not null ? $" (validation split out of the train part, seed {dataOptions.SplitSeed})" : "";
         Console.WriteLine(string.Create(inv,
-            $"read and encoded in {clock.Elapsed.TotalSeconds:F1} s: vocabulary {data.Vocabulary.Count} tokens ({dataOptions.Tokenizer}), train {data.Train.Count}, validation {data.Validation.Count}, test {data.Test.Count}"));
+            $"read and encoded in {clock.Elapsed.TotalSeconds:F1} s: vocabulary {data.Vocabulary.Count} tokens ({dataOptions.Tokenizer}), train {data.Train.Count}, validation {data.Validation.Count}, test {data.Test.Count}{split}"));
         Console.WriteLine(string.Create(inv,
-            $"model: d_e {config.EmbedDim}, d_att {config.AttDim}, d_out {config.OutDim}, K {config.Heads}, L {config.Length}, padding mask {(config.PaddingMask ? "on" : "off")}, position encoding {(config.PositionEncoding ? "on" : "off")}, {config.ParameterCount:N0} parameters"));
+            $"model: d_e {config.EmbedDim}, d_att {config.AttDim}, d_out {config.OutDim}, K {config.Heads}, L {config.Length}, {config.Classes} classes, padding mask {(config.PaddingMask ? "on" : "off")}, position encoding {(config.PositionEncoding ? "on" : "off")}, {config.ParameterCount:N0} parameters"));
         Console.WriteLine(string.Create(inv,
             $"training: AdamW lr {options.LearningRate:G}, weight decay {options.WeightDecay:G}, batch {options.BatchSize}, {options.Epochs} epochs, seed {options.Seed}, {torch.get_num_threads()} threads, device {options.Device?.ToString() ?? "cpu"}"));
 
@@ -118,17 +126,18 @@ public static class TrainCommand
             Console.WriteLine(string.Create(inv, $"best epoch {outcome.BestEpoch}: validation accuracy {outcome.Validation.Accuracy:P2} ({outcome.Validation.Correct}/{outcome.Validation.Count})"));
             if (outcome.Test is { } t) Console.WriteLine(string.Create(inv, $"test accuracy {t.Accuracy:P2} ({t.Correct}/{t.Count}), loss {t.Loss:F4}"));
             Console.WriteLine(string.Create(inv, $"training time {outcome.Seconds:F1} s (this process {clock.Elapsed.TotalSeconds:F1} s, {outcome.Steps} steps)"));
-            Console.WriteLine($"model written to {Path.GetFullPath(output)}");
+            Console.WriteLine($"model written to {Path.GetFullPath(output)} (labels: {data.Labels})");
         }
         return 0;
     }
 
-    private static Trainer MakeTrainer(ModelConfig config, TrainingOptions options, ImdbData data, string output, ITrainingObserver observer) =>
+    private static Trainer MakeTrainer(ModelConfig config, TrainingOptions options, PreparedData data, string output, ITrainingObserver observer) =>
         new(config, options, data.Train, data.Validation, data.Test, output)
         {
             Vocabulary = data.Vocabulary,
             Tokenizer = data.Tokenizer.Name,
             DataSettings = data.Settings,
+            Labels = data.Labels,
             Observer = observer,
         };
 
@@ -165,26 +174,4 @@ public static class TrainCommand
         public void EpochCompleted(EpochMetrics metrics, bool best) { _task = null; AnsiConsole.WriteLine(EpochLine(metrics, best)); }
         public void Message(string text) => AnsiConsole.WriteLine(text);
     }
-}
-
-/// <summary>
-/// Runs a model command's action and turns expected failures into one "error: ..." line and exit code 1.
-/// (System.CommandLine's Invoke catches exceptions itself and prints a stack trace, so CliRunner's catch never sees them.)
-/// </summary>
-internal static class ModelCommandErrors
-{
-    public static Func<System.CommandLine.ParseResult, int> Guard(Func<System.CommandLine.ParseResult, int> action) => r =>
-    {
-        try
-        {
-            return action(r);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or System.Runtime.InteropServices.ExternalException or TorchUnavailableException
-                                      or UnauthorizedAccessException or AttnXai.Data.DataException)
-        {
-            Console.Out.Flush();
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-    };
 }

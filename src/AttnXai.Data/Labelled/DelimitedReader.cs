@@ -11,12 +11,34 @@ public readonly record struct DelimitedRecord(string[] Fields, int Line);
 /// doubled quotes ("" for "), and must be followed by a delimiter or a line end; a '"' inside an unquoted field is
 /// kept as a literal char. Blank lines are skipped. An unterminated quoted field, or a character right after a
 /// closing quote, is a <see cref="DataException"/> naming the file and line.
+/// <para>
+/// Without quoting (<c>quoting: false</c>, for TSV files written without it, as Python's
+/// <c>csv.reader(f, delimiter='\t', quoting=csv.QUOTE_NONE)</c> reads them): every line is one record, split at each
+/// delimiter; '"' is an ordinary character.
+/// </para>
 /// </summary>
 public static class DelimitedReader
 {
-    public static IEnumerable<DelimitedRecord> Read(TextReader reader, char delimiter, string fileName)
+    public static IEnumerable<DelimitedRecord> Read(TextReader reader, char delimiter, string fileName, bool quoting = true)
     {
         ArgumentNullException.ThrowIfNull(reader);
+        return quoting ? ReadQuoted(reader, delimiter, fileName) : ReadUnquoted(reader, delimiter);
+    }
+
+    private static IEnumerable<DelimitedRecord> ReadUnquoted(TextReader reader, char delimiter)
+    {
+        int line = 0;
+        string? text;
+        while ((text = reader.ReadLine()) != null)
+        {
+            line++;
+            if (text.Length == 0) continue;
+            yield return new DelimitedRecord(text.Split(delimiter), line);
+        }
+    }
+
+    private static IEnumerable<DelimitedRecord> ReadQuoted(TextReader reader, char delimiter, string fileName)
+    {
         var fields = new List<string>();
         var field = new StringBuilder();
         int line = 1;

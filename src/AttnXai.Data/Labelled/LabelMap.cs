@@ -22,12 +22,40 @@ public sealed class LabelMap
         {
             var n = _names[i];
             if (n is null || n.AsSpan().IndexOfAny('\r', '\n') >= 0)
-                throw new ArgumentException($"class name {i} is null or contains a line break", nameof(classNames));
-            if (!_ids.TryAdd(n, i)) throw new ArgumentException($"duplicate class name '{n}'", nameof(classNames));
+                throw new ArgumentException($"label {i} is missing or contains a line break");
+            if (!_ids.TryAdd(n, i)) throw new ArgumentException($"duplicate label '{n}'");
         }
     }
 
+    /// <summary>Class ids as their own labels: "0", "1", ..., count - 1.</summary>
+    public static LabelMap ClassIds(int count) =>
+        new(Enumerable.Range(0, count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>
+    /// A comma list of labels in class order ("neg,pos": neg is class 0, pos class 1), as a user writes it. Throws
+    /// ArgumentException (the message names the problem, not the option) unless there are at least two distinct,
+    /// non-empty labels.
+    /// </summary>
+    public static LabelMap Parse(string list)
+    {
+        ArgumentNullException.ThrowIfNull(list);
+        var names = list.Split(',').Select(n => n.Trim()).ToArray();
+        if (names.Any(n => n.Length == 0)) throw new ArgumentException($"'{list}' has an empty label (write the labels in class order, e.g. neg,pos)");
+        if (names.Length < 2) throw new ArgumentException($"'{list}' names one label; a classifier needs at least two, in class order (e.g. neg,pos)");
+        var duplicate = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new ArgumentException($"'{list}' names '{duplicate.Key}' twice");
+        return new LabelMap(names);
+    }
+
     public IReadOnlyList<string> ClassNames => _names;
+
+    /// <summary>"neg (class 0), pos (class 1)".</summary>
+    public string Describe() => string.Join(", ", _names.Select((n, i) => $"{n} (class {i})"));
+
+    /// <summary>The labels as a user writes them: "neg,pos".</summary>
+    public override string ToString() => string.Join(",", _names);
+
+    public bool SameAs(LabelMap other) => other is not null && _names.SequenceEqual(other._names, StringComparer.Ordinal);
     public int Count => _names.Length;
     public int this[string label] => _ids[label];
     public bool TryGetClass(string label, out int classId) => _ids.TryGetValue(label, out classId);

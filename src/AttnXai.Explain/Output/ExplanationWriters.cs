@@ -9,32 +9,53 @@ using AttnXai.Plot;
 
 namespace AttnXai.Explain.Output;
 
+/// <summary>The model's prediction for one explained document: its logits, the predicted class and that class's label.</summary>
+public sealed record DocumentPrediction(double[] Logits, int Class, IReadOnlyList<string> Labels)
+{
+    public string Label => Labels[Class];
+
+    /// <summary>"pos (logits neg -0.412, pos 0.377)".</summary>
+    public string Describe() => $"{Label} (logits {string.Join(", ", Logits.Select((v, c) => $"{Labels[c]} {v.ToString("0.####", CultureInfo.InvariantCulture)}"))})";
+}
+
 /// <summary>
 /// Writes an <see cref="ExplainRunResult"/> as explanations.json, tokens.csv, words.csv, agreement.csv and
 /// explanations.html (each atomically). Numbers that are undefined (NaN, e.g. the correlation of a constant vector)
-/// are written as JSON null and as empty CSV cells: no NaN appears in the output.
+/// are written as JSON null and as empty CSV cells: no NaN appears in the output. The HTML is paged: up to
+/// <see cref="PageSize"/> documents in explanations.html, otherwise explanations.html is an index (one row per
+/// document with its prediction and a link) and the documents are on explanations-001.html, -002.html, ...
 /// </summary>
 public static class ExplanationWriters
 {
+    /// <summary>Documents per HTML page.</summary>
+    public const int PageSize = 50;
+
     public const string CleaningNote =
         "Texts are cleaned as the paper's LIME experiments: every run of characters outside [A-Za-z0-9] becomes a space, " +
         "the text is lower-cased and truncated to the model's length minus one (255 words), so that LIME's words and the model's tokens coincide.";
 
-    /// <summary>Writes all files into <paramref name="directory"/> and returns their paths.</summary>
-    public static IReadOnlyList<string> WriteAll(string directory, ExplainRunResult run, ModelConfig config)
+    /// <summary>Writes all files into <paramref name="directory"/> and returns their paths. <paramref name="predictions"/>
+    /// (one per document, or null) are shown on the page and written to the JSON.</summary>
+    public static IReadOnlyList<string> WriteAll(string directory, ExplainRunResult run, ModelConfig config, IReadOnlyList<DocumentPrediction>? predictions = null)
     {
+        if (predictions is not null && predictions.Count != run.Documents.Count)
+            throw new ArgumentException($"{predictions.Count} predictions for {run.Documents.Count} documents");
         Directory.CreateDirectory(directory);
         var paths = new List<string>
         {
             Path.Combine(directory, "explanations.json"),
             Path.Combine(directory, "tokens.csv"),
             Path.Combine(directory, "words.csv"),
-            Path.Combine(directory, "explanations.html"),
         };
-        AtomicFile.WriteAllText(paths[0], Json(run, config));
+        AtomicFile.WriteAllText(paths[0], Json(run, config, predictions));
         AtomicFile.WriteText(paths[1], w => TokensCsv(run, w));
         AtomicFile.WriteText(paths[2], w => WordsCsv(run, w));
-        AtomicFile.WriteAllText(paths[3], Html(run));
+        foreach (var (name, html) in HtmlPages(run, predictions))
+        {
+            var p = Path.Combine(directory, name);
+            AtomicFile.WriteAllText(p, html);
+            paths.Add(p);
+        }
         if (run.Studies is not null)
         {
             var p = Path.Combine(directory, "agreement.csv");
@@ -50,7 +71,7 @@ public static class ExplanationWriters
 
     // ---- JSON ------------------------------------------------------------------------------------------------
 
-    public static string Json(ExplainRunResult run, ModelConfig config)
+    public static string Json(ExplainRunResult run, ModelConfig config, IReadOnlyList<DocumentPrediction>? predictions = null)
     {
         using var ms = new MemoryStream();
         using (var j = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
@@ -79,19 +100,27 @@ public static class ExplanationWriters
             }
             j.WriteEndObject();
             j.WriteStartArray("documents");
-            for (int i = 0; i < run.Documents.Count; i++) Document(j, i, run);
+            for (int i = 0; i < run.Documents.Count; i++) Document(j, i, run, predictions?[i]);
             j.WriteEndArray();
             j.WriteEndObject();
         }
         return Encoding.UTF8.GetString(ms.ToArray());
     }
 
-    private static void Document(Utf8JsonWriter j, int i, ExplainRunResult run)
+    private static void Document(Utf8JsonWriter j, int i, ExplainRunResult run, DocumentPrediction? prediction)
     {
         var d = run.Documents[i];
         j.WriteStartObject();
         j.WriteNumber("index", i);
         if (d.Label is not null) j.WriteString("label", d.Label);
+        if (prediction is not null)
+        {
+            j.WriteStartObject("prediction");
+            j.WriteNumber("class", prediction.Class);
+            j.WriteString("label", prediction.Label);
+            Numbers(j, "logits", prediction.Logits);
+            j.WriteEndObject();
+        }
         j.WriteString("text", d.Text);
         j.WriteBoolean("truncated", d.Truncated);
         j.WriteNumber("original_word_count", d.OriginalTokenCount);
@@ -231,21 +260,61 @@ public static class ExplanationWriters
 
     // ---- HTML ------------------------------------------------------------------------------------------------
 
+    private const string Legend = CleaningNote + " The explained quantity is the raw positive-class logit. Each row is scaled on its own: " +
+                                  "green = positive, red = negative, intensity = |value| / max |value| in the row; hover a word for its value.";
+
+    /// <summary>The page file of document <paramref name="index"/> when the documents do not fit on one page.</summary>
+    public static string PageName(int index) => $"explanations-{index / PageSize + 1:D3}.html";
+
     /// <summary>
-    /// One section per document: the words highlighted once per explainer (green positive, red negative, intensity
-    /// |value| / max |value| of the row, the value on hover, as the paper's Figure 1), then the theory's numbers.
-    /// All text is escaped.
+    /// The HTML pages (file name, content): explanations.html alone for up to <see cref="PageSize"/> documents, else
+    /// an index and one page per <see cref="PageSize"/> documents.
     /// </summary>
-    public static string Html(ExplainRunResult run)
+    public static IReadOnlyList<(string Name, string Html)> HtmlPages(ExplainRunResult run, IReadOnlyList<DocumentPrediction>? predictions = null)
     {
-        var r = new HtmlReport("AttnXai explanations");
-        r.Paragraph(CleaningNote + " The explained quantity is the raw positive-class logit. Each row is scaled on its own: " +
-                    "green = positive, red = negative, intensity = |value| / max |value| in the row; hover a word for its value.");
-        r.Settings(run.Settings.Select(kv => new KeyValuePair<string, object?>(kv.Key, kv.Value)), "Settings");
-        for (int i = 0; i < run.Documents.Count; i++)
+        int n = run.Documents.Count;
+        if (n <= PageSize) return [("explanations.html", Html(run, predictions, 0, n, null))];
+        int pages = (n + PageSize - 1) / PageSize;
+        var index = new HtmlReport("AttnXai explanations");
+        index.Paragraph($"{n} documents on {pages} pages of {PageSize}. " + Legend);
+        index.Settings(run.Settings.Select(kv => new KeyValuePair<string, object?>(kv.Key, kv.Value)), "Settings");
+        var rows = new System.Text.StringBuilder("<table><thead><tr><th>document</th><th>label</th><th>prediction</th><th>words</th><th>page</th></tr></thead><tbody>");
+        for (int i = 0; i < n; i++)
         {
             var d = run.Documents[i];
+            var page = PageName(i);
+            rows.Append($"<tr><td>{i}</td><td>{Markup.Escape(d.Label ?? "")}</td><td>{Markup.Escape(predictions?[i].Describe() ?? "")}</td><td>{d.TokenCount}</td>" +
+                        $"<td><a href=\"{page}#doc-{i}\">{page}</a></td></tr>");
+        }
+        rows.Append("</tbody></table>");
+        index.Fragment(rows.ToString());
+        var list = new List<(string, string)> { ("explanations.html", index.Build()) };
+        for (int p = 0; p < pages; p++)
+        {
+            int start = p * PageSize, end = Math.Min(n, start + PageSize);
+            list.Add((PageName(start), Html(run, predictions, start, end, $"Documents {start} to {end - 1} of {n} (page {p + 1} of {pages}; index: explanations.html)")));
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// One section per document of [start, end): the prediction, the words highlighted once per explainer (green
+    /// positive, red negative, intensity |value| / max |value| of the row, the value on hover, as the paper's Figure 1),
+    /// then the theory's numbers. All text is escaped.
+    /// </summary>
+    public static string Html(ExplainRunResult run, IReadOnlyList<DocumentPrediction>? predictions = null, int start = 0, int end = -1, string? pageNote = null)
+    {
+        if (end < 0) end = run.Documents.Count;
+        var r = new HtmlReport("AttnXai explanations");
+        if (pageNote is not null) r.Paragraph(pageNote);
+        r.Paragraph(Legend);
+        r.Settings(run.Settings.Select(kv => new KeyValuePair<string, object?>(kv.Key, kv.Value)), "Settings");
+        for (int i = start; i < end; i++)
+        {
+            var d = run.Documents[i];
+            r.Fragment($"<a id=\"doc-{i}\"></a>");
             r.Heading($"Document {i}{(d.Label is null ? "" : $" ({d.Label})")}: {d.TokenCount} words, {d.WordCount} distinct", 2);
+            if (predictions?[i] is { } pred) r.Paragraph($"The model predicts {pred.Describe()}.");
             foreach (var w in d.Warnings) r.Paragraph("Note: " + w + ".");
             var rows = run.Explanations[i].Select(x => new HighlightRow(x.Method, x.TokenScores)).ToList();
             if (run.Studies is { } s)

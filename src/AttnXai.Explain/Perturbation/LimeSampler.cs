@@ -57,7 +57,10 @@ public sealed class LimeSampler
     {
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "The sample count must be non-negative.");
         var sampler = new LimeSampler(featureCount, seed);
-        var rows = new bool[checked(count * featureCount)];
+        long size = (long)count * featureCount;
+        if (size > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"{count} samples of {featureCount} features need {size} flags, more than one array holds.");
+        var rows = new bool[size];
         sampler.Fill(rows);
         return rows;
     }

@@ -135,8 +135,12 @@ public static class ProbeStatistics
     /// <summary>P(score of a class-1 item > score of a class-0 item) + P(tie) / 2 (Mann-Whitney U); NaN when a class is empty.</summary>
     public static double Auroc(IReadOnlyList<double> class0, IReadOnlyList<double> class1) => RankingMetrics.Auroc(class0, class1);
 
+    /// <summary>Heads by index (0-based, as the arrays) and by name: numbered from 1, as everywhere in AttnXai (Figure 3 too).</summary>
     private static IEnumerable<(int, string)> Heads(ProbeOutputs o) =>
-        Enumerable.Range(0, o.Heads).Select(h => (h, h.ToString(System.Globalization.CultureInfo.InvariantCulture))).Append((-1, AllHeads));
+        Enumerable.Range(0, o.Heads).Select(h => (h, HeadName(h))).Append((-1, AllHeads));
+
+    /// <summary>The name of head index h (0-based): "1" for the first head.</summary>
+    public static string HeadName(int h) => (h + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static IEnumerable<(int, string)> Tokens(ProbeOutputs o, IReadOnlyList<string> names)
     {

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AttnXai.Common.IO;
-using AttnXai.Data.Imdb;
+using AttnXai.Data.Sources;
 using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
@@ -20,8 +20,11 @@ namespace AttnXai.Shortcuts.Study;
 /// <summary>Every setting of a probe run (the CLI's options; defaults: 4 tokens after [CLS], the paper recipe).</summary>
 public sealed record ShortcutSettings
 {
-    /// <summary>IMDB folder or archive (null: $ATTNXAI_DATA, the cache, the shared archive).</summary>
+    /// <summary>The data: IMDB (null: $ATTNXAI_DATA, the cache, the shared archive), a labelled file or a folder of
+    /// part files (see <see cref="DataSource.Read"/>).</summary>
     public string? DataPath { get; init; }
+    /// <summary>How labelled files are read (columns, quoting, label mapping).</summary>
+    public AttnXai.Data.Labelled.LabelledTextOptions? FileOptions { get; init; }
     public required string OutDir { get; init; }
     public InsertionSpec Insertion { get; init; } = new();
     public TrainingRecipe Recipe { get; init; } = TrainingRecipe.Paper;
@@ -105,18 +108,18 @@ public static class ShortcutStudy
 
         // 1. Data: vocabulary of the train reviews plus the inserted tokens; every part with and without them.
         var sw = Stopwatch.StartNew();
-        var source = ImdbDataLoader.Locate(settings.DataPath);
-        log($"data: {source}");
-        var reviews = ImdbDataLoader.Read(source);
+        var parts = DataSource.Read(settings.DataPath, settings.FileOptions, log);
+        var source = parts.Path;
+        log($"data: {parts.Description}");
         var recipe = settings.Recipe;
-        var data = ImdbDataLoader.Prepare(reviews, recipe.Data);
+        var data = DataPreparation.Prepare(parts, recipe.Data);
         var spec = settings.Insertion;
         var vocabulary = TokenInsertion.ExtendVocabulary(data.Vocabulary, spec);
         long firstId = data.Vocabulary.Count;
         var train = TokenInsertion.Insert(data.Train, spec, firstId);
         var validation = TokenInsertion.Insert(data.Validation, spec, firstId);
         var test = TokenInsertion.Insert(data.Test, spec, firstId);
-        var config = recipe.Config(vocabulary.Count);
+        var config = recipe.Config(vocabulary.Count, data.Labels.Count);
         Directory.CreateDirectory(outDir);
         stages["data_seconds"] = sw.Elapsed.TotalSeconds;
         log(string.Create(CultureInfo.InvariantCulture,
@@ -134,7 +137,7 @@ public static class ShortcutStudy
                 bool shortcut = role == ShortcutTraining.ShortcutRole;
                 var json = ShortcutTraining.RecipeJson(role, config, recipe.Training, data.Settings, insertionJson);
                 models.Add(ShortcutTraining.TrainOrLoad(Path.Combine(outDir, ShortcutTraining.FolderName(role)), json, config, recipe.Training,
-                    shortcut ? train.Data : data.Train, shortcut ? validation.Data : data.Validation, vocabulary, data.Tokenizer.Name, observer));
+                    shortcut ? train.Data : data.Train, shortcut ? validation.Data : data.Validation, vocabulary, data.Tokenizer.Name, observer, data.Labels));
                 stages[$"{role}_model_seconds"] = sw.Elapsed.TotalSeconds;
                 log(string.Create(CultureInfo.InvariantCulture, $"{role} model ready in {sw.Elapsed.TotalSeconds:F1} s (best epoch {models[^1].BestEpoch}, validation accuracy {models[^1].ValidationAccuracy:P2})"));
             }
@@ -169,9 +172,9 @@ public static class ShortcutStudy
             var explainers = new List<ExplainerRow>();
             if (settings.Docs > 0)
             {
-                var sample = ImdbDataLoader.Subsample(reviews.Test, settings.Docs, unchecked((ulong)settings.Seed), 201);
+                var sample = DataPreparation.Subsample(data.Parts.Test, settings.Docs, unchecked((ulong)settings.Seed), 201);
                 var docs = ExplainerProbe.Documents(sample.Select(r => r.Text).ToArray(), data.Tokenizer, vocabulary, spec, config,
-                    sample.Select(r => r.RelativePath).ToArray());
+                    sample.Select(r => r.Origin).ToArray());
                 var methods = ExplainerProbe.CheckMethods(settings.Methods, settings.ExplainerSettings);
                 foreach (var m in models)
                 {
@@ -200,7 +203,7 @@ public static class ShortcutStudy
         }
     }
 
-    private static JsonObject Summary(ShortcutSettings s, string source, ImdbData data, Data.Text.Vocabulary vocabulary, long firstId, ModelConfig config,
+    private static JsonObject Summary(ShortcutSettings s, string source, PreparedData data, Data.Text.Vocabulary vocabulary, long firstId, ModelConfig config,
         IReadOnlyList<TrainedModelInfo> models, IReadOnlyList<AccuracyRow> accuracy, IReadOnlyList<ShortcutVerdict> verdicts,
         IReadOnlyList<ExplainerRow> explainers, IReadOnlyList<string> reading, JsonObject stages)
     {

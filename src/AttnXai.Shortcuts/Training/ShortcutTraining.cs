@@ -45,7 +45,8 @@ public static class ShortcutTraining
     };
 
     public static TrainedModel TrainOrLoad(string folder, JsonObject recipe, ModelConfig config, TrainingOptions options,
-        EncodedDataset train, EncodedDataset validation, Vocabulary vocabulary, string tokenizer, ITrainingObserver? observer = null)
+        EncodedDataset train, EncodedDataset validation, Vocabulary vocabulary, string tokenizer, ITrainingObserver? observer = null,
+        AttnXai.Data.Labelled.LabelMap? labels = null)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         string role = recipe["role"]?.GetValue<string>() ?? throw new ArgumentException("the recipe has no role");
@@ -83,6 +84,7 @@ public static class ShortcutTraining
             Vocabulary = vocabulary,
             Tokenizer = tokenizer,
             DataSettings = (recipe["data"] as JsonObject)?.DeepClone() as JsonObject,
+            Labels = labels,
             Observer = observer,
         };
         var outcome = trainer.Run();

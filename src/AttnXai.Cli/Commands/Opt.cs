@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+
+namespace AttnXai.Cli.Commands;
+
+/// <summary>
+/// Range and choice checks attached to options, so that a bad value is refused while parsing, before any work, with
+/// a message naming the option and the value ("--docs must be at least 1, got 0").
+/// </summary>
+public static class Opt
+{
+    /// <summary>The most LIME samples per run a command accepts: n rows of d flags are held in memory at once (1,000,000
+    /// x 255 words is 255 MB); larger runs are what the streamed large-sample limit is for.</summary>
+    public const int MaxLimeSamples = 1_000_000;
+
+    public static Option<T> AtLeast<T>(this Option<T> option, double min, string? why = null) =>
+        option.Check(v => v >= min, v => $"{option.Name} must be at least {F(min)}{(why is null ? "" : $" ({why})")}, got {F(v)}");
+
+    public static Option<T> Between<T>(this Option<T> option, double min, double max, string? why = null) =>
+        option.Check(v => v >= min && v <= max, v => $"{option.Name} must be between {F(min)} and {F(max)}{(why is null ? "" : $" ({why})")}, got {F(v)}");
+
+    /// <summary>A finite number greater than 0.</summary>
+    public static Option<T> Positive<T>(this Option<T> option) =>
+        option.Check(v => v > 0 && double.IsFinite(v), v => $"{option.Name} must be a positive number, got {F(v)}");
+
+    /// <summary>One of the given words (case-insensitive).</summary>
+    public static Option<T> OneOf<T>(this Option<T> option, params string[] choices) => option.Words(choices);
+
+    /// <summary>The LIME sample count: 2 to <see cref="MaxLimeSamples"/>.</summary>
+    public static Option<T> LimeSamples<T>(this Option<T> option) =>
+        option.Between(2, MaxLimeSamples, "held in memory per run; use the large-sample limit for more");
+
+    /// <summary>Samples of a large-sample limit: 0 (skip it) or 2 to <see cref="MaxLimeSamples"/>.</summary>
+    public static Option<T> LimeSamplesOrZero<T>(this Option<T> option) =>
+        option.Check(v => v == 0 || (v >= 2 && v <= MaxLimeSamples), v => $"{option.Name} must be 0 (skip the limit) or between 2 and {MaxLimeSamples}, got {F(v)}");
+
+    /// <summary>Runs a library parser of an option's value; its ArgumentException gets the option's name in front
+    /// ("--methods: unknown explainer 'x'; known: ...") unless it names an option already.</summary>
+    public static T Parse<T>(string option, Func<T> parse)
+    {
+        try { return parse(); }
+        catch (ArgumentException e)
+        {
+            var m = CliRunner.Message(e);
+            throw new ArgumentException(m.StartsWith("--", StringComparison.Ordinal) ? m : $"{option}: {m}", e);
+        }
+    }
+
+    /// <summary>True when the user gave the option (not its default).</summary>
+    public static bool Given(this ParseResult r, Option option) => r.GetResult(option) is { Implicit: false };
+
+    private static Option<T> Words<T>(this Option<T> option, string[] choices)
+    {
+        option.Validators.Add(r =>
+        {
+            if (Value<T>(r) is string s && !choices.Contains(s.Trim(), StringComparer.OrdinalIgnoreCase))
+                r.AddError($"{option.Name} must be {Choices(choices)}, got '{s}'");
+        });
+        return option;
+    }
+
+    public static string Choices(IReadOnlyList<string> choices) =>
+        choices.Count == 1 ? choices[0] : string.Join(", ", choices.Take(choices.Count - 1)) + " or " + choices[^1];
+
+    private static Option<T> Check<T>(this Option<T> option, Func<double, bool> ok, Func<double, string> message)
+    {
+        option.Validators.Add(r =>
+        {
+            if (ToDouble(Value<T>(r)) is { } v && !ok(v)) r.AddError(message(v));
+        });
+        return option;
+    }
+
+    /// <summary>The option's value, or null when it does not parse (the parser reports that itself).</summary>
+    private static object? Value<T>(OptionResult r)
+    {
+        try { return r.GetValueOrDefault<T>(); }
+        catch (InvalidOperationException) { return null; }
+    }
+
+    private static double? ToDouble(object? v) => v switch
+    {
+        null => null,
+        int i => i,
+        long l => l,
+        ulong u => u,
+        double d => d,
+        float f => f,
+        _ => null,
+    };
+
+    private static string F(double v) =>
+        v == Math.Floor(v) && Math.Abs(v) < 1e15 ? ((long)v).ToString(CultureInfo.InvariantCulture) : v.ToString("G", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,200 @@
+using System.Text.RegularExpressions;
+
+namespace AttnXai.Cli.Tests;
+
+/// <summary>
+/// The error contract, on a table of bad inputs across every command: exit code 1, exactly one line starting with
+/// "error:" that names the option, file or value, no stack trace, .NET type name, parameter suffix, record dump or
+/// help text, and nothing written (the --out of the case does not exist afterwards).
+/// </summary>
+public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixture>
+{
+    /// <summary>
+    /// (case, arguments, what the error line must contain). Placeholders: {data} the labelled CSV, {model} the trained
+    /// model, {nan} the model with a NaN weight, {incomplete} a model folder without config.json, {imdb} a tiny
+    /// aclImdb folder, {file} an existing file, {root} the fixture's folder, {out} a fresh path that must not be
+    /// created, {missing} a file that does not exist.
+    /// </summary>
+    public static TheoryData<string, string, string> Cases => new()
+    {
+        // train: options, data, labels, output
+        { "train-lr-not-a-number", "train --out {out} --lr abc", "--lr: 'abc' is not a number" },
+        { "train-no-out", "train --data {data}", "'--out' is required" },
+        { "train-unknown-option", "train --out {out} --bogus", "'--bogus'" },
+        { "train-length-1", "train --out {out} --length 1", "--length must be at least 2 ([CLS] and one word), got 1" },
+        { "train-epochs-0", "train --out {out} --epochs 0", "--epochs must be at least 1, got 0" },
+        { "train-batch-negative", "train --out {out} --batch-size -1", "--batch-size must be at least 1, got -1" },
+        { "train-lr-negative", "train --out {out} --lr -1", "--lr must be a positive number, got -1" },
+        { "train-lr-nan", "train --out {out} --lr NaN", "--lr must be a positive number, got NaN" },
+        { "train-weight-decay-negative", "train --out {out} --weight-decay -0.1", "--weight-decay must be at least 0, got -0.1" },
+        { "train-heads-0", "train --out {out} --heads 0", "--heads must be at least 1, got 0" },
+        { "train-seed-fraction", "train --out {out} --seed 1.5", "--seed: '1.5' is not a whole number" },
+        { "train-split-seed-negative", "train --out {out} --split-seed -1", "--split-seed: '-1' is not a whole number of 0 or more" },
+        { "train-tokenizer", "train --out {out} --tokenizer words", "--tokenizer must be basic_english or clean, got 'words'" },
+        { "train-threads-0", "train --out {out} --threads 0", "--threads must be at least 1, got 0" },
+        { "train-out-is-a-file", "train --out {file} --data {data} --labels neg,pos", "--out {file} is a file, not a folder" },
+        { "train-out-under-a-file", "train --out {file}/sub --data {data} --labels neg,pos", "is a file, so no folder can be made under it" },
+        { "train-out-unwritable", "train --out /proc/attnxai-test/out --data {data} --labels neg,pos", "--out /proc/attnxai-test/out: cannot write in /proc" },
+        { "train-out-holds-a-model", "train --out {nan} --data {data} --labels neg,pos", "--out {nan} already holds a trained model (config.json) without a resumable state" },
+        { "train-out-holds-another-run", "train --out {model} --data {data} --labels neg,pos", "{model}/last holds a run of another model (d_e (--embed-dim) 8 there, 128 now; " },
+        { "train-data-missing", "train --out {out} --data {missing} --labels neg,pos", "{missing}: no such file" },
+        { "train-data-empty-folder", "train --out {out} --data {root}/empty-folder", "holds no IMDB data" },
+        { "train-labels-not-given", "train --out {out} --data {data}", "{data}: the labels are 'neg', 'pos': give them in class order (e.g. --labels neg,pos)" },
+        { "train-labels-one", "train --out {out} --data {data} --labels pos", "--labels: 'pos' names one label" },
+        { "train-labels-duplicate", "train --out {out} --data {data} --labels pos,neg,pos", "--labels: 'pos,neg,pos' names 'pos' twice" },
+        { "train-label-outside-labels", "train --out {out} --data {data} --labels neg,neutral", "{data}: line 3: label 'pos' is not one of --labels ('neg', 'neutral')" },
+        { "train-single-label-file", "train --out {out} --data {root}/one-label.csv", "every label is 'pos'" },
+        { "train-text-column", "train --out {out} --data {data} --labels neg,pos --text-column review", "{data}: line 1: missing column 'review'" },
+        { "train-format", "train --out {out} --data {data} --labels neg,pos --format xml", "--format must be csv, tsv or jsonl, got 'xml'" },
+        { "train-quoted-tsv", "train --out {out} --data {root}/bad-quote.tsv --labels neg,pos", "bad-quote.tsv: line 2: unexpected character ' ' after a closing quote" },
+        { "train-not-utf8", "train --out {out} --data {root}/latin1.csv --labels neg,pos", "latin1.csv: not valid UTF-8" },
+        { "train-validation-count", "train --out {out} --data {data} --labels neg,pos --validation-count 100000", "--validation-count 100000 does not fit the 180 training texts" },
+        { "train-test-count-0", "train --out {out} --data {data} --labels neg,pos --test-count 0", "--test-count must be at least 1, got 0" },
+        { "train-test-count-on-imdb", "train --out {out} --data {imdb} --test-count 1", "--test-count applies to a single file" },
+        { "train-device", "train --out {out} --device gpu7", "unknown device 'gpu7'" },
+        { "train-diverges", "train --out {out} --data {data} --labels neg,pos --embed-dim 8 --att-dim 4 --out-dim 4 --heads 2 --length 24 --epochs 2 --lr 10000 --plain",
+            "training diverged at epoch 1" },
+
+        // eval
+        { "eval-model-missing", "eval --model {root}/nothing", "model folder not found: {root}/nothing" },
+        { "eval-model-incomplete", "eval --model {incomplete}", "{incomplete}: no config.json" },
+        { "eval-model-nan", "eval --model {nan}", "{nan}/model.safetensors: tensor 'W_v' holds NaN or infinite values" },
+        { "eval-split", "eval --model {model} --split dev", "--split must be test, val or train, got 'dev'" },
+        { "eval-labels-of-the-model", "eval --model {model} --file {root}/all-positive.csv", "all-positive.csv: line 2: label 'positive' is not one of the model's labels ('neg', 'pos'); give the data's labels" },
+        { "eval-labels-count", "eval --model {model} --labels a,b,c", "--labels names 3 labels but the model has 2 classes" },
+        { "eval-file-and-data", "eval --model {model} --file {data} --data {data}", "give --file (a whole file) or --data/--split" },
+        { "eval-max-0", "eval --model {model} --max 0", "--max must be at least 1, got 0" },
+        { "eval-batch-0", "eval --model {model} --batch-size 0", "--batch-size must be at least 1, got 0" },
+        { "eval-out-is-a-folder", "eval --model {model} --out {root}", "--out {root} is a folder, not a file" },
+        { "eval-file-missing", "eval --model {model} --file {missing}", "{missing}: no such file" },
+        { "eval-data-unknown-format", "eval --model {model} --data {root}/unknown.dat", "unknown.dat: cannot tell the format from the extension '.dat'" },
+        { "eval-data-not-an-archive", "eval --model {model} --data {root}/fake.tar.gz", "fake.tar.gz: not a gzip-compressed tar archive" },
+        { "eval-imdb-labels", "eval --model {model} --data {imdb} --labels negative,positive", "IMDB's label 'neg' is not one of --labels ('negative', 'positive')" },
+
+        // predict
+        { "predict-empty-text", "predict --model {model} --text ' '", "--text is empty" },
+        { "predict-all-unknown", "predict --model {model} --text 'zzz qqq'", "none of the 2 words of the text is in the model's vocabulary" },
+        { "predict-nan-model", "predict --model {nan} --text good", "holds NaN or infinite values" },
+        { "predict-nothing", "predict --model {model}", "give --text or --file" },
+        { "predict-both", "predict --model {model} --text good --file {data}", "give --text or --file" },
+        { "predict-file-missing", "predict --model {model} --file {missing}", "{missing}: no such file" },
+        { "predict-out-folder", "predict --model {model} --file {data} --out {root}", "--out {root} is a folder, not a file" },
+        { "predict-out-with-text", "predict --model {model} --text good --out {out}", "--out goes with --file" },
+        { "predict-text-column", "predict --model {model} --file {data} --text-column nope", "missing column 'nope'" },
+        { "predict-threads-text", "predict --model {model} --text good --threads many", "--threads: 'many' is not a whole number" },
+
+        // explain
+        { "explain-all-unknown", "explain --model {model} --out {out} --text 'zzz qqq'", "none of the 2 words of the text is in the model's vocabulary" },
+        { "explain-lime-samples-overflow", "explain --model {model} --out {out} --text good --lime-samples 2000000000", "--lime-samples must be between 2 and 1000000" },
+        { "explain-count-beyond-split", "explain --model {model} --out {out} --split test --count 100000", "--count 100000 is more than the 20 documents of the test part" },
+        { "explain-count-0", "explain --model {model} --out {out} --split test --count 0", "--count must be at least 1, got 0" },
+        { "explain-methods", "explain --model {model} --out {out} --text good --methods bogus", "--methods: unknown explainer 'bogus'" },
+        { "explain-kernel-width", "explain --model {model} --out {out} --text good --lime-kernel-width -1", "--lime-kernel-width must be a positive number, got -1" },
+        { "explain-masks-missing", "explain --model {model} --out {out} --text good --lime-masks {missing}", "--lime-masks {missing}: no such file" },
+        { "explain-masks-width", "explain --model {model} --out {out} --text 'good bad film' --lime-masks {root}/masks-wrong.txt", "its rows have 4 flags but the document has 3 distinct words" },
+        { "explain-masks-not-binary", "explain --model {model} --out {out} --text 'good bad' --lime-masks {root}/masks-bad.txt", "line 2: 'x' is not 0 or 1" },
+        { "explain-masks-many-documents", "explain --model {model} --out {out} --split test --lime-masks {root}/masks-wrong.txt", "--lime-masks explains one document" },
+        { "explain-removal", "explain --model {model} --out {out} --text good --removal sideways", "--removal must be delete, unk or both, got 'sideways'" },
+        { "explain-no-source", "explain --model {model} --out {out}", "give exactly one of --text, --file or --split" },
+        { "explain-count-without-split", "explain --model {model} --out {out} --text good --count 3", "--count goes with --split" },
+        { "explain-out-file", "explain --model {model} --out {file} --text good", "--out {file} is a file, not a folder" },
+        { "explain-nan-model", "explain --model {nan} --out {out} --text good", "holds NaN or infinite values" },
+        { "explain-limit-1", "explain --model {model} --out {out} --text good --limit-samples 1", "--limit-samples must be 0 (skip the limit) or at least 2" },
+        { "explain-ig-steps", "explain --model {model} --out {out} --text good --ig-steps 0", "--ig-steps must be at least 1, got 0" },
+        { "explain-aggregation", "explain --model {model} --out {out} --text good --aggregation median", "--aggregation must be last, sum, mean or max, got 'median'" },
+
+        // faithfulness
+        { "faithfulness-lime-samples-overflow", "faithfulness --model {model} --out {out} --lime-samples 2000000000", "--lime-samples must be between 2 and 1000000" },
+        { "faithfulness-docs-0", "faithfulness --model {model} --out {out} --docs 0", "--docs must be at least 1, got 0" },
+        { "faithfulness-methods", "faithfulness --model {model} --out {out} --methods bogus", "--methods: unknown method 'bogus'" },
+        { "faithfulness-split", "faithfulness --model {model} --out {out} --split dev", "--split must be test, val or train, got 'dev'" },
+        { "faithfulness-out-file", "faithfulness --model {model} --out {file}", "--out {file} is a file, not a folder" },
+        { "faithfulness-model-missing", "faithfulness --model {root}/nothing --out {out}", "model folder not found" },
+        { "faithfulness-nan-model", "faithfulness --model {nan} --out {out} --quick", "holds NaN or infinite values" },
+        { "faithfulness-removals", "faithfulness --model {model} --out {out} --removals sideways", "--removals: unknown removal 'sideways'" },
+
+        // sets
+        { "sets-lime-samples-overflow", "sets --out {out} --lime-samples 2000000000", "--lime-samples must be between 2 and 1000000" },
+        { "sets-seeds-0", "sets --out {out} --seeds 0", "--seeds must be at least 1, got 0" },
+        { "sets-tasks", "sets --out {out} --tasks bogus", "--tasks: unknown task 'bogus'" },
+        { "sets-threads-0", "sets --out {out} --threads 0", "--threads must be at least 1, got 0" },
+        { "sets-out-file", "sets --out {file} --quick", "--out {file} is a file, not a folder" },
+        { "sets-bags", "sets --out {out} --bags 500 --test-bags 100", "--bags (500) must be at most --test-bags (100)" },
+
+        // shortcuts
+        { "shortcuts-lime-samples-overflow", "shortcuts --out {out} --lime-samples 2000000000", "--lime-samples must be between 2 and 1000000" },
+        { "shortcuts-tokens-0", "shortcuts --out {out} --tokens 0", "--tokens must be at least 1, got 0" },
+        { "shortcuts-docs-negative", "shortcuts --out {out} --docs -1", "--docs must be at least 0, got -1" },
+        { "shortcuts-methods", "shortcuts --out {out} --methods bogus", "--methods: unknown explainer 'bogus'" },
+        { "shortcuts-position", "shortcuts --out {out} --position sideways", "--position must be start, end or a number of words" },
+        { "shortcuts-out-file", "shortcuts --out {file}", "--out {file} is a file, not a folder" },
+
+        // reproduce
+        { "reproduce-docs-0", "reproduce --out {out} --docs 0", "--docs must be at least 1, got 0" },
+        { "reproduce-docs-negative", "reproduce --out {out} --docs -4", "--docs must be at least 1, got -4" },
+        { "reproduce-limit-every-0", "reproduce --out {out} --limit-every 0", "--limit-every must be at least 1, got 0" },
+        { "reproduce-limit-samples-negative", "reproduce --out {out} --limit-samples -3", "--limit-samples must be 0 (skip the limit) or between 2 and 1000000, got -3" },
+        { "reproduce-model-missing", "reproduce --out {out} --model {root}/nothing", "--model {root}/nothing: no such folder" },
+        { "reproduce-out-file", "reproduce --out {file}", "--out {file} is a file, not a folder" },
+        { "reproduce-threads", "reproduce --out {out} --threads abc", "--threads: 'abc' is not a whole number" },
+        { "reproduce-other-settings", "reproduce --out {root}/run --model {model} --data {imdb}", "holds stage model computed with other settings (" },
+
+        // doctor, bench, the root command
+        { "doctor-threads-0", "doctor --threads 0", "--threads must be at least 1, got 0" },
+        { "doctor-threads-negative", "doctor --threads -2", "--threads must be at least 1, got -2" },
+        { "bench-model-steps", "bench model --steps 0", "--steps must be at least 1, got 0" },
+        { "bench-model-batches", "bench model --batches 1,x", "--batches: 'x' is not a positive whole number" },
+        { "bench-explain-samples", "bench explain --samples 1", "--samples must be between 2 and 1000000" },
+        { "bench-data-missing", "bench data --data {root}/nothing", "{root}/nothing: the given path does not exist" },
+        { "unknown-command", "frobnicate", "'frobnicate'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Bad_input_gives_one_error_line_and_writes_nothing(string name, string arguments, string expected)
+    {
+        string outDir = fx.Fresh(name);
+        string Fill(string s) => s.Replace("{data}", fx.Data).Replace("{model}", fx.Model).Replace("{nan}", fx.NanModel)
+            .Replace("{incomplete}", fx.Incomplete).Replace("{imdb}", fx.Imdb).Replace("{file}", fx.AFile).Replace("{out}", outDir)
+            .Replace("{missing}", Path.Combine(fx.Root, "missing.csv")).Replace("{root}", fx.Root);
+        var r = Cli.Run(fx.Root, [.. Split(arguments).Select(Fill)]);
+        Assert.True(r.ExitCode == 1, $"{name}: {r}");
+        var errors = r.ErrorLines;
+        Assert.True(errors.Length == 1, $"{name}: expected one error line: {r}");
+        Assert.Contains(Fill(expected), errors[0]);
+        var all = r.Stdout + r.Stderr;
+        Assert.False(StackFrame().IsMatch(all), $"{name}: a stack trace: {r}");
+        Assert.False(TypeName().IsMatch(all), $"{name}: a .NET type name: {r}");
+        Assert.DoesNotContain("(Parameter '", all);
+        Assert.DoesNotContain("Usage:", all);
+        Assert.False(RecordDump().IsMatch(all), $"{name}: a record dump: {r}");
+        Assert.False(Directory.Exists(outDir) || File.Exists(outDir), $"{name}: {outDir} was written");
+        Assert.False(Directory.Exists(fx.Model + ".tmp"));
+    }
+
+    [Fact]
+    public void The_table_covers_every_command_with_at_least_sixty_cases()
+    {
+        var cases = Cases.Select(c => (string)c[0]).ToList();
+        Assert.True(cases.Count >= 60, $"{cases.Count} cases");
+        Assert.Equal(cases.Count, cases.Distinct().Count());
+        foreach (var command in new[] { "train", "eval", "predict", "explain", "faithfulness", "sets", "shortcuts", "reproduce", "doctor", "bench" })
+            Assert.Contains(cases, c => c.StartsWith(command + "-", StringComparison.Ordinal));
+    }
+
+    /// <summary>Splits on spaces, keeping 'single-quoted parts' together (an empty one included).</summary>
+    private static IEnumerable<string> Split(string s) =>
+        Words().Matches(s).Select(m => m.Groups[1].Success ? m.Groups[1].Value : m.Value);
+
+    [GeneratedRegex(@"'([^']*)'|\S+")]
+    private static partial Regex Words();
+
+    [GeneratedRegex(@"^\s+at \S+\(|Unhandled exception|--- End of", RegexOptions.Multiline)]
+    private static partial Regex StackFrame();
+
+    [GeneratedRegex(@"\bSystem\.[A-Z][A-Za-z]+|`1\[|\w+Exception\b")]
+    private static partial Regex TypeName();
+
+    [GeneratedRegex(@"\b[A-Z]\w+ \{ [A-Z]\w+ = ")]
+    private static partial Regex RecordDump();
+}
