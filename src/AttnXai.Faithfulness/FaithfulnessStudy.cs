@@ -85,8 +85,8 @@ public static class FaithfulnessStudy
         var explainers = Explainers(s.Methods, s.Seed, s.LimeRuns, s.LimeSamples);
         if (!Directory.Exists(s.ModelDirectory)) throw new DirectoryNotFoundException($"model folder not found: {s.ModelDirectory}");
         using var loaded = ModelCheckpoint.Load(s.ModelDirectory, s.Device);
-        if (loaded.Config.Classes != 2)
-            throw new ArgumentException($"the faithfulness test needs a two-class model; {loaded.Directory} has {loaded.Config.Classes} classes ({loaded.Labels.Describe()})");
+        if (loaded.Model.Classes != 2)
+            throw new ArgumentException($"the faithfulness test needs a two-class model; {loaded.Directory} has {loaded.Model.Classes} classes ({loaded.Labels.Describe()})");
         var (parts, documents) = ModelData.ReadPart(loaded, s.DataPath, s.FileOptions, s.Split, progress);
         var source = parts.Path;
         var sample = Sample(documents, s.Docs, s.Seed);

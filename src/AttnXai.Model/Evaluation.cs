@@ -55,9 +55,9 @@ public static class Evaluation
         };
     }
 
-    internal static Tensor? BatchMask(AttentionClassifier model, Batch batch)
+    internal static Tensor? BatchMask(ITextClassifier model, Batch batch)
     {
-        if (!model.Config.PaddingMask) return null;
+        if (!model.Inputs.PaddingMask) return null;
         if (batch.Mask is null) throw new ArgumentException("the model uses a padding mask but the data was encoded without one (TextEncoder includeMask: true)");
         return torch.tensor(batch.Mask, [batch.BatchSize, batch.Length], device: model.Device);
     }

@@ -21,7 +21,7 @@ public sealed record TextInputs(int Length, long VocabSize, long ClsId = 0, long
 /// <see cref="IAttentionModel"/> (attention maps); the paper's closed forms and exact fast perturbation path belong to
 /// <see cref="AttentionClassifier"/> itself.</para>
 /// </summary>
-public interface ITextClassifier
+public interface ITextClassifier : IDisposable
 {
     /// <summary>The module holding the parameters (for training, moving, saving and train/eval mode).</summary>
     nn.Module Module { get; }
@@ -90,7 +90,7 @@ public interface IAttentionModel : ITextClassifier
 public static class TextClassifiers
 {
     /// <summary>Logits [B, C] of int64 ids [B, L].</summary>
-    public static Tensor Logits(this ITextClassifier model, Tensor ids, Tensor? mask)
+    public static Tensor LogitsOfIds(this ITextClassifier model, Tensor ids, Tensor? mask)
     {
         using var scope = NewDisposeScope();
         return model.Logits(model.Embed(ids), mask).MoveToOuterDisposeScope();

@@ -14,21 +14,30 @@ namespace AttnXai.Model;
 /// <summary>A model loaded from a checkpoint folder with its text pipeline. Dispose to free the weights.</summary>
 public sealed class LoadedModel : IDisposable
 {
-    internal LoadedModel(string directory, AttentionClassifier model, Vocabulary vocabulary, ITokenizer tokenizer, long seed, JsonObject json, LabelMap labels)
+    internal LoadedModel(string directory, ITextClassifier model, IModelArchitecture architecture, Vocabulary vocabulary, ITokenizer tokenizer,
+        long seed, JsonObject json, LabelMap labels)
     {
         Directory = directory;
         Model = model;
+        Architecture = architecture;
         Vocabulary = vocabulary;
         Tokenizer = tokenizer;
         Seed = seed;
         Json = json;
         Labels = labels;
-        Encoder = new TextEncoder(tokenizer, vocabulary, model.Config.Length, includeMask: model.Config.PaddingMask);
+        Encoder = new TextEncoder(tokenizer, vocabulary, model.Inputs.Length, includeMask: model.Inputs.PaddingMask);
     }
 
     public string Directory { get; }
-    public AttentionClassifier Model { get; }
-    public ModelConfig Config => Model.Config;
+    public ITextClassifier Model { get; }
+
+    /// <summary>The kind of model and its sizes (its configuration record).</summary>
+    public IModelArchitecture Architecture { get; }
+
+    /// <summary>The paper's classifier, for what only it has (the closed forms, the fast path, Figure 3); an
+    /// ArgumentException naming the folder and its architecture otherwise.</summary>
+    public AttentionClassifier Paper => Model as AttentionClassifier
+        ?? throw new ArgumentException($"{Directory} holds a {Architecture.Architecture} model; this needs the paper's attention classifier");
     public Vocabulary Vocabulary { get; }
     public ITokenizer Tokenizer { get; }
 
@@ -58,8 +67,9 @@ public sealed class LoadedModel : IDisposable
 public static class ModelCheckpoint
 {
     public const string Format = "attnxai.attention-classifier";
-    /// <summary>2: config.json has "labels" (version 1 checkpoints load with <see cref="DefaultLabels"/>).</summary>
-    public const int FormatVersion = 2;
+    /// <summary>3: config.json names the "architecture" (versions 1 and 2 hold the paper's classifier); 2: it has
+    /// "labels" (version 1 checkpoints load with <see cref="DefaultLabels"/>).</summary>
+    public const int FormatVersion = 3;
     public const string ConfigFile = "config.json";
     public const string WeightsFile = "model.safetensors";
     public const string VocabularyFile = "vocab.txt";
@@ -77,28 +87,34 @@ public static class ModelCheckpoint
     /// as given (null: left out / "{}"); <paramref name="labels"/> (one per class; null: <see cref="DefaultLabels"/>)
     /// name the classes.</summary>
     public static void Save(string directory, AttentionClassifier model, Vocabulary vocabulary, string tokenizer, long seed,
+        JsonObject? training = null, JsonObject? metrics = null, LabelMap? labels = null) =>
+        Save(directory, model, model.Config, vocabulary, tokenizer, seed, training, metrics, labels);
+
+    /// <summary>Writes a checkpoint folder of any architecture (see the other overload).</summary>
+    public static void Save(string directory, ITextClassifier model, IModelArchitecture architecture, Vocabulary vocabulary, string tokenizer, long seed,
         JsonObject? training = null, JsonObject? metrics = null, LabelMap? labels = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(architecture);
         ArgumentNullException.ThrowIfNull(vocabulary);
         Tokenizers.Get(tokenizer); // a known name
-        if (vocabulary.Count != model.Config.VocabSize)
-            throw new ArgumentException($"the vocabulary has {vocabulary.Count} tokens but the model's embedding has {model.Config.VocabSize} rows");
-        labels ??= DefaultLabels(model.Config.Classes);
-        if (labels.Count != model.Config.Classes)
-            throw new ArgumentException($"{labels.Count} labels ({labels}) for a model of {model.Config.Classes} classes");
+        if (vocabulary.Count != model.Inputs.VocabSize)
+            throw new ArgumentException($"the vocabulary has {vocabulary.Count} tokens but the model's embedding has {model.Inputs.VocabSize} rows");
+        labels ??= DefaultLabels(model.Classes);
+        if (labels.Count != model.Classes)
+            throw new ArgumentException($"{labels.Count} labels ({labels}) for a model of {model.Classes} classes");
         Directory.CreateDirectory(directory);
         var configPath = Path.Combine(directory, ConfigFile);
         if (File.Exists(configPath)) File.Delete(configPath);
         SaveWeights(Path.Combine(directory, WeightsFile), model);
         vocabulary.Save(Path.Combine(directory, VocabularyFile));
         AtomicFile.WriteAllText(Path.Combine(directory, MetricsFile), (metrics ?? new JsonObject()).ToJsonString(Indented) + "\n");
-        var c = model.Config;
         var config = new JsonObject
         {
             ["format"] = Format,
             ["format_version"] = FormatVersion,
-            ["model"] = ConfigToJson(c),
+            ["architecture"] = architecture.Architecture,
+            ["model"] = architecture.ToJson(),
             ["dtype"] = model.DType == ScalarType.Float64 ? "float64" : "float32",
             ["seed"] = seed,
             ["tokenizer"] = tokenizer,
@@ -111,10 +127,10 @@ public static class ModelCheckpoint
     }
 
     /// <summary>The model's state dictionary (parameters and the position-encoding buffer) as safetensors.</summary>
-    public static void SaveWeights(string path, AttentionClassifier model)
+    public static void SaveWeights(string path, ITextClassifier model)
     {
         using var scope = torch.NewDisposeScope();
-        var cpu = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu());
+        var cpu = model.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu());
         SafetensorsFile.Save(path, cpu);
     }
 
@@ -177,7 +193,9 @@ public static class ModelCheckpoint
         int version = Int(json, "format_version", configPath);
         if (version > FormatVersion) throw new InvalidDataException($"{configPath}: format_version {version} is newer than this AttnXai reads ({FormatVersion})");
         if (!json.ContainsKey("model")) throw new InvalidDataException($"{configPath}: missing field 'model'");
-        var config = ConfigFromJson(json["model"], configPath + " (model)");
+        var architectureName = version < 3 ? null : Str(json, "architecture", configPath);
+        var architecture = ModelArchitectures.Read(architectureName, json["model"], configPath + " (model)");
+        var inputs = architecture.Inputs;
         long seed = Long(json, "seed", configPath);
         var dtypeName = Str(json, "dtype", configPath);
         var dtype = dtypeName switch
@@ -186,7 +204,7 @@ public static class ModelCheckpoint
             "float64" => ScalarType.Float64,
             _ => throw new InvalidDataException($"{configPath}: dtype '{dtypeName}' is not float32 or float64"),
         };
-        var labels = version < 2 ? DefaultLabels(config.Classes) : LabelsFromJson(json, config.Classes, configPath);
+        var labels = version < 2 ? DefaultLabels(architecture.Classes) : LabelsFromJson(json, architecture.Classes, configPath);
         var tokenizerName = Str(json, "tokenizer", configPath);
         ITokenizer tokenizer;
         try { tokenizer = Tokenizers.Get(tokenizerName); }
@@ -198,49 +216,50 @@ public static class ModelCheckpoint
         Vocabulary vocabulary;
         try { vocabulary = Vocabulary.Load(vocabPath); }
         catch (DataException e) { throw new InvalidDataException(e.Message, e); }
-        if (vocabulary.Count != config.VocabSize)
-            throw new InvalidDataException($"{vocabPath}: the vocabulary has {vocabulary.Count} tokens but the model's embedding has {config.VocabSize} rows (config.json vocab_size)");
+        if (vocabulary.Count != inputs.VocabSize)
+            throw new InvalidDataException($"{vocabPath}: the vocabulary has {vocabulary.Count} tokens but the model's embedding has {inputs.VocabSize} rows (config.json vocab_size)");
 
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"{dir}: missing {Path.GetFileName(weightsPath)}", weightsPath);
-        var model = AttentionClassifier.ForLoading(config, dtype);
+        var model = architecture.Create(null, null, dtype);
         try
         {
             using var scope = torch.NewDisposeScope();
             var tensors = SafetensorsFile.Load(weightsPath, requireFinite: true);
             CheckTensors(model, tensors, weightsPath);
-            model.load_state_dict(tensors);
-            if (device is not null && device.IsCuda()) model.to(device);
-            model.eval();
+            model.Module.load_state_dict(tensors);
+            if (device is not null && device.IsCuda()) model.Module.to(device);
+            model.Module.eval();
         }
         catch
         {
-            model.Dispose();
+            model.Module.Dispose();
             throw;
         }
-        return new LoadedModel(dir, model, vocabulary, tokenizer, seed, json, labels);
+        return new LoadedModel(dir, model, architecture, vocabulary, tokenizer, seed, json, labels);
     }
 
     /// <summary>Loads weights written by <see cref="SaveWeights"/> into a model, checking names, shapes and types.</summary>
-    public static void LoadWeights(string path, AttentionClassifier model)
+    public static void LoadWeights(string path, ITextClassifier model)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"missing weights file {path}", path);
         using var scope = torch.NewDisposeScope();
         var tensors = SafetensorsFile.Load(path, requireFinite: true);
         CheckTensors(model, tensors, path);
-        model.load_state_dict(tensors);
+        model.Module.load_state_dict(tensors);
     }
 
-    private static void CheckTensors(AttentionClassifier model, Dictionary<string, Tensor> tensors, string path)
+    private static void CheckTensors(ITextClassifier model, Dictionary<string, Tensor> tensors, string path)
     {
-        foreach (var (name, own) in model.state_dict())
+        var own = model.Module.state_dict();
+        foreach (var (name, mine) in own)
         {
             if (!tensors.TryGetValue(name, out var t)) throw new InvalidDataException($"{path}: missing tensor '{name}'");
-            if (!t.shape.SequenceEqual(own.shape))
-                throw new InvalidDataException($"{path}: tensor '{name}' has shape [{string.Join(", ", t.shape)}] but config.json implies [{string.Join(", ", own.shape)}]");
-            if (t.dtype != own.dtype)
-                throw new InvalidDataException($"{path}: tensor '{name}' is {t.dtype} but config.json says {own.dtype}");
+            if (!t.shape.SequenceEqual(mine.shape))
+                throw new InvalidDataException($"{path}: tensor '{name}' has shape [{string.Join(", ", t.shape)}] but config.json implies [{string.Join(", ", mine.shape)}]");
+            if (t.dtype != mine.dtype)
+                throw new InvalidDataException($"{path}: tensor '{name}' is {t.dtype} but config.json says {mine.dtype}");
         }
-        var extra = tensors.Keys.Where(k => !model.state_dict().ContainsKey(k)).ToList();
+        var extra = tensors.Keys.Where(k => !own.ContainsKey(k)).ToList();
         if (extra.Count > 0) throw new InvalidDataException($"{path}: unexpected tensors [{string.Join(", ", extra)}]");
     }
 

@@ -1,3 +1,7 @@
+using System.Text.Json.Nodes;
+using TorchSharp;
+using static TorchSharp.torch;
+
 namespace AttnXai.Model;
 
 /// <summary>
@@ -29,8 +33,20 @@ public sealed record ModelConfig(
     long ClsId = 0,
     long UnkId = 1,
     double InitRange = 0.1,
-    bool PositionEncoding = true)
+    bool PositionEncoding = true) : IModelArchitecture
 {
+    public string Architecture => ModelArchitectures.Paper;
+
+    public ITextClassifier Create(long? seed, Device? device, ScalarType dtype) =>
+        seed is { } s ? new AttentionClassifier(this, s, device, dtype) : AttentionClassifier.ForLoading(this, dtype);
+
+    IModelArchitecture IModelArchitecture.Validate() => Validate();
+
+    public string Summary =>
+        $"d_e {EmbedDim}, d_att {AttDim}, d_out {OutDim}, K {Heads}, L {Length}, padding mask {(PaddingMask ? "on" : "off")}, position encoding {(PositionEncoding ? "on" : "off")}";
+
+    public JsonObject ToJson() => ModelCheckpoint.ConfigToJson(this);
+
     /// <summary>Throws ArgumentException naming the first invalid size by its symbol and option (d_e, --embed-dim).</summary>
     public ModelConfig Validate()
     {
@@ -71,6 +87,12 @@ public sealed record ModelConfig(
         "cls_id" => "the [cls] id",
         "unk_id" => "the UNK id",
         "init_range" => "the initialisation range",
+        "model_dim" => "d (--dim)",
+        "head_dim" => "d_h (--head-dim)",
+        "layers" => "N (--layers)",
+        "ff_dim" => "d_ff (--ff)",
+        "dropout" => "the dropout (--dropout)",
+        "norm" => "the norm placement (--norm)",
         _ => jsonKey,
     };
 

@@ -86,8 +86,8 @@ public static class ModelData
         ArgumentNullException.ThrowIfNull(fileOptions);
         var path = dataPath ?? RecordedSource(model);
         if (fileOptions.Labels is null) fileOptions = fileOptions with { Labels = model.Labels, LabelsOrigin = "the model's labels", LabelsHint = LabelsHint };
-        else if (fileOptions.Labels.Count != model.Config.Classes)
-            throw new ArgumentException($"--labels names {fileOptions.Labels.Count} labels but the model has {model.Config.Classes} classes ({model.Labels.Describe()})");
+        else if (fileOptions.Labels.Count != model.Model.Classes)
+            throw new ArgumentException($"--labels names {fileOptions.Labels.Count} labels but the model has {model.Model.Classes} classes ({model.Labels.Describe()})");
         var source = DataSource.Read(path, fileOptions, log);
         if (!splitNow && source.Test is not null) return (source, null);
         var d = model.DataSettings;

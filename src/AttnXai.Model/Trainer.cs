@@ -89,17 +89,24 @@ public interface ITrainingObserver
 
 /// <summary>What a training run ends with: the model holding the best-validation weights and the metrics.</summary>
 public sealed record TrainingOutcome(
-    AttentionClassifier Model,
+    ITextClassifier Model,
     IReadOnlyList<EpochMetrics> History,
     int BestEpoch,
     EvaluationResult Validation,
     EvaluationResult? Test,
     int ResumedFromEpoch,
     double Seconds,
-    long Steps);
+    long Steps)
+{
+    /// <summary>The trained model as the paper's classifier (for what only it has); an InvalidOperationException
+    /// otherwise.</summary>
+    public AttentionClassifier Paper => Model as AttentionClassifier
+        ?? throw new InvalidOperationException($"the trained model is a {Model.Describe()}, not the paper's attention classifier");
+}
 
 /// <summary>
-/// Trains the attention classifier with AdamW and softmax cross-entropy on the averaged logits, keeps the weights of
+/// Trains a model of any architecture (the paper's classifier, the Transformer, a script's own model) with AdamW and
+/// softmax cross-entropy on its logits, keeps the weights of
 /// the epoch with the best validation accuracy, and (with an output folder) keeps a resumable state in
 /// <c>&lt;out&gt;/last/</c> after every completed epoch, <c>&lt;out&gt;/metrics.csv</c>, and at the end a checkpoint
 /// folder (<see cref="ModelCheckpoint"/>) in <c>&lt;out&gt;</c>.
@@ -114,8 +121,9 @@ public sealed class Trainer
     public const string LastFolder = "last";
     public const string StateFile = "state.json";
     public const string MetricsCsv = "metrics.csv";
+    private const string RngFile = "rng.safetensors";
 
-    private readonly ModelConfig _config;
+    private readonly IModelArchitecture _architecture;
     private readonly TrainingOptions _options;
     private readonly EncodedDataset _train;
     private readonly EncodedDataset _validation;
@@ -123,25 +131,26 @@ public sealed class Trainer
     private readonly string? _out;
 
     /// <param name="output">Folder for the resumable state, metrics and final checkpoint; null trains in memory.</param>
-    public Trainer(ModelConfig config, TrainingOptions options, EncodedDataset train, EncodedDataset validation,
+    public Trainer(IModelArchitecture architecture, TrainingOptions options, EncodedDataset train, EncodedDataset validation,
         EncodedDataset? test = null, string? output = null)
     {
-        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(architecture);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(validation);
-        config.Validate();
+        architecture.Validate();
         options.Validate();
+        var inputs = architecture.Inputs;
         foreach (var (d, name) in new[] { (train, "train"), (validation, "validation") }.Concat(test is null ? [] : new[] { (test, "test") }))
         {
-            if (d.Length != config.Length) throw new ArgumentException($"the {name} data is encoded to {d.Length} positions but the model takes {config.Length}");
-            if (config.PaddingMask && d.Mask is null) throw new ArgumentException($"the model uses a padding mask but the {name} data was encoded without one");
+            if (d.Length != inputs.Length) throw new ArgumentException($"the {name} data is encoded to {d.Length} positions but the model takes {inputs.Length}");
+            if (inputs.PaddingMask && d.Mask is null) throw new ArgumentException($"the model uses a padding mask but the {name} data was encoded without one");
         }
         if (train.Count == 0) throw new ArgumentException("the training set is empty");
         if (validation.Count == 0) throw new ArgumentException("the validation set is empty");
         if (options.MaxSteps is not null && output is not null)
             throw new ArgumentException("MaxSteps stops inside an epoch and cannot be combined with an output folder (its state is per completed epoch)");
-        _config = config;
+        _architecture = architecture;
         _options = options;
         _train = train;
         _validation = validation;
@@ -178,22 +187,22 @@ public sealed class Trainer
     public TrainingOutcome Run(CancellationToken cancellation = default)
     {
         var total = Stopwatch.StartNew();
-        var model = new AttentionClassifier(_config, _options.Seed, _options.Device, _options.DType);
+        var model = _architecture.Create(_options.Seed, _options.Device, _options.DType);
         try
         {
             return Train(model, total, cancellation);
         }
         catch
         {
-            model.Dispose();
+            model.Module.Dispose();
             throw;
         }
     }
 
-    private TrainingOutcome Train(AttentionClassifier model, Stopwatch total, CancellationToken cancellation)
+    private TrainingOutcome Train(ITextClassifier model, Stopwatch total, CancellationToken cancellation)
     {
         var o = _options;
-        using var optimizer = new AdamW(model.parameters(), o.LearningRate, o.Beta1, o.Beta2, o.Eps, o.WeightDecay);
+        using var optimizer = new AdamW(model.Module.parameters(), o.LearningRate, o.Beta1, o.Beta2, o.Eps, o.WeightDecay);
         var batcher = new MiniBatcher(_train, o.BatchSize, unchecked((ulong)o.Seed), shuffle: true, dropLast: o.DropLast && _train.Count >= o.BatchSize);
         var history = new List<EpochMetrics>();
         int bestEpoch = 0;
@@ -215,7 +224,7 @@ public sealed class Trainer
             {
                 if (o.MaxSteps is { } max && steps >= max) break;
                 var sw = Stopwatch.StartNew();
-                model.train();
+                model.Module.train();
                 double lossSum = 0;
                 long correct = 0, seen = 0;
                 foreach (var batch in batcher.Epoch(epoch - 1))
@@ -226,7 +235,7 @@ public sealed class Trainer
                     var ids = torch.tensor(batch.Ids, [batch.BatchSize, batch.Length], device: model.Device);
                     var y = torch.tensor(batch.Labels, [batch.BatchSize], device: model.Device);
                     optimizer.zero_grad();
-                    var logits = model.Forward(ids, Evaluation.BatchMask(model, batch)).Logits;
+                    var logits = model.LogitsOfIds(ids, Evaluation.BatchMask(model, batch));
                     var loss = torch.nn.functional.cross_entropy(logits, y);
                     double lossValue = loss.ToDouble();
                     // A non-finite loss means the weights have blown up: stop before this update; the state of the
@@ -240,7 +249,7 @@ public sealed class Trainer
                     seen += batch.BatchSize;
                     Observer?.Step(epoch, batch.Index + 1, lossSum / seen, (double)correct / seen);
                 }
-                model.eval();
+                model.Module.eval();
                 var val = Evaluation.Evaluate(model, _validation, o.EvalBatchSize);
                 if (!double.IsFinite(val.Loss)) throw Diverged(epoch, batcher.BatchesPerEpoch, steps, $"the validation loss after the epoch is {val.Loss}");
                 var metrics = new EpochMetrics(epoch, seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : (double)correct / seen,
@@ -264,8 +273,8 @@ public sealed class Trainer
 
             if (best is not null)
                 using (torch.no_grad())
-                    foreach (var (name, t) in model.state_dict()) t.copy_(best[name]);
-            model.eval();
+                    foreach (var (name, t) in model.Module.state_dict()) t.copy_(best[name]);
+            model.Module.eval();
             var validation = Evaluation.Evaluate(model, _validation, o.EvalBatchSize);
             var test = _test is null ? null : Evaluation.Evaluate(model, _test, o.EvalBatchSize);
             double seconds = previousSeconds + total.Elapsed.TotalSeconds;
@@ -313,7 +322,7 @@ public sealed class Trainer
             ["threads"] = torch.get_num_threads(),
             ["epochs"] = new JsonArray(r.History.Select(EpochJson).ToArray<JsonNode?>()),
         };
-        ModelCheckpoint.Save(_out!, r.Model, Vocabulary!, Tokenizer, _options.Seed, training, metrics, Labels);
+        ModelCheckpoint.Save(_out!, r.Model, _architecture, Vocabulary!, Tokenizer, _options.Seed, training, metrics, Labels);
     }
 
     private static JsonObject EpochJson(EpochMetrics m) => new()
@@ -337,11 +346,11 @@ public sealed class Trainer
 
     // ---- resumable state ------------------------------------------------------------------------------------
 
-    private static Dictionary<string, Tensor> Snapshot(AttentionClassifier model)
+    private static Dictionary<string, Tensor> Snapshot(ITextClassifier model)
     {
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+        return model.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
     }
 
     private static void DisposeAll(Dictionary<string, Tensor>? d)
@@ -351,7 +360,7 @@ public sealed class Trainer
     }
 
     /// <summary>Writes the state into last.tmp/ (state.json last), then replaces last/ by it.</summary>
-    private void SaveState(AttentionClassifier model, AdamW optimizer, int epoch, List<EpochMetrics> history,
+    private void SaveState(ITextClassifier model, AdamW optimizer, int epoch, List<EpochMetrics> history,
         int bestEpoch, double bestAcc, Dictionary<string, Tensor> best, double seconds)
     {
         var last = Path.Combine(_out!, LastFolder);
@@ -363,6 +372,8 @@ public sealed class Trainer
             ModelCheckpoint.SaveWeights(Path.Combine(tmp, "model.safetensors"), model);
             SafetensorsFile.Save(Path.Combine(tmp, "best.safetensors"), best.ToDictionary(kv => kv.Key, kv => kv.Value.cpu()));
             SafetensorsFile.Save(Path.Combine(tmp, "optimizer.safetensors"), optimizer.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.cpu()));
+            // The CPU generator's state: dropout draws from it, so a resumed run continues its stream exactly.
+            SafetensorsFile.Save(Path.Combine(tmp, RngFile), new Dictionary<string, Tensor> { ["cpu"] = torch.get_rng_state() });
         }
         var state = new JsonObject
         {
@@ -370,7 +381,8 @@ public sealed class Trainer
             ["best_epoch"] = bestEpoch,
             ["best_validation_accuracy"] = bestAcc,
             ["seconds"] = seconds,
-            ["model"] = ModelCheckpoint.ConfigToJson(_config),
+            ["architecture"] = _architecture.Architecture,
+            ["model"] = _architecture.ToJson(),
             ["training"] = _options.ToJson(),
             ["train_count"] = _train.Count,
             ["validation_count"] = _validation.Count,
@@ -381,25 +393,16 @@ public sealed class Trainer
         Directory.Move(tmp, last);
     }
 
-    /// <summary>"d_e 32 there, 64 now; K 2 there, 4 now": the sizes that differ, by their option names.</summary>
-    internal static string ModelDifferences(ModelConfig there, ModelConfig now)
-    {
-        var a = ModelCheckpoint.ConfigToJson(there);
-        var b = ModelCheckpoint.ConfigToJson(now);
-        return string.Join("; ", a.Select(kv => kv.Key).Where(k => !JsonNode.DeepEquals(a[k], b[k]))
-            .Select(k => $"{ModelConfig.OptionName(k)} {a[k]?.ToJsonString()} there, {b[k]?.ToJsonString()} now"));
-    }
-
     private (int Epoch, List<EpochMetrics> History, int BestEpoch, double BestAcc, Dictionary<string, Tensor> Best, double Seconds)
-        LoadState(string dir, AttentionClassifier model, AdamW optimizer)
+        LoadState(string dir, ITextClassifier model, AdamW optimizer)
     {
         var statePath = Path.Combine(dir, StateFile);
         JsonObject s;
         try { s = JsonNode.Parse(File.ReadAllText(statePath)) as JsonObject ?? throw new InvalidDataException($"{statePath}: not a JSON object"); }
         catch (JsonException e) { throw new InvalidDataException($"{statePath}: not valid JSON ({e.Message})", e); }
-        var savedModel = ModelCheckpoint.ConfigFromJson(s["model"], statePath + " (model)");
-        if (savedModel != _config)
-            throw new ArgumentException($"{dir} holds a run of another model ({ModelDifferences(savedModel, _config)}); use another --out folder or delete it");
+        var savedModel = ModelArchitectures.Read(s["architecture"]?.GetValue<string>(), s["model"], statePath + " (model)");
+        if (!savedModel.Equals(_architecture))
+            throw new ArgumentException($"{dir} holds a run of another model ({ModelArchitectures.Differences(savedModel, _architecture)}); use another --out folder or delete it");
         var saved = (s["training"] as JsonObject)?.DeepClone() as JsonObject ?? throw new InvalidDataException($"{statePath}: missing field 'training'");
         var now = _options.ToJson();
         saved.Remove("epochs");
@@ -432,6 +435,14 @@ public sealed class Trainer
             optimizer.load_state_dict(opt.ToDictionary(kv => kv.Key, kv => kv.Key == "step" ? kv.Value : kv.Value.to(device)));
             var b = SafetensorsFile.Load(Path.Combine(dir, "best.safetensors"), requireFinite: true);
             best = b.ToDictionary(kv => kv.Key, kv => kv.Value.to(device).DetachFromDisposeScope());
+            // States written before the generator was saved resume without it (the paper's model draws nothing).
+            var rngPath = Path.Combine(dir, RngFile);
+            if (File.Exists(rngPath))
+            {
+                var rng = SafetensorsFile.Load(rngPath);
+                if (!rng.TryGetValue("cpu", out var cpu)) throw new InvalidDataException($"{rngPath}: missing tensor 'cpu'");
+                torch.set_rng_state(cpu);
+            }
         }
         return (epoch, history, bestEpoch, bestAcc, best, seconds);
     }

@@ -1,3 +1,7 @@
+using System.Text.Json.Nodes;
+using TorchSharp;
+using static TorchSharp.torch;
+
 namespace AttnXai.Model;
 
 /// <summary>Where a Transformer layer normalises (Xiong et al., 2020, "On Layer Normalization in the Transformer
@@ -45,8 +49,59 @@ public sealed record TransformerConfig(
     bool PaddingMask = false,
     NormPlacement Norm = NormPlacement.Pre,
     long ClsId = 0,
-    long UnkId = 1)
+    long UnkId = 1) : IModelArchitecture
 {
+    /// <summary>The architecture's name in config.json.</summary>
+    public const string Name = "transformer";
+
+    public string Architecture => Name;
+
+    public TextInputs Inputs => new(Length, VocabSize, ClsId, UnkId, PaddingMask);
+
+    public ITextClassifier Create(long? seed, Device? device, ScalarType dtype) =>
+        seed is { } s ? new TransformerClassifier(this, s, device, dtype) : TransformerClassifier.ForLoading(this, dtype);
+
+    IModelArchitecture IModelArchitecture.Validate() => Validate();
+
+    public string Summary =>
+        $"Transformer: {Layers} layer{(Layers == 1 ? "" : "s")} ({Norm.ToString().ToLowerInvariant()}-norm), d {ModelDim}, H {Heads}, d_h {HeadDim}, d_ff {FeedForwardDim}, dropout {Dropout:G}, L {Length}, padding mask {(PaddingMask ? "on" : "off")}";
+
+    public JsonObject ToJson() => new()
+    {
+        ["vocab_size"] = VocabSize,
+        ["model_dim"] = ModelDim,
+        ["heads"] = Heads,
+        ["head_dim"] = HeadDim,
+        ["layers"] = Layers,
+        ["ff_dim"] = FeedForwardDim,
+        ["dropout"] = Dropout,
+        ["length"] = Length,
+        ["classes"] = Classes,
+        ["padding_mask"] = PaddingMask,
+        ["norm"] = Norm == NormPlacement.Pre ? "pre" : "post",
+        ["cls_id"] = ClsId,
+        ["unk_id"] = UnkId,
+    };
+
+    /// <summary>Reads what <see cref="ToJson"/> wrote; <paramref name="where"/> names the file in errors.</summary>
+    public static TransformerConfig FromJson(JsonNode? node, string where)
+    {
+        if (node is not JsonObject o) throw new InvalidDataException($"{where}: missing field 'model' (an object with the model's sizes)");
+        var norm = ModelCheckpoint.Str(o, "norm", where) switch
+        {
+            "pre" => NormPlacement.Pre,
+            "post" => NormPlacement.Post,
+            var x => throw new InvalidDataException($"{where}: field 'norm' must be \"pre\" or \"post\", found \"{x}\""),
+        };
+        var c = new TransformerConfig(ModelCheckpoint.Int(o, "vocab_size", where), ModelCheckpoint.Int(o, "model_dim", where),
+            ModelCheckpoint.Int(o, "heads", where), ModelCheckpoint.Int(o, "head_dim", where), ModelCheckpoint.Int(o, "layers", where),
+            ModelCheckpoint.Int(o, "ff_dim", where), ModelCheckpoint.Double(o, "dropout", where), ModelCheckpoint.Int(o, "length", where),
+            ModelCheckpoint.Int(o, "classes", where), ModelCheckpoint.Bool(o, "padding_mask", where), norm,
+            ModelCheckpoint.Long(o, "cls_id", where), ModelCheckpoint.Long(o, "unk_id", where));
+        try { return c.Validate(); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{where}: invalid model sizes: {e.Message}", e); }
+    }
+
     /// <summary>Throws ArgumentException naming the first invalid field.</summary>
     public TransformerConfig Validate()
     {

@@ -16,7 +16,7 @@ public sealed record ModelBundle(AttentionClassifier Model, Vocabulary Vocabular
         var metrics = Path.Combine(loaded.Directory, ModelCheckpoint.MetricsFile);
         double? accuracy = File.Exists(metrics) && JsonNode.Parse(File.ReadAllText(metrics))?["test_accuracy"] is JsonValue v
             && v.TryGetValue(out double a) ? a : null;
-        return new ModelBundle(loaded.Model, loaded.Vocabulary, accuracy, loaded.Directory);
+        return new ModelBundle(loaded.Paper, loaded.Vocabulary, accuracy, loaded.Directory);
     }
 
     /// <summary>

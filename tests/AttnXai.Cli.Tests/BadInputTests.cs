@@ -106,7 +106,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         // faithfulness
         { "faithfulness-lime-samples-overflow", "faithfulness --model {model} --out {out} --lime-samples 2000000000", "--lime-samples must be between 2 and 1000000" },
         { "faithfulness-docs-0", "faithfulness --model {model} --out {out} --docs 0", "--docs must be at least 1, got 0" },
-        { "faithfulness-methods", "faithfulness --model {model} --out {out} --methods bogus", "--methods: unknown method 'bogus'" },
+        { "faithfulness-methods", "faithfulness --model {model} --out {out} --methods bogus", "--methods: unknown explainer 'bogus'; known: alpha-avg" },
         { "faithfulness-split", "faithfulness --model {model} --out {out} --split dev", "--split must be test, val or train, got 'dev'" },
         { "faithfulness-out-file", "faithfulness --model {model} --out {file}", "--out {file} is a file, not a folder" },
         { "faithfulness-model-missing", "faithfulness --model {root}/nothing --out {out}", "model folder not found" },

@@ -24,7 +24,7 @@ public sealed class OwnDataTests(CliFixture fx) : IClassFixture<CliFixture>
         Assert.Contains("train 160, validation 20, test 20 (validation and test split out of one file, seed 42)", fx.TrainOutput);
         Assert.Contains("(labels: neg,pos)", fx.TrainOutput);
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(fx.Model, "config.json")))!;
-        Assert.Equal(2, config["format_version"]!.GetValue<int>());
+        Assert.Equal(3, config["format_version"]!.GetValue<int>());
         Assert.Equal("[\"neg\",\"pos\"]", config["labels"]!.ToJsonString());
         var data = config["training"]!["data"]!;
         Assert.Equal("file", data["kind"]!.GetValue<string>());

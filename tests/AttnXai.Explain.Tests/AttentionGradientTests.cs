@@ -76,6 +76,7 @@ public class AttentionGradientTests
     private sealed class CopiedMaps(TinyAttention inner, bool detach) : IAttentionModel
     {
         public TorchSharp.torch.nn.Module Module => inner;
+        public void Dispose() => inner.Dispose();
         public TextInputs Inputs => inner.Inputs;
         public int Classes => 2;
         public int Layers => 1;

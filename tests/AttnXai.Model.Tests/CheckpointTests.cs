@@ -32,15 +32,15 @@ public class CheckpointTests : IDisposable
         var trainer = new Trainer(Synthetic.Config, new TrainingOptions { Epochs = 2, BatchSize = 8, LearningRate = 5e-3, Seed = 3 },
             Synthetic.Data(64, 1), Synthetic.Data(32, 2), Synthetic.Data(16, 3), dir) { Vocabulary = Synthetic.Vocabulary() };
         var outcome = trainer.Run();
-        using var model = outcome.Model;
+        using var model = outcome.Paper;
         using var loaded = ModelCheckpoint.Load(dir);
-        Assert.Equal(model.Config, loaded.Config);
+        Assert.Equal(model.Config, loaded.Architecture);
         Assert.Equal(3, loaded.Seed);
         Assert.Equal(Synthetic.Vocabulary().Tokens, loaded.Vocabulary.Tokens);
         Assert.Equal("basic_english", loaded.Tokenizer.Name);
         var ids = torch.tensor(Synthetic.Data(10, 4).Ids, [10, 12]);
-        Assert.Equal(model.Forward(ids).Logits.ToArray<float>(), loaded.Model.Forward(ids).Logits.ToArray<float>());
-        foreach (var (k, v) in model.state_dict()) Assert.Equal(v.ToArray<float>(), loaded.Model.state_dict()[k].ToArray<float>());
+        Assert.Equal(model.Forward(ids).Logits.ToArray<float>(), loaded.Paper.Forward(ids).Logits.ToArray<float>());
+        foreach (var (k, v) in model.state_dict()) Assert.Equal(v.ToArray<float>(), loaded.Paper.state_dict()[k].ToArray<float>());
         // The text pipeline: "good good" encodes to [cls] good good UNK...
         var enc = loaded.Encoder.Encode("Good good");
         Assert.Equal(new long[] { 0, 2, 2, 1 }, enc.Ids[..4]);
@@ -61,7 +61,7 @@ public class CheckpointTests : IDisposable
         var expected = torch.rand([6]).ToArray<float>();
         torch.manual_seed(5);
         using (var loaded = ModelCheckpoint.Load(dir))
-            Assert.NotEqual(0f, loaded.Model.W_q.abs().sum().ToSingle()); // the weights were read
+            Assert.NotEqual(0f, loaded.Paper.W_q.abs().sum().ToSingle()); // the weights were read
         Assert.Equal(expected, torch.rand([6]).ToArray<float>());
         // The loading constructor itself starts from zeros.
         using var empty = AttentionClassifier.ForLoading(Synthetic.Config);
@@ -179,9 +179,16 @@ public class CheckpointTests : IDisposable
         }
         var path = Path.Combine(dir, "config.json");
         var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        Assert.Equal(2, json["format_version"]!.GetValue<int>());
+        Assert.Equal(3, json["format_version"]!.GetValue<int>());
+        Assert.Equal("attention-classifier", json["architecture"]!.GetValue<string>());
         Assert.Equal("[\"bad\",\"good\"]", json["labels"]!.ToJsonString());
         using (var loaded = ModelCheckpoint.Load(dir)) Assert.Equal(["bad", "good"], loaded.Labels.ClassNames);
+
+        // Versions 1 and 2 (before the architecture was named) hold the paper's classifier.
+        json.Remove("architecture");
+        json["format_version"] = 2;
+        File.WriteAllText(path, json.ToJsonString());
+        using (var loaded = ModelCheckpoint.Load(dir)) Assert.IsType<AttentionClassifier>(loaded.Model);
 
         // Version 1 (before labels were kept): IMDB's neg and pos for two classes.
         json["format_version"] = 1;
@@ -196,9 +203,15 @@ public class CheckpointTests : IDisposable
         json["labels"] = new JsonArray("only");
         File.WriteAllText(path, json.ToJsonString());
         Assert.Contains("1 labels for a model of 2 classes", Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir)).Message);
-        json["format_version"] = 3;
+        json["format_version"] = 4;
         File.WriteAllText(path, json.ToJsonString());
-        Assert.Contains("format_version 3 is newer", Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir)).Message);
+        Assert.Contains("format_version 4 is newer", Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir)).Message);
+        // Version 3 names its architecture; an unknown one is refused by name.
+        json["format_version"] = 3;
+        json["labels"] = new JsonArray("bad", "good");
+        json["architecture"] = "mystery";
+        File.WriteAllText(path, json.ToJsonString());
+        Assert.Contains("unknown architecture 'mystery' (known: attention-classifier, transformer", Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir)).Message);
     }
 
     [Fact]

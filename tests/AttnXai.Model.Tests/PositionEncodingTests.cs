@@ -79,9 +79,9 @@ public class PositionEncodingTests : IDisposable
         Assert.False(json["model"]!["position_encoding"]!.GetValue<bool>());
         using (var loaded = ModelCheckpoint.Load(dir))
         {
-            Assert.False(loaded.Config.PositionEncoding);
-            Assert.Equal(cfgOff, loaded.Config);
-            Assert.All(loaded.Model.PositionEncoding.ToArray<float>(), v => Assert.Equal(0f, v));
+            Assert.False(loaded.Paper.Config.PositionEncoding);
+            Assert.Equal(cfgOff, loaded.Architecture);
+            Assert.All(loaded.Paper.PositionEncoding.ToArray<float>(), v => Assert.Equal(0f, v));
         }
 
         // A checkpoint written before the field existed (the paper's model) loads with position encoding on.
@@ -92,7 +92,7 @@ public class PositionEncodingTests : IDisposable
         var o = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         Assert.True(o["model"]!.AsObject().Remove("position_encoding"));
         File.WriteAllText(path, o.ToJsonString());
-        using (var loaded = ModelCheckpoint.Load(old)) Assert.True(loaded.Config.PositionEncoding);
+        using (var loaded = ModelCheckpoint.Load(old)) Assert.True(loaded.Paper.Config.PositionEncoding);
 
         // A bad value names the field.
         o["model"]!["position_encoding"] = "no";

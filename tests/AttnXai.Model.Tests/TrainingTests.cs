@@ -70,14 +70,14 @@ public class TrainingTests : IDisposable
     {
         // Uninterrupted: 4 epochs.
         var straight = MakeTrainer(Options, Path.Combine(_dir, "straight")).Run();
-        using var a = straight.Model;
+        using var a = straight.Paper;
         // "Killed" after 2 epochs, then a new trainer resumes to 4.
         var partDir = Path.Combine(_dir, "resumed");
         MakeTrainer(Options with { Epochs = 2 }, partDir).Run().Model.Dispose();
         Assert.True(Trainer.HasResumableState(partDir));
         Assert.Equal(2, JsonNode.Parse(File.ReadAllText(Path.Combine(partDir, "last", "state.json")))!["epoch"]!.GetValue<int>());
         var resumed = MakeTrainer(Options, partDir).Run();
-        using var b = resumed.Model;
+        using var b = resumed.Paper;
         Assert.Equal(2, resumed.ResumedFromEpoch);
         Assert.Equal(straight.BestEpoch, resumed.BestEpoch);
         Assert.Equal(straight.History.Select(h => h.ValidationAccuracy), resumed.History.Select(h => h.ValidationAccuracy));

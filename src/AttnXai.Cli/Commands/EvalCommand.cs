@@ -41,8 +41,8 @@ public static class EvalCommand
             string what;
             var fileOptions = dataArgs.Build(r, r.GetValue(file) is null ? ModelData.RecordedFileOptions(loaded) : null);
             var labels = fileOptions.Labels ?? loaded.Labels;
-            if (labels.Count != loaded.Config.Classes)
-                throw new ArgumentException($"--labels names {labels.Count} labels but the model has {loaded.Config.Classes} classes ({loaded.Labels.Describe()})");
+            if (labels.Count != loaded.Model.Classes)
+                throw new ArgumentException($"--labels names {labels.Count} labels but the model has {loaded.Model.Classes} classes ({loaded.Labels.Describe()})");
             if (r.GetValue(file) is { } f)
             {
                 var texts = LabelledTextLoader.Load(f, fileOptions with

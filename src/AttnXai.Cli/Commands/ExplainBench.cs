@@ -50,7 +50,7 @@ public static class ExplainBench
         if (modelDir is not null)
         {
             loaded = ModelCheckpoint.Load(modelDir);
-            classifier = loaded.Model;
+            classifier = loaded.Paper;
             vocabulary = loaded.Vocabulary;
         }
         else

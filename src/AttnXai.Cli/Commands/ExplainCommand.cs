@@ -94,8 +94,8 @@ public static class ExplainCommand
             var dev = r.GetValue(device) is { } ds ? Devices.Parse(ds) : null;
             CliRunner.ApplyThreads(r.GetValue(threads));
             using var loaded = ModelCheckpoint.Load(r.GetValue(model)!, dev);
-            if (loaded.Config.Classes != 2)
-                throw new ArgumentException($"explain needs a two-class model (the explained output is class 1's logit); {loaded.Directory} has {loaded.Config.Classes} classes ({loaded.Labels.Describe()})");
+            if (loaded.Model.Classes != 2)
+                throw new ArgumentException($"explain needs a two-class model (the explained output is class 1's logit); {loaded.Directory} has {loaded.Model.Classes} classes ({loaded.Labels.Describe()})");
             var target = new ExplainTarget(loaded.Model, loaded.Vocabulary, preferFast: !r.GetValue(generic));
             var docs = Documents(r, loaded, target, text, file, split, count, dataArgs, settings.Seed);
             if (masks is not null) explainers = MaskedLime.Replace(explainers, masks, docs[0], r.GetValue(limeMasks)!);
@@ -118,7 +118,7 @@ public static class ExplainCommand
             var (result, predictions) = Explain(loaded, target, docs, explainers, study, runSettings);
             foreach (var d in docs)
                 foreach (var w in d.Warnings) Console.Error.WriteLine($"{d.Label}: {w}");
-            var paths = ExplanationWriters.WriteAll(outDir, result, loaded.Config, predictions);
+            var paths = ExplanationWriters.WriteAll(outDir, result, loaded.Architecture, predictions);
             Console.WriteLine($"explained {docs.Count} document(s) with {explainers.Count} method(s); wrote:");
             foreach (var p in paths.Take(6)) Console.WriteLine("  " + p);
             if (paths.Count > 6) Console.WriteLine($"  ... and {paths.Count - 6} more HTML page(s)");
@@ -193,15 +193,7 @@ public static class ExplainCommand
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var dev = loaded.Model.Device;
-        var ids = torch.tensor(d.Ids, [1, d.Ids.Length], device: dev);
-        Tensor? mask = null;
-        if (loaded.Config.PaddingMask)
-        {
-            var m = Enumerable.Range(0, d.Ids.Length).Select(t => t < d.RealLength).ToArray();
-            mask = torch.tensor(m, [1, m.Length], device: dev);
-        }
-        var logits = loaded.Model.Forward(ids, mask).Logits.ToArray<double>();
+        var logits = BatchedPass.Logits(loaded.Model, 1, 1, ModelPasses.Rows([d]));
         int best = logits[1] > logits[0] ? 1 : 0;
         return new DocumentPrediction(logits, best, loaded.Labels.ClassNames);
     }

@@ -54,12 +54,12 @@ public static class ModelBenchCommand
                     if (r.GetResult(o) is { Implicit: false })
                         throw new ArgumentException($"{o.Name} applies to --arch transformer only");
             int n = r.GetValue(steps) ?? (transformer ? 20 : 300);
-            if (n < 1) throw new ArgumentException($"--steps must be positive, got {n}");
+            if (n < 1) throw new ArgumentException($"--steps must be at least 1, got {n}");
             if (r.GetValue(vocab) < 2) throw new ArgumentException($"--vocab must be at least 2, got {r.GetValue(vocab)}");
             if (!(r.GetValue(seconds) >= 0)) throw new ArgumentException($"--seconds must be a non-negative number, got {r.GetValue(seconds)}");
             var sizes = (r.GetValue(batches) ?? (transformer ? "1,16,64" : "1,16,1000"))
                 .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : throw new ArgumentException($"--batches: bad batch size '{s}'")).ToArray();
+                .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : throw new ArgumentException($"--batches: '{s}' is not a positive whole number")).ToArray();
             if (sizes.Length == 0) throw new ArgumentException("--batches lists no batch size");
             if (transformer)
             {

@@ -36,7 +36,7 @@ public static class PredictCommand
             if (t is not null)
             {
                 var p = Predict(loaded, t);
-                Console.WriteLine(string.Create(inv, $"words: {p.Words}{(p.Truncated ? $" (truncated to {loaded.Config.Length - 1})" : "")}, unknown: {p.Unknown}"));
+                Console.WriteLine(string.Create(inv, $"words: {p.Words}{(p.Truncated ? $" (truncated to {loaded.Model.Inputs.Length - 1})" : "")}, unknown: {p.Unknown}"));
                 for (int c = 0; c < p.Logits.Length; c++)
                     Console.WriteLine(string.Create(inv, $"logit {loaded.Labels.ClassNames[c]}: {p.Logits[c]:F6}"));
                 Console.WriteLine($"class: {p.Class} ({loaded.Labels.ClassNames[p.Class]})");
@@ -85,8 +85,8 @@ public static class PredictCommand
         using var noGrad = torch.no_grad();
         var dev = loaded.Model.Device;
         var ids = torch.tensor(enc.Ids, [1, enc.Ids.Length], device: dev);
-        var mask = enc.Mask is { } m && loaded.Config.PaddingMask ? torch.tensor(m, [1, m.Length], device: dev) : null;
-        var logits = loaded.Model.Forward(ids, mask).Logits.ToArray<double>();
+        var mask = enc.Mask is { } m && loaded.Model.Inputs.PaddingMask ? torch.tensor(m, [1, m.Length], device: dev) : null;
+        var logits = loaded.Model.LogitsOfIds(ids, mask).ToArray<double>();
         if (logits.Any(v => !double.IsFinite(v)))
             throw new InvalidDataException($"{loaded.Directory}: the model's logits are not finite ({string.Join(", ", logits)})");
         int best = 0;

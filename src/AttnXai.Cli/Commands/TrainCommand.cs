@@ -11,20 +11,29 @@ using Spectre.Console;
 namespace AttnXai.Cli.Commands;
 
 /// <summary>
-/// `attnxai train`: trains the paper's attention classifier on IMDB or on the user's own labelled data with the
-/// paper's recipe (every part an option), resuming automatically when the output folder holds an interrupted run.
+/// `attnxai train`: trains the paper's attention classifier (or, with --arch transformer, the multi-layer Transformer)
+/// on IMDB or on the user's own labelled data with the paper's recipe (every part an option), resuming automatically
+/// when the output folder holds an interrupted run.
 /// </summary>
 public static class TrainCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("train", "Train the paper's attention classifier on IMDB or your own labelled data (paper recipe by default); resumes an interrupted run in --out");
+        var cmd = new Command("train", "Train the paper's attention classifier (or a Transformer) on IMDB or your own labelled data (paper recipe by default); resumes an interrupted run in --out");
         var dataArgs = new DataArgs("$ATTNXAI_DATA, the cache, then ../shared/data: IMDB", DataArgs.TrainLabelsHelp);
         var output = new Option<string>("--out") { Description = "output folder (checkpoint, metrics, resumable state in <out>/last)", Required = true };
         var embed = new Option<int?>("--embed-dim") { Description = "d_e (paper 128)" }.AtLeast(1);
         var att = new Option<int?>("--att-dim") { Description = "d_att (paper 64)" }.AtLeast(1);
         var outDim = new Option<int?>("--out-dim") { Description = "d_out (paper 64)" }.AtLeast(1);
-        var heads = new Option<int?>("--heads") { Description = "K (paper 6)" }.AtLeast(1);
+        var heads = new Option<int?>("--heads") { Description = "K (paper 6); transformer: heads per layer H (default 6)" }.AtLeast(1);
+        var arch = new Option<string?>("--arch") { Description = "paper (the paper's one-layer classifier, default) or transformer (N layers of multi-head self-attention and feed-forward blocks)" }.OneOf("paper", "transformer");
+        var transformerDefaults = new TransformerConfig(VocabSize: 2);
+        var layers = new Option<int?>("--layers") { Description = $"transformer: layers N (default {transformerDefaults.Layers})" }.AtLeast(1);
+        var dim = new Option<int?>("--dim") { Description = $"transformer: width d of the residual stream (default {transformerDefaults.ModelDim}, the paper's d_e)" }.AtLeast(1);
+        var headDim = new Option<int?>("--head-dim") { Description = $"transformer: per-head dimension d_h (default {transformerDefaults.HeadDim})" }.AtLeast(1);
+        var ff = new Option<int?>("--ff") { Description = "transformer: feed-forward width d_ff (default 4 d)" }.AtLeast(1);
+        var dropout = new Option<double?>("--dropout") { Description = $"transformer: dropout on the embeddings and sub-layer outputs (default {transformerDefaults.Dropout})" }.Between(0, 0.99);
+        var norm = new Option<string?>("--norm") { Description = "transformer: pre (default) or post layer normalisation" }.OneOf("pre", "post");
         var length = new Option<int?>("--length") { Description = "L, positions with [cls] (paper 256)" }.AtLeast(2, "[CLS] and one word");
         var epochs = new Option<int?>("--epochs") { Description = "epochs (paper 10)" }.AtLeast(1);
         var batch = new Option<int?>("--batch-size") { Description = "mini-batch size (paper 16)" }.AtLeast(1);
@@ -45,7 +54,7 @@ public static class TrainCommand
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var noProgress = new Option<bool>("--plain") { Description = "plain progress lines instead of a progress bar (automatic when output is redirected)" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { output, embed, att, outDim, heads, length, epochs, batch, lr, wd, seed, splitSeed, valCount, testCount, maxTrain, maxVal, maxTest, evalBatch, mask, noPosition, tokenizer, quick, device, noProgress, threads }
+        foreach (var o in new Option[] { output, arch, embed, att, outDim, heads, layers, dim, headDim, ff, dropout, norm, length, epochs, batch, lr, wd, seed, splitSeed, valCount, testCount, maxTrain, maxVal, maxTest, evalBatch, mask, noPosition, tokenizer, quick, device, noProgress, threads }
                      .Concat(dataArgs.All()))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
@@ -75,20 +84,42 @@ public static class TrainCommand
                 Device = dev,
             };
             options.Validate();
-            var sizes = (Embed: r.GetValue(embed) ?? preset.EmbedDim, Att: r.GetValue(att) ?? preset.AttDim,
-                Out: r.GetValue(outDim) ?? preset.OutDim, Heads: r.GetValue(heads) ?? preset.Heads);
+            bool transformer = r.GetValue(arch) == "transformer";
+            foreach (var (o, forTransformer) in new (Option, bool)[] { (embed, false), (att, false), (outDim, false), (noPosition, false),
+                         (layers, true), (dim, true), (headDim, true), (ff, true), (dropout, true), (norm, true) })
+                if (forTransformer != transformer && r.GetResult(o) is { Implicit: false })
+                    throw new ArgumentException($"{o.Name} applies to --arch {(forTransformer ? "transformer" : "paper")} only");
+            // The model's sizes, given the vocabulary and the classes the data brings; checked now with placeholders.
+            Func<int, int, IModelArchitecture> architecture = transformer
+                ? (vocab, classes) =>
+                {
+                    int d = r.GetValue(dim) ?? transformerDefaults.ModelDim;
+                    return (transformerDefaults with
+                    {
+                        VocabSize = vocab, ModelDim = d, Heads = r.GetValue(heads) ?? transformerDefaults.Heads,
+                        HeadDim = r.GetValue(headDim) ?? transformerDefaults.HeadDim, Layers = r.GetValue(layers) ?? transformerDefaults.Layers,
+                        FeedForwardDim = r.GetValue(ff) ?? 4 * d, Dropout = r.GetValue(dropout) ?? transformerDefaults.Dropout,
+                        Length = dataOptions.Length, Classes = classes, PaddingMask = dataOptions.IncludeMask,
+                        Norm = r.GetValue(norm) == "post" ? NormPlacement.Post : NormPlacement.Pre,
+                        ClsId = Data.Text.Vocabulary.ClsId, UnkId = Data.Text.Vocabulary.UnkId,
+                    }).Validate();
+                }
+                : (vocab, classes) => new ModelConfig(vocab, r.GetValue(embed) ?? preset.EmbedDim, r.GetValue(att) ?? preset.AttDim,
+                    r.GetValue(outDim) ?? preset.OutDim, r.GetValue(heads) ?? preset.Heads, dataOptions.Length, classes, dataOptions.IncludeMask,
+                    Data.Text.Vocabulary.ClsId, Data.Text.Vocabulary.UnkId, PositionEncoding: !r.GetValue(noPosition)).Validate();
+            architecture(2, 2);
             var outDir = Output.Folder(r.GetValue(output)!);
             if (File.Exists(Path.Combine(outDir, ModelCheckpoint.ConfigFile)) && !Trainer.HasResumableState(outDir))
                 throw new IOException($"--out {outDir} already holds a trained model (config.json) without a resumable state; choose another --out folder");
             CliRunner.ApplyThreads(r.GetValue(threads));
             bool plain = r.GetValue(noProgress) || Console.IsOutputRedirected;
-            return Run(r.GetValue(dataArgs.Data), dataArgs.Build(r), outDir, dataOptions, options, sizes, plain, !r.GetValue(noPosition));
+            return Run(r.GetValue(dataArgs.Data), dataArgs.Build(r), outDir, dataOptions, options, architecture, plain);
         });
         return cmd;
     }
 
     private static int Run(string? dataPath, LabelledTextOptions fileOptions, string output, DataOptions dataOptions, TrainingOptions options,
-        (int Embed, int Att, int Out, int Heads) sizes, bool plain, bool positionEncoding)
+        Func<int, int, IModelArchitecture> architecture, bool plain)
     {
         var inv = CultureInfo.InvariantCulture;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -96,14 +127,13 @@ public static class TrainCommand
         Console.WriteLine($"data: {source.Description}");
         var data = DataPreparation.Prepare(source, dataOptions, fileOptions);
         Console.WriteLine($"labels: {data.Labels.Describe()}");
-        var config = new ModelConfig(data.Vocabulary.Count, sizes.Embed, sizes.Att, sizes.Out, sizes.Heads, dataOptions.Length,
-            data.Labels.Count, dataOptions.IncludeMask, Data.Text.Vocabulary.ClsId, Data.Text.Vocabulary.UnkId, PositionEncoding: positionEncoding).Validate();
+        var config = architecture(data.Vocabulary.Count, data.Labels.Count);
         string split = data.Parts.TestSplitCount is { } tc ? $" (validation and test split out of one file, seed {dataOptions.SplitSeed})"
             : data.Parts.ValidationSplitCount is not null ? $" (validation split out of the train part, seed {dataOptions.SplitSeed})" : "";
         Console.WriteLine(string.Create(inv,
             $"read and encoded in {clock.Elapsed.TotalSeconds:F1} s: vocabulary {data.Vocabulary.Count} tokens ({dataOptions.Tokenizer}), train {data.Train.Count}, validation {data.Validation.Count}, test {data.Test.Count}{split}"));
-        Console.WriteLine(string.Create(inv,
-            $"model: d_e {config.EmbedDim}, d_att {config.AttDim}, d_out {config.OutDim}, K {config.Heads}, L {config.Length}, {config.Classes} classes, padding mask {(config.PaddingMask ? "on" : "off")}, position encoding {(config.PositionEncoding ? "on" : "off")}, {config.ParameterCount:N0} parameters"));
+        long parameters = config switch { ModelConfig m => m.ParameterCount, TransformerConfig t => t.ParameterCount, _ => 0 };
+        Console.WriteLine(string.Create(inv, $"model: {config.Summary}, {config.Classes} classes, {parameters:N0} parameters"));
         Console.WriteLine(string.Create(inv,
             $"training: AdamW lr {options.LearningRate:G}, weight decay {options.WeightDecay:G}, batch {options.BatchSize}, {options.Epochs} epochs, seed {options.Seed}, {torch.get_num_threads()} threads, device {options.Device?.ToString() ?? "cpu"}"));
 
@@ -131,7 +161,7 @@ public static class TrainCommand
         return 0;
     }
 
-    private static Trainer MakeTrainer(ModelConfig config, TrainingOptions options, PreparedData data, string output, ITrainingObserver observer) =>
+    private static Trainer MakeTrainer(IModelArchitecture config, TrainingOptions options, PreparedData data, string output, ITrainingObserver observer) =>
         new(config, options, data.Train, data.Validation, data.Test, output)
         {
             Vocabulary = data.Vocabulary,

@@ -36,7 +36,7 @@ public static class ExplanationWriters
 
     /// <summary>Writes all files into <paramref name="directory"/> and returns their paths. <paramref name="predictions"/>
     /// (one per document, or null) are shown on the page and written to the JSON.</summary>
-    public static IReadOnlyList<string> WriteAll(string directory, ExplainRunResult run, ModelConfig config, IReadOnlyList<DocumentPrediction>? predictions = null)
+    public static IReadOnlyList<string> WriteAll(string directory, ExplainRunResult run, IModelArchitecture config, IReadOnlyList<DocumentPrediction>? predictions = null)
     {
         if (predictions is not null && predictions.Count != run.Documents.Count)
             throw new ArgumentException($"{predictions.Count} predictions for {run.Documents.Count} documents");
@@ -71,7 +71,7 @@ public static class ExplanationWriters
 
     // ---- JSON ------------------------------------------------------------------------------------------------
 
-    public static string Json(ExplainRunResult run, ModelConfig config, IReadOnlyList<DocumentPrediction>? predictions = null)
+    public static string Json(ExplainRunResult run, IModelArchitecture config, IReadOnlyList<DocumentPrediction>? predictions = null)
     {
         using var ms = new MemoryStream();
         using (var j = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
@@ -80,14 +80,14 @@ public static class ExplanationWriters
             j.WriteString("tool", "attnxai explain");
             j.WriteString("cleaning", CleaningNote);
             j.WriteStartObject("model");
-            j.WriteNumber("vocab_size", config.VocabSize);
-            j.WriteNumber("embed_dim", config.EmbedDim);
-            j.WriteNumber("att_dim", config.AttDim);
-            j.WriteNumber("out_dim", config.OutDim);
-            j.WriteNumber("heads", config.Heads);
-            j.WriteNumber("length", config.Length);
-            j.WriteBoolean("padding_mask", config.PaddingMask);
-            j.WriteString("explained_output", "raw positive-class logit");
+            j.WriteString("architecture", config.Architecture);
+            foreach (var (key, value) in config.ToJson())
+            {
+                j.WritePropertyName(key);
+                if (value is null) j.WriteNullValue();
+                else value.WriteTo(j);
+            }
+            j.WriteString("explained_output", "raw logit of the explained class (the positive class)");
             j.WriteEndObject();
             Strings(j, "settings", run.Settings);
             j.WriteStartObject("methods");

@@ -73,7 +73,7 @@ public static class ShortcutTraining
             }
             var metrics = ReadMetrics(dir);
             observer?.Message($"{role} model: reusing the checkpoint in {dir}");
-            return new TrainedModel(role, dir, loaded.Model, true, metrics.Seconds, metrics.BestEpoch, metrics.ValidationAccuracy);
+            return new TrainedModel(role, dir, loaded.Paper, true, metrics.Seconds, metrics.BestEpoch, metrics.ValidationAccuracy);
         }
 
         Directory.CreateDirectory(dir);
@@ -88,7 +88,7 @@ public static class ShortcutTraining
             Observer = observer,
         };
         var outcome = trainer.Run();
-        return new TrainedModel(role, dir, outcome.Model, false, outcome.Seconds, outcome.BestEpoch, outcome.Validation.Accuracy);
+        return new TrainedModel(role, dir, outcome.Paper, false, outcome.Seconds, outcome.BestEpoch, outcome.Validation.Accuracy);
     }
 
     private static (double Seconds, int BestEpoch, double ValidationAccuracy) ReadMetrics(string dir)
