@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace AttnXai.Common.Random;
 
 /// <summary>
@@ -21,6 +24,7 @@ public sealed class Xoshiro256StarStar
     }
 
     /// <summary>The next 64 uniformly distributed bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong NextUInt64()
     {
         ulong result = RotateLeft(_s1 * 5, 7) * 9;
@@ -35,19 +39,30 @@ public sealed class Xoshiro256StarStar
     }
 
     /// <summary>A uniform integer in [0, <paramref name="bound"/>), without modulo bias (Lemire's method).</summary>
+    /// <remarks>Inlined into callers' loops (samplers draw millions); the rare rejection step is a separate call.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int NextInt(int bound)
     {
-        if (bound <= 0) throw new ArgumentOutOfRangeException(nameof(bound), bound, "The bound must be positive.");
+        if (bound <= 0) ThrowNonPositiveBound(bound);
         ulong n = (ulong)bound;
         ulong high = Math.BigMul(NextUInt64(), n, out ulong low);
-        if (low < n)
-        {
-            ulong threshold = (0UL - n) % n;
-            while (low < threshold)
-                high = Math.BigMul(NextUInt64(), n, out low);
-        }
+        if (low < n) high = Reject(n, high, low);
         return (int)high;
     }
+
+    /// <summary>Lemire's rejection step: redraws while the low word falls below 2^64 mod n.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong Reject(ulong n, ulong high, ulong low)
+    {
+        ulong threshold = (0UL - n) % n;
+        while (low < threshold)
+            high = Math.BigMul(NextUInt64(), n, out low);
+        return high;
+    }
+
+    [DoesNotReturn]
+    private static void ThrowNonPositiveBound(int bound) =>
+        throw new ArgumentOutOfRangeException(nameof(bound), bound, "The bound must be positive.");
 
     /// <summary>A uniform double in [0, 1) with 53 random bits.</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
