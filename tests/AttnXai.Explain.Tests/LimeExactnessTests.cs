@@ -150,3 +150,59 @@ public class LimeExactnessTests
         for (int j = 0; j < d; j++) Assert.Equal(beta[j], supplied.Coefficients[j], 1e-9);
     }
 }
+
+public class GenericPathDeduplicationTests
+{
+    /// <summary>A scorer that records what it is asked: f = a fixed function of the ids and the real length.</summary>
+    private sealed class RecordingScorer(int length) : IDocumentScorer
+    {
+        public int Length => length;
+        public List<(long[] Ids, int Real)> Rows { get; } = [];
+
+        public static double F(ReadOnlySpan<long> ids, int real)
+        {
+            double f = 0.1 * real;
+            for (int t = 0; t < ids.Length; t++) f += Math.Sin(0.37 * ids[t] + 0.11 * t);
+            return f;
+        }
+
+        public double[] Score(ReadOnlySpan<long> ids, ReadOnlySpan<int> realLengths, int count)
+        {
+            var y = new double[count];
+            for (int i = 0; i < count; i++)
+            {
+                Rows.Add((ids.Slice(i * length, length).ToArray(), realLengths[i]));
+                y[i] = F(ids.Slice(i * length, length), realLengths[i]);
+            }
+            return y;
+        }
+    }
+
+    [Theory]
+    [InlineData(RemovalMode.Delete)]
+    [InlineData(RemovalMode.ReplaceWithUnk)]
+    public void Each_distinct_perturbed_document_is_scored_once_and_every_row_gets_its_value(RemovalMode mode)
+    {
+        // Two unknown words (both UNK) and LIME's masks: some rows are the same document.
+        var cfg = SmallModels.Config(paddingMask: true, length: 16);
+        var doc = SmallModels.Document(cfg, "w2 zzz w3 qqq w4 w2 zzz w5");
+        int d = doc.WordCount, n = 400;
+        var masks = LimeSampler.Sample(d, n, 5);
+        var scorer = new RecordingScorer(cfg.Length);
+        var y = new ScorerPerturbationModel(scorer, doc, mode).Evaluate(masks, n);
+
+        // Independently: the perturbed documents of all rows, and the distinct ones.
+        var docs = new List<string>();
+        for (int r = 0; r < n; r++)
+        {
+            var ids = new long[cfg.Length];
+            int real = doc.PerturbedIds(masks.AsSpan(r * d, d), mode, ids);
+            Assert.Equal(RecordingScorer.F(ids, real), y[r]);
+            docs.Add(real + ":" + string.Join(',', ids));
+        }
+        int distinct = docs.Distinct().Count();
+        Assert.True(distinct < n, "LIME's masks should give repeated documents here");
+        Assert.Equal(distinct, scorer.Rows.Count);
+        Assert.Equal(distinct, scorer.Rows.Select(x => x.Real + ":" + string.Join(',', x.Ids)).Distinct().Count());
+    }
+}

@@ -11,8 +11,8 @@ namespace AttnXai.Explain;
 public sealed class LimeSampler
 {
     private readonly Xoshiro256StarStar _rng;
-    private readonly int[] _perm;      // the identity permutation of 0..d-1 between rows
-    private readonly int[] _swapped;   // the partner of each swap of the current row
+    private readonly int[] _identity;  // 0..d-1
+    private readonly int[] _perm;      // the current row's shuffle
     private bool _originalEmitted;
 
     /// <summary>A sampler for <paramref name="featureCount"/> features seeded by <paramref name="seed"/>.</summary>
@@ -22,9 +22,9 @@ public sealed class LimeSampler
             throw new ArgumentOutOfRangeException(nameof(featureCount), featureCount, "There must be at least one feature (word) to perturb.");
         FeatureCount = featureCount;
         _rng = new Xoshiro256StarStar(seed);
+        _identity = new int[featureCount];
+        for (int j = 0; j < featureCount; j++) _identity[j] = j;
         _perm = new int[featureCount];
-        for (int j = 0; j < featureCount; j++) _perm[j] = j;
-        _swapped = new int[featureCount];
     }
 
     /// <summary>d.</summary>
@@ -61,32 +61,18 @@ public sealed class LimeSampler
 
     /// <summary>
     /// Draws s uniformly in {1..d}, then removes a uniform random s-subset from <paramref name="row"/>: the first s
-    /// entries of a partial Fisher-Yates shuffle of 0..d-1. The swaps are undone afterwards (in reverse), so the
-    /// permutation is the identity again for the next row at O(s) cost instead of O(d). Returns s.
+    /// entries of a partial Fisher-Yates shuffle of 0..d-1 (restarted from the identity for every row). Returns s.
     /// </summary>
     private int RemoveRandomSubset(Span<bool> row)
     {
         int d = FeatureCount;
-        var rng = _rng;
-        // Unchecked access: r is in [j, d) and the permutation holds 0..d-1, so every index is in range.
+        _identity.CopyTo(_perm, 0);
+        int s = 1 + _rng.NextInt(d);
+        _rng.ShufflePrefix(_perm.AsSpan(), s);
+        // Unchecked access: the permutation holds 0..d-1.
         ref int perm = ref MemoryMarshal.GetArrayDataReference(_perm);
-        ref int swapped = ref MemoryMarshal.GetArrayDataReference(_swapped);
         ref bool flags = ref MemoryMarshal.GetReference(row);
-        int s = 1 + rng.NextInt(d);
-        for (int j = 0; j < s; j++)
-        {
-            int r = j + rng.NextInt(d - j);
-            Unsafe.Add(ref swapped, j) = r;
-            int chosen = Unsafe.Add(ref perm, r);
-            Unsafe.Add(ref perm, r) = Unsafe.Add(ref perm, j);
-            Unsafe.Add(ref perm, j) = chosen;
-            Unsafe.Add(ref flags, chosen) = false;
-        }
-        for (int j = s - 1; j >= 0; j--)
-        {
-            int r = Unsafe.Add(ref swapped, j);
-            (Unsafe.Add(ref perm, j), Unsafe.Add(ref perm, r)) = (Unsafe.Add(ref perm, r), Unsafe.Add(ref perm, j));
-        }
+        for (int j = 0; j < s; j++) Unsafe.Add(ref flags, Unsafe.Add(ref perm, j)) = false;
         return s;
     }
 

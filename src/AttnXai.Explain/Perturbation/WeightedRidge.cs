@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace AttnXai.Explain;
 
@@ -112,9 +114,9 @@ public sealed class WeightedMoments
     /// <summary>
     /// Adds sum_i w_i x_i x_i^T to the upper triangle of <paramref name="gram"/> by counting. Each feature's flags
     /// become a bitset over the rows, the groups of equal weight one after the other, each starting on a new 64-bit
-    /// word, so every word belongs to one group and carries its weight. Entry (a, b) is then
-    /// sum over words q of weight(q) popcount(a's word q AND b's word q): about d^2/2 x (n/64 + groups) word
-    /// operations, with one register sum per entry. (LIME's weight depends on a row only through its number of kept
+    /// word, so every word belongs to one group and carries its weight (the word count is rounded up to a multiple of
+    /// 4 with empty words of weight 0). Entry (a, b) is then sum_q weight(q) popcount(a's word q AND b's word q):
+    /// about d^2/2 x (n/64 + groups) word operations. (LIME's weight depends on a row only through its number of kept
     /// words, so there are at most d + 1 groups.)
     /// </summary>
     internal static void AddWeightedGram(ReadOnlySpan<bool> rows, RowGroups groups, int d, double[] gram, GramScratch scratch)
@@ -123,8 +125,10 @@ public sealed class WeightedMoments
         for (int g = 0; g < groups.Count; g++)
             if (groups.Weights[g] != 0) wordCount += (groups.Size(g) + 63) >> 6;
         if (wordCount == 0) return;
-        var bits = scratch.Bitsets(wordCount, d);
+        wordCount = (wordCount + 3) & ~3;
+        var (byWord, byFeature) = scratch.Bitsets(wordCount, d);
         var wordWeights = scratch.WordWeights(wordCount);
+        wordWeights.AsSpan(0, wordCount).Clear();
 
         // Row-major first (row r of a group sets bit r mod 64 of its word for each kept feature), then transposed so
         // that each feature's words are contiguous.
@@ -135,60 +139,88 @@ public sealed class WeightedMoments
             int start = groups.Starts[g], m = groups.Size(g);
             if (w == 0 || m == 0) continue;
             for (int r = 0; r < m; r++)
-                BinaryRows.OrBit(rows.Slice(groups.Order[start + r] * d, d), 1UL << (r & 63), bits.ByWord.AsSpan((word0 + (r >> 6)) * d, d));
+                BinaryRows.OrBit(rows.Slice(groups.Order[start + r] * d, d), 1UL << (r & 63), byWord.AsSpan((word0 + (r >> 6)) * d, d));
             int words = (m + 63) >> 6;
             wordWeights.AsSpan(word0, words).Fill(w);
             word0 += words;
         }
         for (int q = 0; q < wordCount; q++)
-            for (int j = 0; j < d; j++) bits.ByFeature[j * wordCount + q] = bits.ByWord[q * d + j];
+            for (int j = 0; j < d; j++) byFeature[j * wordCount + q] = byWord[q * d + j];
 
+        var weights = wordWeights.AsSpan(0, wordCount);
         for (int a = 0; a < d; a++)
         {
+            var wordsA = byFeature.AsSpan(a * wordCount, wordCount);
             int b = a;
-            for (; b + 4 <= d; b += 4) AddWeightedCommonBits4(bits.ByFeature, wordCount, a, b, wordWeights, gram, d);
-            for (; b < d; b++)
-                gram[a * d + b] += WeightedCommonBits(bits.ByFeature.AsSpan(a * wordCount, wordCount), bits.ByFeature.AsSpan(b * wordCount, wordCount), wordWeights);
+            for (; b + 2 <= d; b += 2)
+            {
+                var (ab, ac) = WeightedCommonBits2(wordsA, byFeature.AsSpan(b * wordCount, 2 * wordCount), weights);
+                gram[a * d + b] += ab;
+                gram[a * d + b + 1] += ac;
+            }
+            if (b < d)
+                gram[a * d + b] += WeightedCommonBits2(wordsA, byFeature.AsSpan(b * wordCount, wordCount), weights).AB;
         }
     }
 
     /// <summary>
-    /// gram[a, b + i] += sum_q weights[q] popcount(A[q] AND B_i[q]) for i = 0..3 (feature-major bitsets of
-    /// <paramref name="words"/> words): four entries at once share the loads of a's words and of the weights, and
-    /// keep four independent sums.
+    /// For bitsets a, b and (when <paramref name="bc"/> holds two bitsets) c of n words, n a multiple of 4:
+    /// sum_q weights[q] popcount(a[q] AND b[q]) and the same with c (0 when bc holds b only). With AVX2, four words
+    /// per step (ANDs, popcounts and multiply-adds one vector operation each, a's words loaded once for b and c);
+    /// otherwise word by word.
     /// </summary>
-    private static void AddWeightedCommonBits4(ulong[] bits, int words, int a, int b, double[] weights, double[] gram, int d)
+    private static (double AB, double AC) WeightedCommonBits2(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> bc, ReadOnlySpan<double> weights)
     {
-        // Unchecked access: a < d and b + 3 < d, so every bitset is within bits (d * words); q < words <= weights.Length.
-        ref ulong pa = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bits), a * words);
-        ref ulong p0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bits), b * words);
-        ref ulong p1 = ref Unsafe.Add(ref p0, words);
-        ref ulong p2 = ref Unsafe.Add(ref p1, words);
-        ref ulong p3 = ref Unsafe.Add(ref p2, words);
-        ref double pw = ref MemoryMarshal.GetArrayDataReference(weights);
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (int q = 0; q < words; q++)
+        int n = a.Length;
+        bool withC = bc.Length == 2 * n;
+        if (!withC && bc.Length != n || weights.Length != n || (n & 3) != 0) throw new ArgumentException("the bitsets and weights do not agree");
+        var b = bc[..n];
+        var c = withC ? bc[n..] : b;
+        if (Avx2.IsSupported)
         {
-            ulong wa = Unsafe.Add(ref pa, q);
-            double w = Unsafe.Add(ref pw, q);
-            s0 += w * BitOperations.PopCount(wa & Unsafe.Add(ref p0, q));
-            s1 += w * BitOperations.PopCount(wa & Unsafe.Add(ref p1, q));
-            s2 += w * BitOperations.PopCount(wa & Unsafe.Add(ref p2, q));
-            s3 += w * BitOperations.PopCount(wa & Unsafe.Add(ref p3, q));
+            // Unchecked access: the spans hold n words each (checked above).
+            ref ulong pa = ref MemoryMarshal.GetReference(a);
+            ref ulong pb = ref MemoryMarshal.GetReference(b);
+            ref ulong pc = ref MemoryMarshal.GetReference(c);
+            ref double pw = ref MemoryMarshal.GetReference(weights);
+            var sumB = Vector256<double>.Zero;
+            var sumC = Vector256<double>.Zero;
+            for (int q = 0; q < n; q += 4)
+            {
+                var wordsA = Vector256.LoadUnsafe(ref pa, (nuint)q);
+                var w = Vector256.LoadUnsafe(ref pw, (nuint)q);
+                sumB += w * PopCountAsDouble(wordsA & Vector256.LoadUnsafe(ref pb, (nuint)q));
+                sumC += w * PopCountAsDouble(wordsA & Vector256.LoadUnsafe(ref pc, (nuint)q));
+            }
+            return ((sumB[0] + sumB[1]) + (sumB[2] + sumB[3]), withC ? (sumC[0] + sumC[1]) + (sumC[2] + sumC[3]) : 0);
         }
-        int row = a * d + b;
-        gram[row] += s0;
-        gram[row + 1] += s1;
-        gram[row + 2] += s2;
-        gram[row + 3] += s3;
+        double sb = 0, sc = 0;
+        for (int q = 0; q < n; q++)
+        {
+            sb += weights[q] * BitOperations.PopCount(a[q] & b[q]);
+            sc += weights[q] * BitOperations.PopCount(a[q] & c[q]);
+        }
+        return (sb, withC ? sc : 0);
     }
 
-    /// <summary>sum_q weights[q] popcount(a[q] AND b[q]).</summary>
-    private static double WeightedCommonBits(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, ReadOnlySpan<double> weights)
+    private static readonly Vector256<byte> NibbleBits =
+        Vector256.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+
+    /// <summary>
+    /// The number of bits set in each of four words, as doubles (AVX2): each byte's count is the sum of its two
+    /// nibbles' counts (a 16-entry table lookup each), the 8 byte counts of a word are summed by a sum of absolute
+    /// differences with zero, and a count c &lt; 2^52 becomes a double by setting the exponent of 2^52 and subtracting 2^52.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> PopCountAsDouble(Vector256<ulong> words)
     {
-        double s = 0;
-        for (int q = 0; q < a.Length; q++) s += weights[q] * BitOperations.PopCount(a[q] & b[q]);
-        return s;
+        var bytes = words.AsByte();
+        var low = Vector256.Create((byte)0x0F);
+        var perByte = Vector256.ShuffleNative(NibbleBits, bytes & low)
+                      + Vector256.ShuffleNative(NibbleBits, Vector256.ShiftRightLogical(words, 4).AsByte() & low);
+        var counts = Avx2.SumAbsoluteDifferences(perByte, Vector256<byte>.Zero).AsUInt64();
+        var twoTo52 = Vector256.Create(4503599627370496.0);
+        return (counts | twoTo52.AsUInt64()).AsDouble() - twoTo52;
     }
 
     /// <summary>
@@ -315,7 +347,10 @@ internal sealed class GramScratch
     private ulong[] _byFeature = [];
     private double[] _wordWeights = [];
 
-    /// <summary>Zeroed bitsets of <paramref name="words"/> words for <paramref name="d"/> features, word-major and feature-major.</summary>
+    /// <summary>
+    /// Bitsets of <paramref name="words"/> words for <paramref name="d"/> features: word-major (zeroed) and
+    /// feature-major (contents undefined).
+    /// </summary>
     public (ulong[] ByWord, ulong[] ByFeature) Bitsets(int words, int d)
     {
         int length = words * d;
