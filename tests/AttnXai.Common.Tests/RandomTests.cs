@@ -46,6 +46,28 @@ public class PrngTests
     }
 
     [Fact]
+    public void ShufflePrefix_swaps_with_the_same_draws_as_NextInt_calls_and_leaves_the_stream_where_they_would()
+    {
+        var fast = new Xoshiro256StarStar(77);
+        var plain = new Xoshiro256StarStar(77);
+        for (int round = 0; round < 200; round++)
+        {
+            int n = 1 + round % 40, count = round % (n + 1);
+            var items = Enumerable.Range(0, n).ToArray();
+            var expected = Enumerable.Range(0, n).ToArray();
+            fast.ShufflePrefix(items.AsSpan(), count);
+            for (int j = 0; j < count; j++)
+            {
+                int r = j + plain.NextInt(n - j);
+                (expected[j], expected[r]) = (expected[r], expected[j]);
+            }
+            Assert.Equal(expected, items);
+            Assert.Equal(plain.NextUInt64(), fast.NextUInt64());
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => fast.ShufflePrefix(new int[3].AsSpan(), 4));
+    }
+
+    [Fact]
     public void Derived_seeds_are_distinct_and_deterministic()
     {
         var seeds = Enumerable.Range(0, 100).Select(r => SplitMix64.Derive(5, r)).ToArray();

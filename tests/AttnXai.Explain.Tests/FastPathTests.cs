@@ -79,10 +79,12 @@ public class FastPathTests
         using var model = SmallModels.Create(4);
         var target = new ExplainTarget(model, SmallModels.Vocabulary);
         var doc = target.Prepare(SmallModels.RandomText(rng, 11));
-        var masks = SmallModels.RandomMasks(rng, 5000, doc.WordCount);
-        var par = target.FastPath.For(doc, RemovalMode.Delete).Evaluate(masks, 5000);
+        var fast = target.FastPath.For(doc, RemovalMode.Delete);
+        int n = fast.ParallelThreshold + 4000;  // split across threads
+        var masks = SmallModels.RandomMasks(rng, n, doc.WordCount);
+        var par = fast.Evaluate(masks, n);
         var seq = target.FastPath.For(doc, RemovalMode.Delete);
-        for (int r = 0; r < 5000; r += 97)
+        for (int r = 0; r < n; r += 97)
             Assert.Equal(par[r], seq.EvaluateRow(masks.AsSpan(r * doc.WordCount, doc.WordCount)));
     }
 

@@ -1,11 +1,13 @@
 using System.CommandLine;
 using System.Diagnostics;
+using AttnXai.Data.Imdb;
 using AttnXai.Data.Text;
 using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Theory;
 using AttnXai.Model;
+using AttnXai.Reproduce;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,10 +16,11 @@ namespace AttnXai.Cli.Commands;
 
 /// <summary>
 /// `attnxai bench explain`: the cost of explaining with the paper's model. One LIME explanation (n = 5000) of a 99-token
-/// and a 255-token document through the generic batched forward and through the exact fast path, in both removal
-/// modes; Theorem 4.1 and autograd gradients per document; per-document costs over N documents. Uses a trained model
-/// (--model) when given, else a randomly initialised paper-size model with a synthetic vocabulary (timings do not
-/// depend on training).
+/// and a 255-token document through the exact fast path on the calling thread, with where its time goes (sampling,
+/// f, fit), and through the generic batched forward next to the forward passes it needs, in both removal modes;
+/// Theorem 4.1 and autograd gradients per document; per-document costs over N documents, and the reproduction's LIME
+/// study run on them (wall and CPU time, scaled to 25,000 reviews). Uses a trained model (--model) when given, else a
+/// randomly initialised paper-size model with a synthetic vocabulary (timings do not depend on training).
 /// </summary>
 public static class ExplainBench
 {
@@ -30,18 +33,19 @@ public static class ExplainBench
         var samples = new Option<int?>("--samples") { Description = $"LIME samples, 2 to {Opt.MaxLimeSamples:N0} (default 5000)" }.LimeSamples();
         var vocab = new Option<int?>("--vocab") { Description = "synthetic vocabulary size of the random model (default 30000)" }.AtLeast(10);
         var skipGeneric = new Option<bool>("--skip-generic") { Description = "skip the (slow) generic-path LIME runs" };
+        var skipStudy = new Option<bool>("--skip-study") { Description = "skip running the LIME study over the --docs documents" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { model, data, docs, samples, vocab, skipGeneric, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, data, docs, samples, vocab, skipGeneric, skipStudy, threads }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             CliRunner.ApplyThreads(r.GetValue(threads));
-            Run(r.GetValue(model), r.GetValue(data), r.GetValue(docs) ?? 1000, r.GetValue(samples) ?? 5000, r.GetValue(vocab) ?? 30_000, r.GetValue(skipGeneric));
+            Run(r.GetValue(model), r.GetValue(data), r.GetValue(docs) ?? 1000, r.GetValue(samples) ?? 5000, r.GetValue(vocab) ?? 30_000, r.GetValue(skipGeneric), r.GetValue(skipStudy));
             return 0;
         });
         return cmd;
     }
 
-    public static void Run(string? modelDir, string? dataPath, int docCount, int samples, int vocabSize, bool skipGeneric)
+    public static void Run(string? modelDir, string? dataPath, int docCount, int samples, int vocabSize, bool skipGeneric, bool skipStudy = false)
     {
         if (docCount < 1) throw new ArgumentException($"--docs must be positive, got {docCount}");
         LoadedModel? loaded = null;
@@ -74,48 +78,36 @@ public static class ExplainBench
             var d99 = Synthetic(target, rng, words, 99, 150, "synthetic-99");
             var d255 = Synthetic(target, rng, words, 255, 400, "synthetic-255");
             Console.WriteLine();
-            Console.WriteLine($"LIME, one explanation of n = {samples} samples (sampling + evaluation + weighted ridge):");
-            Console.WriteLine($"{"document",-22} {"removal",-8} {"fast median/min (ms)",21} {"of which f (ms)",16} {"generic (ms)",14} {"speed-up",9} {"max |diff beta|",16}");
+            Console.WriteLine($"LIME, one explanation of n = {samples} samples through the fast path, on this thread: the whole explanation, then its");
+            Console.WriteLine("steps timed apart (sampling the masks into a reused buffer, f of every row, the fit: kernel weights, weighted moments,");
+            Console.WriteLine("ridge solve and score); 'other' is what the whole costs beyond its steps. Median / minimum of 15 runs, in ms:");
+            Console.WriteLine($"{"document",-22} {"removal",-8} {"total",15} {"sampling",15} {"f",15} {"fit",15} {"(solve)",8} {"other",7}");
             foreach (var doc in new[] { d99, d255 })
                 foreach (var mode in new[] { RemovalMode.Delete, RemovalMode.ReplaceWithUnk })
+                    FastLimeRow(target, doc, mode, samples);
+
+            if (!skipGeneric)
+            {
+                Console.WriteLine();
+                Console.WriteLine($"LIME through the generic batched forward (batch {target.Scorer.BatchSize}, {torch.get_num_threads()} libtorch threads), against its floor:");
+                Console.WriteLine($"the forward passes alone, {samples} perturbed documents at the measured forward rate ({samples} / documents per second), and");
+                Console.WriteLine("the distinct documents among them (the only ones the generic path scores). One run each, in ms:");
+                Console.WriteLine($"{"document",-22} {"removal",-8} {"generic LIME",13} {"docs/s",8} {$"{samples} fwd",10} {"distinct",9} {"their fwd",10} {"LIME/fwd",9} {"max |diff beta|",16}");
+                foreach (var doc in new[] { d99, d255 })
+                    foreach (var mode in new[] { RemovalMode.Delete, RemovalMode.ReplaceWithUnk })
+                        GenericLimeRow(target, doc, mode, samples);
+                Console.Write($"forward documents per second by batch size ({samples} documents, {torch.get_num_threads()} libtorch threads):");
+                var ids = PerturbedDocuments(d99, RemovalMode.Delete, samples).Ids;
+                foreach (int batch in new[] { 32, 128, 512, 2048 })
                 {
-                    var options = new LimeOptions { SampleCount = samples, Seed = 7 };
-                    var fast = target.FastPath.For(doc, mode);
-                    Lime.Explain(fast, options with { SampleCount = 200 });  // warm-up
-                    var times = new List<double>();
-                    LimeResult? fr = null;
-                    // Median and minimum of 15 runs: the minimum is the figure least disturbed by other processes.
-                    for (int rep = 0; rep < 15; rep++)
-                    {
-                        sw.Restart();
-                        fr = Lime.Explain(fast, options);
-                        times.Add(sw.Elapsed.TotalMilliseconds);
-                    }
-                    times.Sort();
-                    double fastMs = times[7], fastMin = times[0];
-                    var masks = LimeSampler.Sample(doc.WordCount, samples, 7);
-                    var evalTimes = new List<double>();
-                    for (int rep = 0; rep < 5; rep++)
-                    {
-                        sw.Restart();
-                        fast.Evaluate(masks, samples);
-                        evalTimes.Add(sw.Elapsed.TotalMilliseconds);
-                    }
-                    evalTimes.Sort();
-                    double evalMs = evalTimes[2];
-                    string genericMs = "skipped", speed = "", diff = "";
-                    if (!skipGeneric)
-                    {
-                        var generic = new ScorerPerturbationModel(target.Scorer, doc, mode);
-                        sw.Restart();
-                        var gr = Lime.Explain(generic, options);
-                        double g = sw.Elapsed.TotalMilliseconds;
-                        genericMs = g.ToString("F0");
-                        speed = $"{g / fastMs:F0}x";
-                        diff = fr!.Coefficients.Zip(gr.Coefficients, (a, b) => Math.Abs(a - b)).Max().ToString("E1");
-                    }
-                    Console.WriteLine($"{doc.Label + $" (d={doc.WordCount})",-22} {mode.Name(),-8} {$"{fastMs:F2} / {fastMin:F2}",21} {evalMs,16:F2} {genericMs,14} {speed,9} {diff,16}");
+                    var scorer = new ClassifierScorer(classifier, batch);
+                    scorer.Score(ids.AsSpan(0, Math.Min(batch, samples) * cfg.Length), new int[Math.Min(batch, samples)], Math.Min(batch, samples));  // warm-up
+                    sw.Restart();
+                    scorer.Score(ids, new int[samples], samples);
+                    Console.Write($" {batch}: {samples / sw.Elapsed.TotalSeconds:F0}");
                 }
+                Console.WriteLine();
+            }
 
             Console.WriteLine();
             Console.WriteLine("Gradients of one document (all L rows):");
@@ -153,10 +145,132 @@ public static class ExplainBench
                     foreach (var d in corpus.Docs) Lime.Explain(target.FastPath.For(d, mode), new LimeOptions { SampleCount = samples });
                 });
             foreach (var (k, v) in costs) Console.WriteLine($"  {k,-40} {v,10:F3} ms/document");
+            if (!skipStudy) StudyRows(classifier, vocabulary, corpus.Texts);
         }
         finally
         {
             if (loaded is not null) loaded.Dispose(); else classifier.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Median and minimum of <paramref name="runs"/> timings of <paramref name="action"/>, in ms, after a warm-up long
+    /// enough for the JIT's tiering to replace the first, unoptimised code of every method involved (twice 30 calls,
+    /// each followed by a pause for the background compilation).
+    /// </summary>
+    private static (double Median, double Min) Timed(int runs, Action action)
+    {
+        for (int round = 0; round < 2; round++)
+        {
+            for (int k = 0; k < 30; k++) action();
+            Thread.Sleep(200);
+        }
+        var times = new double[runs];
+        var sw = new Stopwatch();
+        for (int r = 0; r < runs; r++)
+        {
+            sw.Restart();
+            action();
+            times[r] = sw.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return (times[runs / 2], times[0]);
+    }
+
+    private static string Mode(RemovalMode mode) => mode == RemovalMode.Delete ? "delete" : "unk";
+
+    /// <summary>
+    /// One fast-path LIME explanation and its steps, each timed apart (median / min of 15): sampling into a reused
+    /// buffer, f of all rows, Lime.Fit on those masks and outputs, and the ridge solve alone.
+    /// </summary>
+    private static void FastLimeRow(ExplainTarget target, ExplainDocument doc, RemovalMode mode, int samples)
+    {
+        const int runs = 15;
+        int d = doc.WordCount;
+        var options = new LimeOptions { SampleCount = samples, Seed = 7 };
+        var fast = target.FastPath.For(doc, mode);
+        var total = Timed(runs, () => Lime.Explain(fast, options));
+        var masks = new bool[samples * d];
+        var sampling = Timed(runs, () => new LimeSampler(d, 7).Fill(masks));
+        double[] y = fast.Evaluate(masks, samples);
+        var f = Timed(runs, () => y = fast.Evaluate(masks, samples));
+        var fit = Timed(runs, () => Lime.Fit(masks, y, d, options));
+        var weights = new double[samples];
+        for (int i = 0; i < samples; i++) weights[i] = LimeKernel.Weight(LimeKernel.Distance(LimeKernel.KeptCount(masks.AsSpan(i * d, d)), d));
+        var moments = WeightedMoments.FromRows(masks, y, weights, d);
+        var solve = Timed(runs, () => WeightedRidge.Solve(moments, options.RidgeAlpha));
+        double other = total.Median - sampling.Median - f.Median - fit.Median;
+        static string Pair((double Median, double Min) t) => $"{t.Median:F2} / {t.Min:F2}";
+        Console.WriteLine($"{doc.Label + $" (d={d})",-22} {Mode(mode),-8} {Pair(total),15} {Pair(sampling),15} {Pair(f),15} {Pair(fit),15} {solve.Median,8:F2} {other,7:F2}");
+    }
+
+    /// <summary>
+    /// One generic-path LIME explanation next to the forward passes it needs: all n perturbed documents scored at
+    /// the scorer's batch size (the forward rate), and how many of them are distinct.
+    /// </summary>
+    private static void GenericLimeRow(ExplainTarget target, ExplainDocument doc, RemovalMode mode, int samples)
+    {
+        var options = new LimeOptions { SampleCount = samples, Seed = 7 };
+        var generic = new ScorerPerturbationModel(target.Scorer, doc, mode);
+        Lime.Explain(generic, options with { SampleCount = 200 });  // warm-up
+        var sw = Stopwatch.StartNew();
+        var gr = Lime.Explain(generic, options);
+        double limeMs = sw.Elapsed.TotalMilliseconds;
+        var all = PerturbedDocuments(doc, mode, samples);
+        sw.Restart();
+        target.Scorer.Score(all.Ids, all.RealLengths, samples);
+        double forwardMs = sw.Elapsed.TotalMilliseconds, docsPerSecond = samples / (forwardMs / 1000);
+        double distinctMs = all.Distinct / docsPerSecond * 1000;
+        var fr = Lime.Explain(target.FastPath.For(doc, mode), options);
+        double diff = fr.Coefficients.Zip(gr.Coefficients, (a, b) => Math.Abs(a - b)).Max();
+        Console.WriteLine($"{doc.Label + $" (d={doc.WordCount})",-22} {Mode(mode),-8} {limeMs,13:F0} {docsPerSecond,8:F0} {forwardMs,10:F0} {all.Distinct,9} {distinctMs,10:F0} {limeMs / forwardMs,9:F2} {diff,16:E1}");
+    }
+
+    /// <summary>The perturbed ids and real lengths of LIME's n masks (seed 7) for a document, and how many distinct documents they are.</summary>
+    private static (long[] Ids, int[] RealLengths, int Distinct) PerturbedDocuments(ExplainDocument doc, RemovalMode mode, int samples)
+    {
+        int d = doc.WordCount, L = doc.Length;
+        var masks = LimeSampler.Sample(d, samples, 7);
+        var ids = new long[samples * L];
+        var lengths = new int[samples];
+        var distinct = new HashSet<string>();
+        for (int r = 0; r < samples; r++)
+        {
+            lengths[r] = doc.PerturbedIds(masks.AsSpan(r * d, d), mode, ids.AsSpan(r * L, L));
+            distinct.Add(lengths[r] + ":" + string.Join(',', ids.AsSpan(r * L, lengths[r]).ToArray()));
+        }
+        return (ids, lengths, distinct.Count);
+    }
+
+    /// <summary>
+    /// The reproduction's LIME study itself (Studies.LimeStudy with the paper protocol: 5 runs of n = 5000, the
+    /// 50,000-sample limit on every 10th document, Theorem 5.1, agreement measures, CSVs and figures) over the corpus,
+    /// one worker per core, in a temporary folder. Its wall time depends on what else runs; the process's CPU time
+    /// per document, spread over the workers, estimates the 25,000-review study on otherwise free cores.
+    /// </summary>
+    private static void StudyRows(AttentionClassifier classifier, Vocabulary vocabulary, IReadOnlyList<string> texts)
+    {
+        var reviews = texts.Select((t, i) => new ImdbReview(ImdbSplit.Test, i % 2, i, i % 2 == 1 ? 8 : 3, t)).ToArray();
+        var settings = new ReproduceSettings();
+        var ctx = new ReproduceContext(new ModelBundle(classifier, vocabulary), reviews, settings);
+        Console.WriteLine($"The LIME study (reproduce's Studies.LimeStudy: {settings.LimeRuns} runs of n = {settings.LimeSamples}, the {settings.LimitSamples}-sample limit on every " +
+                          $"{settings.LimitEvery}th document, Theorem 5.1, CSVs, figures) over these {reviews.Length} documents, {settings.Threads} workers:");
+        foreach (var mode in new[] { RemovalMode.Delete, RemovalMode.ReplaceWithUnk })
+        {
+            var dir = Directory.CreateTempSubdirectory("attnxai-bench-study-");
+            try
+            {
+                var process = Process.GetCurrentProcess();
+                var cpu0 = process.TotalProcessorTime;
+                var sw = Stopwatch.StartNew();
+                Studies.LimeStudy(ctx, mode, dir.FullName);
+                double wall = sw.Elapsed.TotalSeconds;
+                process.Refresh();
+                double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds, cpuPerDoc = cpu / reviews.Length;
+                Console.WriteLine($"  {Mode(mode),-8} {wall,7:F1} s wall, {cpu,7:F1} s CPU = {1000 * cpuPerDoc,6:F2} ms CPU per document: 25,000 documents on " +
+                                  $"{settings.Threads} free cores in about {25_000 * cpuPerDoc / settings.Threads / 60:F1} min");
+            }
+            finally { dir.Delete(recursive: true); }
         }
     }
 

@@ -46,7 +46,12 @@ public sealed class ClassifierScorer : IDocumentScorer
     }
 }
 
-/// <summary><see cref="IPerturbationModel"/> through any <see cref="IDocumentScorer"/>: builds the perturbed ids of each mask row.</summary>
+/// <summary>
+/// <see cref="IPerturbationModel"/> through any <see cref="IDocumentScorer"/>: builds the perturbed ids of each mask row
+/// and scores each distinct perturbed document once. Rows often coincide: the same mask drawn twice (LIME draws few
+/// distinct masks when it removes one word, all but one, or all of them) or masks that differ only on words the
+/// vocabulary maps to UNK. Two rows are the same document when their ids and real lengths are equal.
+/// </summary>
 public sealed class ScorerPerturbationModel : IPerturbationModel
 {
     public ScorerPerturbationModel(IDocumentScorer scorer, ExplainDocument document, RemovalMode mode)
@@ -69,10 +74,67 @@ public sealed class ScorerPerturbationModel : IPerturbationModel
     {
         int d = FeatureCount, L = Document.Length;
         if ((long)count * d != keep.Length) throw new ArgumentException($"{keep.Length} flags for {count} rows of d = {d}", nameof(keep));
-        var ids = new long[(long)count * L];
-        var lengths = new int[count];
+        // Each row's ids are written into the next free slot; a row equal to an earlier distinct one reuses its slot.
+        var distinct = new DistinctDocuments(count, L);
+        var slotOfRow = new int[count];
         for (int r = 0; r < count; r++)
-            lengths[r] = Document.PerturbedIds(keep.Slice(r * d, d), Mode, ids.AsSpan(r * L, L));
-        return Scorer.Score(ids, lengths, count);
+        {
+            int real = Document.PerturbedIds(keep.Slice(r * d, d), Mode, distinct.NextSlot);
+            slotOfRow[r] = distinct.Add(real);
+        }
+        var scores = Scorer.Score(distinct.Ids, distinct.RealLengths, distinct.Count);
+        var y = new double[count];
+        for (int r = 0; r < count; r++) y[r] = scores[slotOfRow[r]];
+        return y;
+    }
+
+    /// <summary>
+    /// Distinct documents (ids and real length) packed one after the other, with a hash index over them: a candidate
+    /// is written into <see cref="NextSlot"/>, then <see cref="Add"/> keeps it or finds its earlier copy.
+    /// </summary>
+    private sealed class DistinctDocuments : IEqualityComparer<int>
+    {
+        private readonly long[] _ids;
+        private readonly int[] _realLengths;
+        private readonly int _length;
+        private readonly Dictionary<int, int> _index;
+
+        public DistinctDocuments(int capacity, int length)
+        {
+            _ids = new long[(long)capacity * length];
+            _realLengths = new int[capacity];
+            _length = length;
+            _index = new Dictionary<int, int>(capacity, this);
+        }
+
+        public int Count { get; private set; }
+        public Span<long> NextSlot => _ids.AsSpan(Count * _length, _length);
+        public ReadOnlySpan<long> Ids => _ids.AsSpan(0, Count * _length);
+        public ReadOnlySpan<int> RealLengths => _realLengths.AsSpan(0, Count);
+
+        /// <summary>
+        /// The slot of the document in <see cref="NextSlot"/> (real length <paramref name="realLength"/>; past it, UNK
+        /// padding): its earlier copy's, or a new one.
+        /// </summary>
+        public int Add(int realLength)
+        {
+            _realLengths[Count] = realLength;
+            if (_index.TryGetValue(Count, out int earlier)) return earlier;
+            _index.Add(Count, Count);
+            return Count++;
+        }
+
+        private ReadOnlySpan<long> Slot(int slot) => _ids.AsSpan(slot * _length, _length);
+
+        public bool Equals(int a, int b) =>
+            _realLengths[a] == _realLengths[b] && Slot(a)[.._realLengths[a]].SequenceEqual(Slot(b)[.._realLengths[b]]);
+
+        public int GetHashCode(int slot)
+        {
+            var hash = new HashCode();
+            hash.Add(_realLengths[slot]);
+            hash.AddBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Slot(slot).Slice(0, _realLengths[slot])));
+            return hash.ToHashCode();
+        }
     }
 }

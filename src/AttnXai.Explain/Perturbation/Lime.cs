@@ -128,10 +128,17 @@ public static class Lime
     {
         options ??= new LimeOptions();
         options.Validate();
-        int d = ModelCalls.FeatureCountOf(model);
-        var masks = LimeSampler.Sample(d, options.SampleCount, options.Seed);
-        var outputs = ModelCalls.Evaluate(model, masks, options.SampleCount, options.BatchSize);
-        return FitStored(masks, outputs, d, options, options.Seed);
+        int d = ModelCalls.FeatureCountOf(model), n = options.SampleCount;
+        var work = LimeWorkspace.Rent();
+        try
+        {
+            var masks = work.Masks(checked(n * d)).AsSpan(0, n * d);
+            var kept = work.KeptCounts(n).AsSpan(0, n);
+            new LimeSampler(d, options.Seed).Fill(masks, kept);
+            var outputs = ModelCalls.Evaluate(model, masks, n, options.BatchSize);
+            return FitStored(masks, kept, outputs, d, options, options.Seed, work);
+        }
+        finally { LimeWorkspace.Return(work); }
     }
 
     /// <summary>
@@ -147,7 +154,7 @@ public static class Lime
             throw new ArgumentException($"The masks hold {masks.Length} flags, not a positive multiple of d = {d}.", nameof(masks));
         int n = masks.Length / d;
         var outputs = ModelCalls.Evaluate(model, masks, n, options.BatchSize);
-        return FitStored(masks.ToArray(), outputs, d, options, null);
+        return FitSupplied(masks, outputs, d, options);
     }
 
     /// <summary>
@@ -163,7 +170,7 @@ public static class Lime
             throw new ArgumentException($"The masks hold {masks.Length} flags for {outputs.Length} outputs and d = {featureCount}.", nameof(masks));
         for (int i = 0; i < outputs.Length; i++)
             if (!double.IsFinite(outputs[i])) throw new ArgumentException($"Output {i} is not finite ({outputs[i]}).", nameof(outputs));
-        return FitStored(masks.ToArray(), outputs.ToArray(), featureCount, options, null);
+        return FitSupplied(masks, outputs.ToArray(), featureCount, options);
     }
 
     /// <summary>
@@ -201,18 +208,22 @@ public static class Lime
         var sampler = new LimeSampler(d, options.Seed);
         var moments = new WeightedMoments(d);
         var buffer = new bool[checked(chunk * d)];
+        var kept = new int[chunk];
         var weights = new double[chunk];
+        var weightOfKept = LimeKernel.WeightsByKeptCount(d, options.KernelWidth);
+        var groups = new RowGroups();
+        var scratch = new GramScratch();
         double firstOutput = double.NaN;
         for (long start = 0; start < sampleCount; start += chunk)
         {
             int m = (int)Math.Min(chunk, sampleCount - start);
             var rows = buffer.AsSpan(0, m * d);
-            sampler.Fill(rows);
+            sampler.Fill(rows, kept.AsSpan(0, m));
             var outputs = ModelCalls.EvaluateChecked(model, rows, m, start, sampleCount);
-            for (int i = 0; i < m; i++)
-                weights[i] = LimeKernel.Weight(LimeKernel.Distance(LimeKernel.KeptCount(rows.Slice(i * d, d)), d), options.KernelWidth);
+            for (int i = 0; i < m; i++) weights[i] = weightOfKept[kept[i]];
+            groups.SetByKeptCount(kept.AsSpan(0, m), weightOfKept);
             if (start == 0) firstOutput = outputs[0];
-            moments.Add(rows, outputs, weights.AsSpan(0, m));
+            moments.AddRows(rows, outputs, weights.AsSpan(0, m), groups, scratch);
         }
         var fit = WeightedRidge.Solve(moments, options.RidgeAlpha);
         return new LimeResult
@@ -229,43 +240,109 @@ public static class Lime
         };
     }
 
-    private static LimeResult FitStored(bool[] masks, double[] outputs, int d, LimeOptions options, ulong? seed)
+    /// <summary>The surrogate on caller-supplied masks: their kept counts, then <see cref="FitStored"/>.</summary>
+    private static LimeResult FitSupplied(ReadOnlySpan<bool> masks, double[] outputs, int d, LimeOptions options)
+    {
+        var work = LimeWorkspace.Rent();
+        try
+        {
+            int n = outputs.Length;
+            var kept = work.KeptCounts(n).AsSpan(0, n);
+            for (int i = 0; i < n; i++) kept[i] = LimeKernel.KeptCount(masks.Slice(i * d, d));
+            return FitStored(masks, kept, outputs, d, options, null, work);
+        }
+        finally { LimeWorkspace.Return(work); }
+    }
+
+    /// <summary>
+    /// The surrogate on n = outputs.Length rows: each row's kernel weight from its number of kept words, the weighted
+    /// moments (rows grouped by kept count), the ridge solve, and lime's score. The samples are copied into the result
+    /// only with KeepSamples.
+    /// </summary>
+    private static LimeResult FitStored(ReadOnlySpan<bool> masks, ReadOnlySpan<int> kept, double[] outputs, int d, LimeOptions options, ulong? seed, LimeWorkspace work)
     {
         int n = outputs.Length;
-        var distances = new double[n];
-        var weights = new double[n];
-        for (int i = 0; i < n; i++)
-        {
-            distances[i] = LimeKernel.Distance(LimeKernel.KeptCount(masks.AsSpan(i * d, d)), d);
-            weights[i] = LimeKernel.Weight(distances[i], options.KernelWidth);
-        }
-        var moments = WeightedMoments.FromRows(masks, outputs, weights, d);
+        var weightOfKept = LimeKernel.WeightsByKeptCount(d, options.KernelWidth);
+        var weights = options.KeepSamples ? new double[n] : work.Weights(n);
+        for (int i = 0; i < n; i++) weights[i] = weightOfKept[kept[i]];
+        work.Groups.SetByKeptCount(kept, weightOfKept);
+        var moments = work.Moments(d);
+        moments.SetFromRows(masks, outputs, weights.AsSpan(0, n), work.Groups, work.Gram);
         var fit = WeightedRidge.Solve(moments, options.RidgeAlpha);
+        double score = ScoreOfResiduals(masks, outputs, weights, fit, moments.MeanY, d);
 
-        // lime's score: r2_score(y, surrogate(X), sample_weight=pi), from the residuals themselves.
-        double ssRes = 0, ssTot = 0;
-        for (int i = 0; i < n; i++)
+        LimeSamples? samples = null;
+        if (options.KeepSamples)
         {
-            double pred = fit.Intercept;
-            var row = masks.AsSpan(i * d, d);
-            for (int j = 0; j < d; j++) pred += fit.Coefficients[j] * WeightedMoments.Flag(row[j]);
-            double r = outputs[i] - pred, t = outputs[i] - moments.MeanY;
-            ssRes += weights[i] * r * r;
-            ssTot += weights[i] * t * t;
+            var distances = new double[n];
+            for (int i = 0; i < n; i++) distances[i] = LimeKernel.Distance(kept[i], d);
+            samples = new LimeSamples(d, masks.ToArray(), distances, weights, outputs);
         }
-
         return new LimeResult
         {
             Coefficients = fit.Coefficients,
             Intercept = fit.Intercept,
-            Score = WeightedRidge.R2(ssRes, ssTot),
+            Score = score,
             LocalPrediction = fit.Intercept + fit.Coefficients.Sum(),
             FirstRowOutput = outputs[0],
             SampleCount = n,
             Seed = seed,
             KernelWidth = options.KernelWidth,
             RidgeAlpha = options.RidgeAlpha,
-            Samples = options.KeepSamples ? new LimeSamples(d, masks, distances, weights, outputs) : null,
+            Samples = samples,
         };
     }
+
+    /// <summary>lime's score: r2_score(y, surrogate(X), sample_weight=pi), from the residuals themselves.</summary>
+    private static double ScoreOfResiduals(ReadOnlySpan<bool> rows, ReadOnlySpan<double> y, ReadOnlySpan<double> weights, RidgeFit fit, double meanY, int d)
+    {
+        double ssRes = 0, ssTot = 0;
+        for (int i = 0; i < y.Length; i++)
+        {
+            double r = y[i] - (fit.Intercept + BinaryRows.Dot(rows.Slice(i * d, d), fit.Coefficients));
+            double t = y[i] - meanY;
+            ssRes += weights[i] * r * r;
+            ssTot += weights[i] * t * t;
+        }
+        return WeightedRidge.R2(ssRes, ssTot);
+    }
+}
+
+/// <summary>
+/// Buffers a thread reuses across LIME explanations (masks, kept counts, weights, row groups, moments, bitsets), so
+/// that an explanation allocates little beyond its result. <see cref="Rent"/> takes the thread's workspace (a fresh
+/// one when it is already in use, e.g. by a nested call) and <see cref="Return"/> gives it back.
+/// </summary>
+internal sealed class LimeWorkspace
+{
+    [ThreadStatic] private static LimeWorkspace? _idle;
+
+    private bool[] _masks = [];
+    private int[] _kept = [];
+    private double[] _weights = [];
+    private WeightedMoments? _moments;
+
+    public RowGroups Groups { get; } = new();
+    public GramScratch Gram { get; } = new();
+
+    public static LimeWorkspace Rent()
+    {
+        var work = _idle ?? new LimeWorkspace();
+        _idle = null;
+        return work;
+    }
+
+    public static void Return(LimeWorkspace work) => _idle = work;
+
+    /// <summary>A mask buffer of at least <paramref name="length"/> flags (contents undefined).</summary>
+    public bool[] Masks(int length) => _masks.Length >= length ? _masks : _masks = new bool[length];
+
+    /// <summary>A buffer of at least <paramref name="n"/> kept counts (contents undefined).</summary>
+    public int[] KeptCounts(int n) => _kept.Length >= n ? _kept : _kept = new int[n];
+
+    /// <summary>A buffer of at least <paramref name="n"/> weights (contents undefined).</summary>
+    public double[] Weights(int n) => _weights.Length >= n ? _weights : _weights = new double[n];
+
+    /// <summary>Moments for d features, overwritten by each use.</summary>
+    public WeightedMoments Moments(int d) => _moments?.FeatureCount == d ? _moments : _moments = new WeightedMoments(d);
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using AttnXai.Common.Random;
 namespace AttnXai.Explain;
 
@@ -9,7 +11,8 @@ namespace AttnXai.Explain;
 public sealed class LimeSampler
 {
     private readonly Xoshiro256StarStar _rng;
-    private readonly int[] _perm;
+    private readonly int[] _identity;  // 0..d-1
+    private readonly int[] _perm;      // the current row's shuffle
     private bool _originalEmitted;
 
     /// <summary>A sampler for <paramref name="featureCount"/> features seeded by <paramref name="seed"/>.</summary>
@@ -19,6 +22,8 @@ public sealed class LimeSampler
             throw new ArgumentOutOfRangeException(nameof(featureCount), featureCount, "There must be at least one feature (word) to perturb.");
         FeatureCount = featureCount;
         _rng = new Xoshiro256StarStar(seed);
+        _identity = new int[featureCount];
+        for (int j = 0; j < featureCount; j++) _identity[j] = j;
         _perm = new int[featureCount];
     }
 
@@ -29,27 +34,46 @@ public sealed class LimeSampler
     public long RowsProduced { get; private set; }
 
     /// <summary>Fills <paramref name="rows"/> (a whole number of rows of d flags) with the next rows of the stream.</summary>
-    public void Fill(Span<bool> rows)
+    public void Fill(Span<bool> rows) => Fill(rows, []);
+
+    /// <summary>
+    /// As <see cref="Fill(Span{bool})"/>, also writing each row's number of kept flags into <paramref name="keptCounts"/>
+    /// (one per row, or empty to skip).
+    /// </summary>
+    internal void Fill(Span<bool> rows, Span<int> keptCounts)
     {
         int d = FeatureCount;
         if (rows.Length % d != 0) throw new ArgumentException($"The buffer length {rows.Length} is not a multiple of d = {d}.", nameof(rows));
         int count = rows.Length / d;
+        if (!keptCounts.IsEmpty && keptCounts.Length != count)
+            throw new ArgumentException($"{keptCounts.Length} kept counts for {count} rows.", nameof(keptCounts));
         for (int i = 0; i < count; i++)
         {
             var row = rows.Slice(i * d, d);
             row.Fill(true);
-            if (!_originalEmitted) { _originalEmitted = true; continue; }
-            int s = 1 + _rng.NextInt(d);
-            for (int j = 0; j < d; j++) _perm[j] = j;
-            // Partial Fisher-Yates: the first s entries become a uniform random s-subset.
-            for (int j = 0; j < s; j++)
-            {
-                int r = j + _rng.NextInt(d - j);
-                (_perm[j], _perm[r]) = (_perm[r], _perm[j]);
-                row[_perm[j]] = false;
-            }
+            int removed = 0;
+            if (_originalEmitted) removed = RemoveRandomSubset(row);
+            else _originalEmitted = true;
+            if (!keptCounts.IsEmpty) keptCounts[i] = d - removed;
         }
         RowsProduced += count;
+    }
+
+    /// <summary>
+    /// Draws s uniformly in {1..d}, then removes a uniform random s-subset from <paramref name="row"/>: the first s
+    /// entries of a partial Fisher-Yates shuffle of 0..d-1 (restarted from the identity for every row). Returns s.
+    /// </summary>
+    private int RemoveRandomSubset(Span<bool> row)
+    {
+        int d = FeatureCount;
+        _identity.CopyTo(_perm, 0);
+        int s = 1 + _rng.NextInt(d);
+        _rng.ShufflePrefix(_perm.AsSpan(), s);
+        // Unchecked access: the permutation holds 0..d-1.
+        ref int perm = ref MemoryMarshal.GetArrayDataReference(_perm);
+        ref bool flags = ref MemoryMarshal.GetReference(row);
+        for (int j = 0; j < s; j++) Unsafe.Add(ref flags, Unsafe.Add(ref perm, j)) = false;
+        return s;
     }
 
     /// <summary>The first <paramref name="count"/> rows for (d, seed), row-major.</summary>
@@ -93,5 +117,16 @@ public static class LimeKernel
     public static int KeptCount(ReadOnlySpan<bool> row)
     {
         return row.Count(true);
+    }
+
+    /// <summary>
+    /// pi of a row by its number of kept features k = 0..d (a row's weight depends on nothing else): entry k is
+    /// Weight(Distance(k, d), width), the same value as computed row by row.
+    /// </summary>
+    internal static double[] WeightsByKeptCount(int featureCount, double kernelWidth)
+    {
+        var table = new double[featureCount + 1];
+        for (int k = 0; k <= featureCount; k++) table[k] = Weight(Distance(k, featureCount), kernelWidth);
+        return table;
     }
 }

@@ -25,7 +25,8 @@ public static class ModelCalls
         if ((long)count * d != rows.Length)
             throw new ArgumentException($"The masks hold {rows.Length} flags, expected {count} rows x {d} features.", nameof(rows));
         if (batchSize is <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
-        int batch = batchSize is int b && b < count ? b : Math.Max(count, 1);
+        if (count == 0) return [];
+        if (batchSize is not int batch || batch >= count) return EvaluateChecked(model, rows, count, 0, count);
         var outputs = new double[count];
         for (int start = 0; start < count; start += batch)
         {
