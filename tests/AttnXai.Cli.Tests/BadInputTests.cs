@@ -163,6 +163,21 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "merge-no-parts", "merge --out {out}", "Required argument 'parts' missing for command: 'merge'" },
         { "merge-out-file", "merge --out {file} {root}/parts/one-of-two {root}/parts/two-of-two", "--out {file} is a file, not a folder" },
 
+        // slurm: the study's options are checked by the study before any script is written
+        { "slurm-not-a-study", "slurm train --out {out} --shards 2", "'train' is not a study that runs sharded: give one of reproduce, faithfulness or explain" },
+        { "slurm-shards-0", "slurm faithfulness --model {model} --out {out} --shards 0", "--shards must be at least 1, got 0" },
+        { "slurm-shards-missing", "slurm faithfulness --model {model} --out {out}", "'--shards' is required" },
+        { "slurm-study-option", "slurm faithfulness --model {model} --out {out} --shards 2 --docs 0", "faithfulness: --docs must be at least 1, got 0" },
+        { "slurm-study-unknown-option", "slurm faithfulness --model {model} --out {out} --shards 2 --bogus", "faithfulness: Unrecognized command or argument '--bogus'" },
+        { "slurm-study-model-required", "slurm faithfulness --out {out} --shards 2", "faithfulness: Option '--model' is required" },
+        { "slurm-too-many-shards", "slurm faithfulness --model {model} --out {out} --shards 20", "--shard 1/20: 20 shards for the 1000 documents of --docs" },
+        { "slurm-shard-given", "slurm faithfulness --model {model} --out {out} --shards 2 --shard 1/2", "--shard is set per array task by attnxai slurm" },
+        { "slurm-explain-without-split", "slurm explain --model {model} --out {out} --shards 2 --text good", "--shard 1/2 goes with --split" },
+        { "slurm-gpus-without-cuda", "slurm faithfulness --model {model} --out {out} --shards 2 --gpus-per-task 1", "--gpus-per-task goes with the study's --device cuda" },
+        { "slurm-cuda-index", "slurm faithfulness --model {model} --out {out} --shards 2 --device cuda:1", "--device cuda:1: each array task sees only its 1 GPU(s)" },
+        { "slurm-time", "slurm faithfulness --model {model} --out {out} --shards 2 --time '1 day'", "--time '1 day' is not a Slurm value" },
+        { "slurm-out-file", "slurm faithfulness --model {model} --out {file} --shards 2", "--out {file} is a file, not a folder" },
+
         // doctor, bench, the root command
         { "doctor-threads-0", "doctor --threads 0", "--threads must be at least 1, got 0" },
         { "doctor-threads-negative", "doctor --threads -2", "--threads must be at least 1, got -2" },
@@ -202,7 +217,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         var cases = Cases.Select(c => (string)c[0]).ToList();
         Assert.True(cases.Count >= 60, $"{cases.Count} cases");
         Assert.Equal(cases.Count, cases.Distinct().Count());
-        foreach (var command in new[] { "train", "eval", "predict", "explain", "faithfulness", "sets", "shortcuts", "reproduce", "merge", "doctor", "bench" })
+        foreach (var command in new[] { "train", "eval", "predict", "explain", "faithfulness", "sets", "shortcuts", "reproduce", "merge", "slurm", "doctor", "bench" })
             Assert.Contains(cases, c => c.StartsWith(command + "-", StringComparison.Ordinal));
     }
 

@@ -19,6 +19,7 @@ public static class AttnXaiCommands
         root.Subcommands.Add(SetsCommand.Create());
         root.Subcommands.Add(ShortcutsCommand.Create());
         root.Subcommands.Add(MergeCommand.Create());
+        root.Subcommands.Add(SlurmCommand.Create(Create));
         return root;
     }
 }
