@@ -11,8 +11,8 @@ namespace AttnXai.Slurm.Tests;
 /// `attnxai slurm ... --submit` on the real test cluster: a tiny model is trained in the test's folder, the
 /// faithfulness test on 20 documents runs once in this process's child (the reference) and once as a 3-task job
 /// array with the dependent merge job the generated scripts submit; the merged per-document CSV (and the summary
-/// table and chart drawn from it) must be byte for byte the single run's, although the shards ran with one thread
-/// each and the reference with the default.
+/// table and chart drawn from it) must be byte for byte the single run's (both with one thread, the array tasks'
+/// default: what is compared is the sharding, not libtorch's threads).
 /// </summary>
 public sealed partial class ShardedStudyOnSlurmTests(ITestOutputHelper log) : IDisposable
 {
@@ -31,7 +31,7 @@ public sealed partial class ShardedStudyOnSlurmTests(ITestOutputHelper log) : ID
         WriteData(Path.Combine(work.FullName, "reviews.csv"));
         Attnxai(null, "train", "--data", "reviews.csv", "--labels", "neg,pos", "--out", "model", "--embed-dim", "8", "--att-dim", "4", "--out-dim", "4",
             "--heads", "2", "--length", "24", "--epochs", "2", "--lr", "0.01", "--plain");
-        Attnxai(null, ["faithfulness", .. Study, "--out", "single"]);
+        Attnxai(null, ["faithfulness", .. Study, "--threads", "1", "--out", "single"]);
 
         var clock = Stopwatch.StartNew();
         var slurm = Attnxai(cluster, ["slurm", "faithfulness", .. Study, "--shards", "3", "--out", "run", "--submit"]);
