@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using AttnXai.Common.Sharding;
 using System.Text.Json.Nodes;
 using AttnXai.Common.Random;
 using AttnXai.Data.Labelled;
@@ -34,11 +36,18 @@ public sealed record FaithfulnessSettings
     public int LimeRuns { get; init; } = 5;
     public int LimeSamples { get; init; } = 5000;
     public Device? Device { get; init; }
+    /// <summary>Documents computed together: one batch of each explainer, then one batched pass of their removals.</summary>
+    public int ChunkSize { get; init; } = 100;
+    /// <summary>Compute only this shard of the sample (whole chunks), writing its per-document rows and shard.json
+    /// (null: the whole test and every output); see <see cref="FaithfulnessStudy.Merge"/>.</summary>
+    public ShardSpec? Shard { get; init; }
 }
 
 /// <summary>
 /// The whole test as the CLI and experiments/faithfulness.cs run it: load the model and a seeded sample of IMDB
 /// reviews, run the explainers (and the random baseline), remove each top word three ways, write the outputs.
+/// Sharded (<see cref="FaithfulnessSettings.Shard"/>), it computes the per-document rows of its slice of the sample
+/// only; <see cref="Merge"/> concatenates the shards' rows and draws the summaries from them as an unsharded run does.
 /// </summary>
 public static class FaithfulnessStudy
 {
@@ -90,34 +99,108 @@ public static class FaithfulnessStudy
         var (parts, documents) = ModelData.ReadPart(loaded, s.DataPath, s.FileOptions, s.Split, progress);
         var source = parts.Path;
         var sample = Sample(documents, s.Docs, s.Seed);
+        var shard = s.Shard ?? ShardSpec.Whole;
+        if (s.ChunkSize < 1) throw new ArgumentException($"the chunk size must be at least 1, got {s.ChunkSize}");
+        shard.CheckFits(sample.Count, s.ChunkSize, $"the {sample.Count} documents of the sample");
+        var slice = shard.Slice(sample.Count, s.ChunkSize);
         var target = new ExplainTarget(loaded.Model, loaded.Vocabulary);
         var docs = new List<TestDocument>();
-        foreach (var r in sample)
+        foreach (var r in sample.Take(slice).ToArray())
         {
             ExplainDocument d;
             try { d = target.Prepare(r.Text, r.Origin); }
             catch (ArgumentException e) { throw new ArgumentException($"document {r.Origin} of {parts.Description}: {e.Message}", e); }
             docs.Add(new TestDocument(d, r.Label));
         }
-        progress?.Invoke($"{docs.Count} {s.Split} documents, {explainers.Count} methods ({string.Join(", ", explainers.Select(e => e.Name))}), removals {string.Join(", ", s.Removals.Select(FeatureRemovals.Name))}");
-        var result = ViolationTest.Run(target, docs, explainers, s.Removals, progress);
-        var settings = new JsonObject
+        string which = s.Shard is null ? "" : $" (shard {shard}: documents {slice.Start.Value} to {slice.End.Value - 1} of {sample.Count})";
+        progress?.Invoke($"{docs.Count} {s.Split} documents{which}, {explainers.Count} methods ({string.Join(", ", explainers.Select(e => e.Name))}), removals {string.Join(", ", s.Removals.Select(FeatureRemovals.Name))}");
+        var result = ViolationTest.Run(target, docs, explainers, s.Removals, progress, s.ChunkSize);
+        var settings = Settings(s, source, sample.Count, explainers);
+        int threads = torch.get_num_threads();
+        string device = loaded.Model.Device.ToString();
+        if (s.Shard is null)
+            return (result, FaithfulnessWriters.WriteAll(s.OutputDirectory, result, SettingsJson(settings, loaded.Directory, threads, device), total.Elapsed.TotalSeconds));
+        var csv = Path.Combine(s.OutputDirectory, FaithfulnessWriters.DocumentsFile);
+        FaithfulnessWriters.DocumentsCsv(result).Write(csv);
+        new ShardManifest
         {
-            ["model"] = Path.GetFullPath(s.ModelDirectory),
-            ["data"] = source,
+            Study = Study, Shard = shard.Index, Shards = shard.Count, Documents = sample.Count, ChunkSize = s.ChunkSize, First = slice.Start.Value, End = slice.End.Value,
+            Model = Path.GetFullPath(loaded.Directory), ModelFingerprint = ModelCheckpoint.Fingerprint(loaded.Directory), Settings = settings,
+            Files = [FaithfulnessWriters.DocumentsFile], Seconds = new(result.Seconds.ToDictionary(), StringComparer.Ordinal),
+            Environment = new(StringComparer.Ordinal)
+            {
+                ["host"] = Environment.MachineName, ["threads"] = threads.ToString(Inv), ["device"] = device,
+                ["wall_seconds"] = total.Elapsed.TotalSeconds.ToString("R", Inv),
+            },
+        }.Write(s.OutputDirectory);
+        return (result, [csv, Path.Combine(s.OutputDirectory, ShardManifest.FileName)]);
+    }
+
+    /// <summary>The name of the study in shard manifests.</summary>
+    public const string Study = "faithfulness";
+
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>What the per-document rows depend on (besides the model): recorded by shards and compared by the merge.</summary>
+    public static SortedDictionary<string, string> Settings(FaithfulnessSettings s, string data, int documents, IReadOnlyList<IExplainer> explainers) =>
+        new(StringComparer.Ordinal)
+        {
+            ["data"] = data,
             ["split"] = s.Split,
-            ["documents"] = docs.Count,
-            ["documents_requested"] = s.Docs,
-            ["sample"] = "the first N of a SplitMix64 permutation of the split (seed derived from --seed), in the split's order",
-            ["methods"] = new JsonArray(explainers.Select(e => (JsonNode)e.Name).ToArray()),
-            ["removals"] = new JsonArray(s.Removals.Select(r => (JsonNode)FeatureRemovals.Name(r)).ToArray()),
-            ["seed"] = s.Seed,
-            ["lime_runs"] = s.LimeRuns,
-            ["lime_samples"] = s.LimeSamples,
-            ["threads"] = torch.get_num_threads(),
-            ["device"] = loaded.Model.Device.ToString(),
+            ["documents"] = documents.ToString(Inv),
+            ["documents_requested"] = s.Docs.ToString(Inv),
+            ["methods"] = string.Join(",", explainers.Select(e => e.Name)),
+            ["removals"] = string.Join(",", s.Removals.Select(FeatureRemovals.Name)),
+            ["seed"] = s.Seed.ToString(Inv),
+            ["lime_runs"] = s.LimeRuns.ToString(Inv),
+            ["lime_samples"] = s.LimeSamples.ToString(Inv),
+            ["chunk_size"] = s.ChunkSize.ToString(Inv),
         };
-        var files = FaithfulnessWriters.WriteAll(s.OutputDirectory, result, settings, total.Elapsed.TotalSeconds);
-        return (result, files);
+
+    /// <summary>The settings as summary.json and the report show them (an unsharded run's and a merge's alike).</summary>
+    public static JsonObject SettingsJson(IReadOnlyDictionary<string, string> d, string model, int threads, string device)
+    {
+        string Get(string key) => d.TryGetValue(key, out var v) ? v : throw new InvalidDataException($"the shards' settings have no '{key}'");
+        T Parse<T>(string key) where T : IParsable<T> =>
+            T.TryParse(Get(key), Inv, out var v) ? v : throw new InvalidDataException($"the shards' setting {key} '{Get(key)}' is not a number");
+        return new JsonObject
+        {
+            ["model"] = Path.GetFullPath(model),
+            ["data"] = Get("data"),
+            ["split"] = Get("split"),
+            ["documents"] = Parse<int>("documents"),
+            ["documents_requested"] = Parse<int>("documents_requested"),
+            ["sample"] = "the first N of a SplitMix64 permutation of the split (seed derived from --seed), in the split's order",
+            ["methods"] = new JsonArray(Get("methods").Split(',').Select(m => (JsonNode)m).ToArray()),
+            ["removals"] = new JsonArray(Get("removals").Split(',').Select(r => (JsonNode)r).ToArray()),
+            ["seed"] = Parse<ulong>("seed"),
+            ["lime_runs"] = Parse<int>("lime_runs"),
+            ["lime_samples"] = Parse<int>("lime_samples"),
+            ["chunk_size"] = Parse<int>("chunk_size"),
+            ["threads"] = threads,
+            ["device"] = device,
+        };
+    }
+
+    /// <summary>
+    /// `attnxai merge` of faithfulness shards: their per-document rows concatenated in document order (the unsharded
+    /// run's faithfulness_documents.csv, byte for byte), then the summaries, chart and report drawn from those rows by
+    /// the code an unsharded run uses. The times are the shards' summed. Returns the summary and the written files.
+    /// </summary>
+    public static (ViolationSummary Summary, IReadOnlyList<string> Files) Merge(ShardSet set, string outputDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        var run = set.Run;
+        if (run.Study != Study) throw new ArgumentException($"the parts are shards of {run.Study}, not of {Study}");
+        var csv = Path.Combine(outputDirectory, FaithfulnessWriters.DocumentsFile);
+        set.ConcatenateCsv(FaithfulnessWriters.DocumentsFile, csv);
+        var instances = FaithfulnessWriters.ReadDocuments(csv);
+        var methods = run.Settings["methods"].Split(',');
+        var removals = FeatureRemovals.ParseList(run.Settings["removals"]);
+        var summary = ViolationSummary.Of(run.Documents, methods, removals, instances, set.Seconds);
+        int threads = int.TryParse(run.Environment.GetValueOrDefault("threads"), Inv, out var t) ? t : 0;
+        double wall = set.Parts.Sum(p => double.TryParse(p.Manifest.Environment.GetValueOrDefault("wall_seconds"), NumberStyles.Float, Inv, out var w) ? w : 0);
+        var files = FaithfulnessWriters.WriteSummaries(outputDirectory, summary, SettingsJson(run.Settings, run.Model, threads, run.Environment.GetValueOrDefault("device", "cpu")), wall);
+        return (summary, [csv, .. files]);
     }
 }

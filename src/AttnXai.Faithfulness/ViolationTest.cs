@@ -43,7 +43,12 @@ public static class ViolationTest
 {
     public const string MeanRemoval = "mean";
 
-    /// <summary>Runs every explainer on the documents (in chunks, for progress), then the removals.</summary>
+    /// <summary>
+    /// Runs the test chunk by chunk: every explainer on the chunk's documents (one call each: the explainers' batches),
+    /// then the chunk's removals (one batched pass). A document's results depend only on its chunk, so a shard that
+    /// starts at a chunk boundary (<see cref="AttnXai.Common.Sharding.ShardSpec.Slice"/>) computes exactly what an
+    /// unsharded run computes for it. The instances come in document order (then method, then removal).
+    /// </summary>
     public static ViolationTestResult Run(ExplainTarget target, IReadOnlyList<TestDocument> documents, IReadOnlyList<IExplainer> explainers,
         IReadOnlyList<FeatureRemoval> removals, Action<string>? progress = null, int chunkSize = 100)
     {
@@ -51,33 +56,38 @@ public static class ViolationTest
         ArgumentNullException.ThrowIfNull(explainers);
         CheckDocuments(documents);
         if (explainers.Count == 0) throw new ArgumentException("no explainer chosen", nameof(explainers));
-        var docs = documents.Select(d => d.Document).ToArray();
-        var seconds = new Dictionary<string, double>();
-        var scores = new List<(string Method, double[][] Words)>();
-        foreach (var ex in explainers)
+        if (chunkSize < 1) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "the chunk size must be at least 1");
+        var removalModel = new RemovalModel(target.Model);
+        var seconds = explainers.ToDictionary(e => e.Name, _ => 0.0);
+        seconds["removals"] = 0;
+        var instances = new List<InstanceResult>();
+        int n = documents.Count;
+        for (int start = 0; start < n; start += chunkSize)
         {
-            var sw = Stopwatch.StartNew();
-            var words = new double[docs.Length][];
-            for (int start = 0; start < docs.Length; start += chunkSize)
+            var chunk = documents.Skip(start).Take(chunkSize).ToArray();
+            var docs = chunk.Select(d => d.Document).ToArray();
+            var scores = new List<(string Method, double[][] Words)>();
+            foreach (var ex in explainers)
             {
-                var chunk = docs.Skip(start).Take(chunkSize).ToArray();
-                var xs = ex.Explain(target, chunk);
-                for (int i = 0; i < chunk.Length; i++) words[start + i] = xs[i].WordScores;
-                progress?.Invoke($"{ex.Name}: {start + chunk.Length}/{docs.Length} documents ({sw.Elapsed.TotalSeconds:F1} s)");
+                var sw = Stopwatch.StartNew();
+                var xs = ex.Explain(target, docs);
+                scores.Add((ex.Name, xs.Select(x => x.WordScores).ToArray()));
+                seconds[ex.Name] += sw.Elapsed.TotalSeconds;
+                progress?.Invoke($"{ex.Name}: {start + chunk.Length}/{n} documents ({seconds[ex.Name]:F1} s)");
             }
-            seconds[ex.Name] = sw.Elapsed.TotalSeconds;
-            scores.Add((ex.Name, words));
+            var sw2 = Stopwatch.StartNew();
+            instances.AddRange(FromScores(removalModel, chunk, scores, removals).Instances);
+            seconds["removals"] += sw2.Elapsed.TotalSeconds;
+            progress?.Invoke($"removals: {start + chunk.Length}/{n} documents, {instances.Count} instances scored ({seconds["removals"]:F1} s)");
         }
-        var sw2 = Stopwatch.StartNew();
-        var result = FromScores(new RemovalModel(target.Model), documents, scores, removals);
-        seconds["removals"] = sw2.Elapsed.TotalSeconds;
-        progress?.Invoke($"removals: {result.Instances.Count} instances scored ({sw2.Elapsed.TotalSeconds:F1} s)");
-        return result with { Seconds = seconds };
+        var methods = explainers.Select(e => e.Name).ToArray();
+        return new ViolationTestResult(documents, methods, removals, instances, Summarise(instances, methods, removals), seconds);
     }
 
     /// <summary>
-    /// The test from given word scores (per method, per document, one score per distinct word). Throws when a score is
-    /// NaN or infinite, naming the method and the document.
+    /// The test from given word scores (per method, per document, one score per distinct word), the instances in
+    /// document order (then method, then removal). Throws when a score is NaN or infinite, naming the method and the
+    /// document.
     /// </summary>
     public static ViolationTestResult FromScores(RemovalModel model, IReadOnlyList<TestDocument> documents,
         IReadOnlyList<(string Method, double[][] Words)> scores, IReadOnlyList<FeatureRemoval> removals)
@@ -117,16 +127,16 @@ public static class ViolationTest
         var logits = model.Logits(requests);
 
         var instances = new List<InstanceResult>(scores.Count * n * removals.Count);
-        for (int m = 0; m < scores.Count; m++)
+        for (int i = 0; i < n; i++)
         {
-            var (method, words) = scores[m];
-            bool signed = Violation.IsSigned(method);
-            for (int i = 0; i < n; i++)
+            var doc = documents[i].Document;
+            var before = Violation.Softmax(logits[i].Negative, logits[i].Positive);
+            int yHat = before.Predicted;
+            double pBefore = yHat == 1 ? before.PPositive : before.PNegative;
+            for (int m = 0; m < scores.Count; m++)
             {
-                var doc = documents[i].Document;
-                var before = Violation.Softmax(logits[i].Negative, logits[i].Positive);
-                int yHat = before.Predicted;
-                double pBefore = yHat == 1 ? before.PPositive : before.PNegative;
+                var (method, words) = scores[m];
+                bool signed = Violation.IsSigned(method);
                 int j = top[m][i];
                 double w = words[i][j], wo = Violation.Orient(w, yHat, signed);
                 var positions = RemovalModel.Positions(doc, j);

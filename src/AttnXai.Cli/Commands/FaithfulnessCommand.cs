@@ -34,10 +34,13 @@ public static class FaithfulnessCommand
         var quick = new Option<bool>("--quick") { Description = $"smoke preset: {QuickDocs} documents, {QuickLimeRuns} LIME run of {QuickLimeSamples} samples (options still override)" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { model, split, docs, methods, removals, seed, limeRuns, limeSamples, quick, threads, device, output }.Concat(dataArgs.All()))
+        var chunkSize = Opt.ChunkSizeOption("one batch per explainer, then one of their removals", DefaultChunkSize);
+        var shard = Opt.ShardOption();
+        foreach (var o in new Option[] { model, split, docs, methods, removals, seed, limeRuns, limeSamples, quick, threads, device, output, chunkSize, shard }.Concat(dataArgs.All()))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            CheckShard(r);
             bool q = r.GetValue(quick);
             var settings = new FaithfulnessSettings
             {
@@ -51,6 +54,8 @@ public static class FaithfulnessCommand
                 Seed = r.GetValue(seed),
                 LimeRuns = r.GetValue(limeRuns) ?? (q ? QuickLimeRuns : 5),
                 LimeSamples = r.GetValue(limeSamples) ?? (q ? QuickLimeSamples : 5000),
+                ChunkSize = r.GetValue(chunkSize) ?? DefaultChunkSize,
+                Shard = r.Shard(),
             };
             Opt.Parse("--methods", () => FaithfulnessStudy.Explainers(settings.Methods, settings.Seed, settings.LimeRuns, settings.LimeSamples)); // before any work
             Output.Folder(settings.OutputDirectory);
@@ -59,13 +64,30 @@ public static class FaithfulnessCommand
             var sw = System.Diagnostics.Stopwatch.StartNew();
             var fileOptions = dataArgs.Build(r, ModelData.RecordedFileOptions(settings.ModelDirectory));
             var (result, files) = FaithfulnessStudy.Run(settings with { Device = dev, FileOptions = fileOptions }, msg => Console.Error.WriteLine(msg));
-            Console.WriteLine($"faithfulness test on {result.Documents.Count} document(s), {result.Methods.Count} method(s), {sw.Elapsed.TotalSeconds:F1} s");
-            foreach (var row in result.Summary)
-                Console.WriteLine(FormattableString.Invariant($"  {row.Method,-17} {row.Removal,-9} ratio {row.Ratio:F3} [{row.WilsonLow:F3}, {row.WilsonHigh:F3}]  violations {row.Violations}/{row.N}, undecided {row.Undecided}"));
+            string part = settings.Shard is { } sh ? $" (shard {sh}; `attnxai merge` of the {sh.Count} part folders gives the whole test)" : "";
+            Console.WriteLine($"faithfulness test on {result.Documents.Count} document(s){part}, {result.Methods.Count} method(s), {sw.Elapsed.TotalSeconds:F1} s");
+            if (settings.Shard is null) PrintSummary(ViolationSummary.Of(result));
             Console.WriteLine("wrote:");
             foreach (var f in files) Console.WriteLine("  " + f);
             return 0;
         });
         return cmd;
+    }
+
+    public const int DefaultChunkSize = 100;
+
+    /// <summary>The --shard checks that need no data: I/N fits the documents asked for (--docs) in chunks (--chunk-size).</summary>
+    public static void CheckShard(ParseResult r)
+    {
+        if (r.Shard() is not { } shard) return;
+        int docs = r.GetValue<int?>("--docs") ?? (r.GetValue<bool>("--quick") ? QuickDocs : 1000);
+        shard.CheckFits(docs, r.GetValue<int?>("--chunk-size") ?? DefaultChunkSize, $"the {docs} documents of --docs");
+    }
+
+    /// <summary>One line per method and removal: the violation ratio, its Wilson interval and the counts.</summary>
+    public static void PrintSummary(ViolationSummary summary)
+    {
+        foreach (var row in summary.Rows)
+            Console.WriteLine(FormattableString.Invariant($"  {row.Method,-17} {row.Removal,-9} ratio {row.Ratio:F3} [{row.WilsonLow:F3}, {row.WilsonHigh:F3}]  violations {row.Violations}/{row.N}, undecided {row.Undecided}"));
     }
 }
