@@ -33,12 +33,15 @@ public sealed record FaithfulnessSettings
     public ulong Seed { get; init; }
     public int LimeRuns { get; init; } = 5;
     public int LimeSamples { get; init; } = 5000;
+    /// <summary>How the erasure curves take tokens out (delete, the default, or UNK in place).</summary>
+    public RemovalMode ErasureRemoval { get; init; } = RemovalMode.Delete;
     public Device? Device { get; init; }
 }
 
 /// <summary>
 /// The whole test as the CLI and experiments/faithfulness.cs run it: load the model and a seeded sample of IMDB
-/// reviews, run the explainers (and the random baseline), remove each top word three ways, write the outputs.
+/// reviews, run the explainers (and the random baseline), remove each top word three ways, compute the erasure curves
+/// (comprehensiveness and sufficiency at ERASER's fractions, <see cref="Erasure"/>), write the outputs.
 /// </summary>
 public static class FaithfulnessStudy
 {
@@ -75,7 +78,7 @@ public static class FaithfulnessStudy
     }
 
     /// <summary>Runs the study and writes its outputs; returns the result and the written paths.</summary>
-    public static (ViolationTestResult Result, IReadOnlyList<string> Files) Run(FaithfulnessSettings s, Action<string>? progress = null)
+    public static (ViolationTestResult Result, IReadOnlyList<ErasureCurve> Erasure, IReadOnlyList<string> Files) Run(FaithfulnessSettings s, Action<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(s);
         var total = Stopwatch.StartNew();
@@ -100,7 +103,13 @@ public static class FaithfulnessStudy
             docs.Add(new TestDocument(d, r.Label));
         }
         progress?.Invoke($"{docs.Count} {s.Split} documents, {explainers.Count} methods ({string.Join(", ", explainers.Select(e => e.Name))}), removals {string.Join(", ", s.Removals.Select(FeatureRemovals.Name))}");
-        var result = ViolationTest.Run(target, docs, explainers, s.Removals, progress);
+        var scores = ViolationTest.Explain(target, docs, explainers, progress);
+        var result = ViolationTest.Score(target, docs, scores, s.Removals, progress);
+        var erasureSettings = new ErasureSettings(ErasureSettings.EraserFractions, s.ErasureRemoval);
+        var clock = Stopwatch.StartNew();
+        var erasure = Erasure.FromScores(target.Model, docs, scores.Tokens, erasureSettings);
+        result = result with { Seconds = new Dictionary<string, double>(result.Seconds) { ["erasure"] = clock.Elapsed.TotalSeconds } };
+        progress?.Invoke($"erasure curves: {erasure.Count} document-method pairs ({clock.Elapsed.TotalSeconds:F1} s)");
         var settings = new JsonObject
         {
             ["model"] = Path.GetFullPath(s.ModelDirectory),
@@ -114,10 +123,12 @@ public static class FaithfulnessStudy
             ["seed"] = s.Seed,
             ["lime_runs"] = s.LimeRuns,
             ["lime_samples"] = s.LimeSamples,
+            ["erasure_fractions"] = new JsonArray(erasureSettings.Fractions.Select(q => (JsonNode)q).ToArray()),
+            ["erasure_removal"] = s.ErasureRemoval.Name(),
             ["threads"] = torch.get_num_threads(),
             ["device"] = loaded.Model.Device.ToString(),
         };
-        var files = FaithfulnessWriters.WriteAll(s.OutputDirectory, result, settings, total.Elapsed.TotalSeconds);
-        return (result, files);
+        var files = FaithfulnessWriters.WriteAll(s.OutputDirectory, result, erasure, settings, total.Elapsed.TotalSeconds);
+        return (result, erasure, files);
     }
 }

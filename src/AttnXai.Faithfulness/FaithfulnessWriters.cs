@@ -16,21 +16,32 @@ public static class FaithfulnessWriters
     public const string SummaryJsonFile = "summary.json";
     public const string ChartFile = "violation_ratios.svg";
     public const string ReportFile = "report.html";
+    public const string ErasureDocumentsFile = "erasure_documents.csv";
+    public const string ErasureSummaryFile = "erasure_summary.csv";
+    public const string ErasureChartFile = "erasure_aopc.svg";
+
+    /// <summary>How to read the erasure curves (also in summary.json and the report).</summary>
+    public static readonly IReadOnlyList<string> ErasureNotes =
+    [
+        "Erasure curves (ERASER, DeYoung et al. 2020, as ferret reports them): per document and method, the tokens ranked by score (signed scores turned towards the predicted class y^), the top k = max(1, ceil(q T)) of T tokens for q = 1, 5, 10, 20, 50 %; comprehensiveness = p(y^|x) - p(y^|x without them) (higher: the method found tokens the prediction needs), sufficiency = p(y^|x) - p(y^|only them) (lower: they suffice); AOPC = the mean over the five fractions.",
+        "f is the softmax probability of the class predicted on the full document; tokens (not distinct words) are ranked and removed; ties go to the earlier token.",
+    ];
 
     /// <summary>What a reader must know to interpret the numbers (also in summary.json and the report).</summary>
     public static readonly IReadOnlyList<string> Notes =
     [
         "Test of Liu et al. (ICML 2022): per document and method, the distinct word with the largest |w| (ties: first in the text) is removed, all its occurrences; dC = p(y^|x) - p(y^|x without it), y^ the model's predicted class on x and p the softmax of its two logits; a violation is w * dC < 0.",
         "The explainers explain the positive-class logit, so signed scores are oriented towards the predicted class: w if y^ = positive, -w if y^ = negative.",
-        "Unsigned methods (alpha-avg, alpha-max, G-l1, G-l2) keep their non-negative scores: they cannot express polarity, so every removal that raises p(y^) counts as a violation. That is what the test exposes, not a bug.",
+        "Unsigned methods (alpha-avg, alpha-max, rollout, grad-rollout, G-l1, G-l2) keep their non-negative scores: they cannot express polarity, so every removal that raises p(y^) counts as a violation. That is what the test exposes, not a bug.",
         "w * dC == 0 (a zero score or an unchanged probability) is counted as undecided, not as a violation; ratio = violations / n with undecided instances in n.",
         "Removals: delete = the word's occurrences deleted and the shorter text re-encoded (later words shift left); zero = the word embedding W_e[x_t] of its positions set to zero, the position encoding kept (e_t = PE(t)); attention = its positions excluded from every head's [CLS] softmax, which renormalises over the rest (padding included, as the paper's model has no padding mask).",
         "The mean row pools a method's removals (its ratio is the mean of the removals' ratios); its Wilson interval treats the pooled instances as independent, which they are not (the same documents), so it is too narrow.",
         "Per-token methods give one score per word by the registry's default, the value of its last occurrence (as the authors do); random = seeded N(0, 1) scores per word.",
     ];
 
-    public static IReadOnlyList<string> WriteAll(string directory, ViolationTestResult result, JsonObject settings, double wallSeconds)
+    public static IReadOnlyList<string> WriteAll(string directory, ViolationTestResult result, IReadOnlyList<ErasureCurve> erasure, JsonObject settings, double wallSeconds)
     {
+        ArgumentNullException.ThrowIfNull(erasure);
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentNullException.ThrowIfNull(result);
         Directory.CreateDirectory(directory);
@@ -38,10 +49,15 @@ public static class FaithfulnessWriters
         string P(string f) { var p = Path.Combine(directory, f); paths.Add(p); return p; }
         DocumentsCsv(result).Write(P(DocumentsFile));
         SummaryCsv(result.Summary).Write(P(SummaryCsvFile));
-        AtomicFile.WriteAllText(P(SummaryJsonFile), Json(result, settings, wallSeconds).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+        AtomicFile.WriteAllText(P(SummaryJsonFile), Json(result, Erasure.Summarise(erasure), settings, wallSeconds).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
         var svg = Chart(result);
         AtomicFile.WriteAllText(P(ChartFile), svg);
-        AtomicFile.WriteAllText(P(ReportFile), Report(result, settings, svg, wallSeconds));
+        var summary = Erasure.Summarise(erasure);
+        ErasureDocumentsCsv(erasure).Write(P(ErasureDocumentsFile));
+        ErasureSummaryCsv(summary).Write(P(ErasureSummaryFile));
+        var erasureSvg = ErasureChart(summary, result.Methods, result.Documents.Count);
+        AtomicFile.WriteAllText(P(ErasureChartFile), erasureSvg);
+        AtomicFile.WriteAllText(P(ReportFile), Report(result, summary, settings, svg, erasureSvg, wallSeconds));
         return paths;
     }
 
@@ -64,7 +80,47 @@ public static class FaithfulnessWriters
         return t;
     }
 
-    public static JsonObject Json(ViolationTestResult result, JsonObject settings, double wallSeconds)
+    /// <summary>One row per document x method x fraction (the document's AOPCs repeated on its rows).</summary>
+    public static CsvTable ErasureDocumentsCsv(IReadOnlyList<ErasureCurve> curves)
+    {
+        var t = new CsvTable("doc", "label", "predicted", "method", "signed", "tokens", "fraction", "k", "p_full", "p_without_top", "p_only_top",
+            "comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency");
+        foreach (var c in curves)
+            foreach (var p in c.Points)
+                t.Add(c.Document, c.TrueLabel is int l ? ClassName(l) : "", ClassName(c.Predicted), c.Method, c.Signed ? "yes" : "no", c.Tokens,
+                    Csv.Num(p.Fraction), p.K, Csv.Num(c.PFull), Csv.Num(p.PWithout), Csv.Num(p.POnly), Csv.Num(p.Comprehensiveness), Csv.Num(p.Sufficiency),
+                    Csv.Num(c.AopcComprehensiveness), Csv.Num(c.AopcSufficiency));
+        return t;
+    }
+
+    public static CsvTable ErasureSummaryCsv(IReadOnlyList<ErasureSummaryRow> rows)
+    {
+        var t = new CsvTable("method", "signed", "measure", "fraction", "n", "mean", "standard_error", "median");
+        foreach (var r in rows) t.Add(r.Method, r.Signed ? "yes" : "no", r.Measure, r.Fraction, r.N, Csv.Num(r.Mean), Csv.Num(r.StandardError), Csv.Num(r.Median));
+        return t;
+    }
+
+    /// <summary>AOPC of comprehensiveness and of sufficiency per method, with +-1.96 standard errors.</summary>
+    public static string ErasureChart(IReadOnlyList<ErasureSummaryRow> summary, IReadOnlyList<string> methods, int documents)
+    {
+        var series = new List<BarSeries>();
+        foreach (var measure in new[] { "comprehensiveness", "sufficiency" })
+        {
+            var rows = methods.Select(m => summary.Single(r => r.Method == m && r.Measure == measure && r.Fraction == "aopc")).ToArray();
+            series.Add(new BarSeries($"AOPC {measure}", rows.Select(r => r.Mean).ToArray(),
+                rows.Select(r => double.IsFinite(r.StandardError) ? (r.Mean - 1.96 * r.StandardError, r.Mean + 1.96 * r.StandardError) : (r.Mean, r.Mean)).ToArray()));
+        }
+        return BarChart.Render(methods, series, new BarChartOptions
+        {
+            Title = $"Erasure curves: AOPC over 1-50 % of the tokens ({documents} documents; bars: +-1.96 standard errors)",
+            YLabel = "p(y^|x) - p(y^|perturbed)",
+            ReferenceValue = 0,
+            Width = Math.Max(720, 70 * methods.Count + 120),
+            Height = 440,
+        });
+    }
+
+    public static JsonObject Json(ViolationTestResult result, IReadOnlyList<ErasureSummaryRow> erasure, JsonObject settings, double wallSeconds)
     {
         var summary = new JsonArray();
         foreach (var r in result.Summary)
@@ -82,6 +138,12 @@ public static class FaithfulnessWriters
             ["unsigned_methods"] = new JsonArray(result.Methods.Where(m => !Violation.IsSigned(m)).Select(m => (JsonNode)m).ToArray()),
             ["notes"] = new JsonArray(Notes.Select(n => (JsonNode)n).ToArray()),
             ["summary"] = summary,
+            ["erasure_notes"] = new JsonArray(ErasureNotes.Select(n => (JsonNode)n).ToArray()),
+            ["erasure_summary"] = new JsonArray(erasure.Select(r => (JsonNode)new JsonObject
+            {
+                ["method"] = r.Method, ["measure"] = r.Measure, ["fraction"] = r.Fraction, ["n"] = r.N,
+                ["mean"] = Finite(r.Mean), ["standard_error"] = Finite(r.StandardError), ["median"] = Finite(r.Median),
+            }).ToArray()),
             ["seconds"] = seconds,
             ["wall_seconds"] = Math.Round(wallSeconds, 1),
         };
@@ -113,7 +175,7 @@ public static class FaithfulnessWriters
         });
     }
 
-    public static string Report(ViolationTestResult result, JsonObject settings, string svg, double wallSeconds)
+    public static string Report(ViolationTestResult result, IReadOnlyList<ErasureSummaryRow> erasure, JsonObject settings, string svg, string erasureSvg, double wallSeconds)
     {
         var inv = CultureInfo.InvariantCulture;
         var rep = new HtmlReport("Faithfulness violation test");
@@ -128,8 +190,19 @@ public static class FaithfulnessWriters
         rep.Table(["method", "removal", "n", "violations", "undecided", "ratio", "Wilson low", "Wilson high"],
             result.Summary.Select(r => (IReadOnlyList<object?>)[r.Method, r.Removal, r.N, r.Violations, r.Undecided, r.Ratio, r.WilsonLow, r.WilsonHigh]),
             "Counts");
+        rep.Heading("Erasure curves");
+        rep.Figure(erasureSvg, "AOPC of comprehensiveness (higher is more faithful) and sufficiency (lower is more faithful) per method.");
+        var fractions = erasure.Select(r => r.Fraction).Where(f => f != "aopc").Distinct().ToList();
+        foreach (var measure in new[] { "comprehensiveness", "sufficiency" })
+            rep.Table(["method", "AOPC", "standard error", .. fractions.Select(f => $"q = {f}")],
+                result.Methods.Select(m =>
+                {
+                    var mine = erasure.Where(r => r.Method == m && r.Measure == measure).ToList();
+                    var aopc = mine.Single(r => r.Fraction == "aopc");
+                    return (IReadOnlyList<object?>)new object?[] { m, aopc.Mean, aopc.StandardError }.Concat(fractions.Select(f => (object?)mine.Single(r => r.Fraction == f).Mean)).ToArray();
+                }), $"{measure}: mean over documents");
         rep.Heading("How to read it");
-        foreach (var note in Notes) rep.Paragraph(note);
+        foreach (var note in Notes.Concat(ErasureNotes)) rep.Paragraph(note);
         rep.Settings(settings.Select(kv => new KeyValuePair<string, object?>(kv.Key, kv.Value?.ToJsonString().Trim('"'))), "Settings");
         return rep.Build();
     }

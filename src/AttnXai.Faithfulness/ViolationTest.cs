@@ -26,6 +26,13 @@ public sealed record InstanceResult(
 /// <param name="WilsonLow">95 % Wilson interval of the ratio.</param>
 public sealed record SummaryRow(string Method, bool Signed, string Removal, int N, int Violations, int Undecided, double Ratio, double WilsonLow, double WilsonHigh);
 
+/// <summary>Every method's explanations of the test documents: per method one vector per document, of word scores (the
+/// violation test's features) and of token scores (the erasure curves'), and the seconds each method took.</summary>
+public sealed record MethodScores(
+    IReadOnlyList<(string Method, double[][] Words)> Words,
+    IReadOnlyList<(string Method, double[][] Tokens)> Tokens,
+    IReadOnlyDictionary<string, double> Seconds);
+
 public sealed record ViolationTestResult(
     IReadOnlyList<TestDocument> Documents,
     IReadOnlyList<string> Methods,
@@ -47,32 +54,54 @@ public static class ViolationTest
     public static ViolationTestResult Run(ExplainTarget target, IReadOnlyList<TestDocument> documents, IReadOnlyList<IExplainer> explainers,
         IReadOnlyList<FeatureRemoval> removals, Action<string>? progress = null, int chunkSize = 100)
     {
+        var scores = Explain(target, documents, explainers, progress, chunkSize);
+        return Score(target, documents, scores, removals, progress);
+    }
+
+    /// <summary>The removals of the test on explanations computed by <see cref="Explain"/> (their times are kept).</summary>
+    public static ViolationTestResult Score(ExplainTarget target, IReadOnlyList<TestDocument> documents, MethodScores scores,
+        IReadOnlyList<FeatureRemoval> removals, Action<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(scores);
+        var sw = Stopwatch.StartNew();
+        var result = FromScores(new RemovalModel(target.Model), documents, scores.Words, removals);
+        var seconds = new Dictionary<string, double>(scores.Seconds) { ["removals"] = sw.Elapsed.TotalSeconds };
+        progress?.Invoke($"removals: {result.Instances.Count} instances scored ({sw.Elapsed.TotalSeconds:F1} s)");
+        return result with { Seconds = seconds };
+    }
+
+    /// <summary>Every explainer's word and token scores of the documents, in chunks of <paramref name="chunkSize"/>
+    /// documents (for progress), with each method's seconds.</summary>
+    public static MethodScores Explain(ExplainTarget target, IReadOnlyList<TestDocument> documents, IReadOnlyList<IExplainer> explainers,
+        Action<string>? progress = null, int chunkSize = 100)
+    {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(explainers);
         CheckDocuments(documents);
         if (explainers.Count == 0) throw new ArgumentException("no explainer chosen", nameof(explainers));
+        if (chunkSize < 1) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "the chunk size must be positive");
         var docs = documents.Select(d => d.Document).ToArray();
         var seconds = new Dictionary<string, double>();
-        var scores = new List<(string Method, double[][] Words)>();
+        var words = new List<(string Method, double[][] Words)>();
+        var tokens = new List<(string Method, double[][] Tokens)>();
         foreach (var ex in explainers)
         {
             var sw = Stopwatch.StartNew();
-            var words = new double[docs.Length][];
+            var w = new double[docs.Length][];
+            var t = new double[docs.Length][];
             for (int start = 0; start < docs.Length; start += chunkSize)
             {
                 var chunk = docs.Skip(start).Take(chunkSize).ToArray();
                 var xs = ex.Explain(target, chunk);
-                for (int i = 0; i < chunk.Length; i++) words[start + i] = xs[i].WordScores;
+                for (int i = 0; i < chunk.Length; i++) (w[start + i], t[start + i]) = (xs[i].WordScores, xs[i].TokenScores);
                 progress?.Invoke($"{ex.Name}: {start + chunk.Length}/{docs.Length} documents ({sw.Elapsed.TotalSeconds:F1} s)");
             }
             seconds[ex.Name] = sw.Elapsed.TotalSeconds;
-            scores.Add((ex.Name, words));
+            words.Add((ex.Name, w));
+            tokens.Add((ex.Name, t));
         }
-        var sw2 = Stopwatch.StartNew();
-        var result = FromScores(new RemovalModel(target.Model), documents, scores, removals);
-        seconds["removals"] = sw2.Elapsed.TotalSeconds;
-        progress?.Invoke($"removals: {result.Instances.Count} instances scored ({sw2.Elapsed.TotalSeconds:F1} s)");
-        return result with { Seconds = seconds };
+        return new MethodScores(words, tokens, seconds);
     }
 
     /// <summary>

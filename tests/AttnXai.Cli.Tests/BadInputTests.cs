@@ -112,6 +112,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "faithfulness-model-missing", "faithfulness --model {root}/nothing --out {out}", "model folder not found" },
         { "faithfulness-nan-model", "faithfulness --model {nan} --out {out} --quick", "holds NaN or infinite values" },
         { "faithfulness-removals", "faithfulness --model {model} --out {out} --removals sideways", "--removals: unknown removal 'sideways'" },
+        { "faithfulness-erasure-removal", "faithfulness --model {model} --out {out} --erasure-removal zero", "--erasure-removal must be delete or unk, got 'zero'" },
 
         // sets
         { "sets-lime-samples-overflow", "sets --out {out} --lime-samples 2000000000", "--lime-samples must be between 2 and 1000000" },

@@ -48,9 +48,10 @@ public sealed class StudyTests : IDisposable
             Methods = ["alpha-avg", "G-avg", "occlusion-delete", "random"],
         };
         var messages = new List<string>();
-        var (result, files) = FaithfulnessStudy.Run(S(Path.Combine(_root, "out1")), messages.Add);
+        var (result, erasure, files) = FaithfulnessStudy.Run(S(Path.Combine(_root, "out1")), messages.Add);
         FaithfulnessStudy.Run(S(Path.Combine(_root, "out2")));
-        Assert.Equal(5, files.Count);
+        Assert.Equal(8, files.Count);
+        Assert.Equal(4 * 4, erasure.Count);
         Assert.Contains(messages, m => m.StartsWith("random: 4/4"));
         Assert.Equal(4, result.Documents.Count);
 
@@ -72,6 +73,22 @@ public sealed class StudyTests : IDisposable
             Assert.Equal(mine.Count(r => r[13] == "undecided").ToString(), s[5]);
         }
 
+        var (eh, erows) = Csv.Parse(File.ReadAllText(Path.Combine(_root, "out1", FaithfulnessWriters.ErasureDocumentsFile)));
+        Assert.Equal(["doc", "label", "predicted", "method", "signed", "tokens", "fraction", "k", "p_full", "p_without_top", "p_only_top",
+            "comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency"], eh);
+        Assert.Equal(4 * 4 * 5, erows.Count);
+        Assert.All(erows, r => Assert.Equal(Csv.D(r[8]) - Csv.D(r[9]), Csv.D(r[11]), 12));
+        Assert.All(erows, r => Assert.Equal(Csv.D(r[8]) - Csv.D(r[10]), Csv.D(r[12]), 12));
+        Assert.All(erows, r => Assert.Equal(Erasure.TopCount(int.Parse(r[5]), Csv.D(r[6])), int.Parse(r[7])));
+        var (esh, esrows) = Csv.Parse(File.ReadAllText(Path.Combine(_root, "out1", FaithfulnessWriters.ErasureSummaryFile)));
+        Assert.Equal(["method", "signed", "measure", "fraction", "n", "mean", "standard_error", "median"], esh);
+        foreach (var m in new[] { "alpha-avg", "G-avg", "occlusion-delete", "random" })
+        {
+            var docAopc = erows.Where(r => r[3] == m).GroupBy(r => r[0]).Select(g => Csv.D(g.First()[13])).ToArray();
+            var row = esrows.Single(r => r[0] == m && r[2] == "comprehensiveness" && r[3] == "aopc");
+            Assert.Equal(docAopc.Average(), Csv.D(row[5]), 12);
+        }
+
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "out1", FaithfulnessWriters.SummaryJsonFile)))!;
         Assert.Equal(4, (int)json["settings"]!["documents"]!);
         Assert.Equal(["alpha-avg"], json["unsigned_methods"]!.AsArray().Select(n => (string)n!));
@@ -80,7 +97,7 @@ public sealed class StudyTests : IDisposable
         Assert.Equal(4 * 4, svg.Descendants().Count(e => (string?)e.Attribute("class") == "bar"));
         XDocument.Parse(File.ReadAllText(Path.Combine(_root, "out1", FaithfulnessWriters.ReportFile)));
 
-        foreach (var f in new[] { FaithfulnessWriters.DocumentsFile, FaithfulnessWriters.SummaryCsvFile, FaithfulnessWriters.ChartFile })
+        foreach (var f in new[] { FaithfulnessWriters.DocumentsFile, FaithfulnessWriters.SummaryCsvFile, FaithfulnessWriters.ChartFile, FaithfulnessWriters.ErasureDocumentsFile, FaithfulnessWriters.ErasureSummaryFile, FaithfulnessWriters.ErasureChartFile })
             Assert.Equal(File.ReadAllText(Path.Combine(_root, "out1", f)), File.ReadAllText(Path.Combine(_root, "out2", f)));
         Assert.Empty(Directory.GetFiles(Path.Combine(_root, "out1"), "*.tmp"));
     }
