@@ -70,8 +70,10 @@ public interface IAttentionModel : ITextClassifier
     /// <summary>Heads per layer.</summary>
     int Heads { get; }
 
-    /// <summary>The logits and every layer's attention [B, H, L, L] (rows: queries, columns: keys; each row sums to 1),
-    /// all in the autograd graph of the logits, so that gradients with respect to the attention can be taken.</summary>
+    /// <summary>The logits and every layer's attention [B, H, Q, L] (rows: queries, columns: keys; each row sums to 1):
+    /// Q = L for self-attention; a model that attends with one query (attention pooling) returns Q = 1, which is read as
+    /// the [CLS] query's row. Each map must be the tensor the logits were computed from, so that gradients with respect
+    /// to the attention can be taken.</summary>
     (Tensor Logits, IReadOnlyList<Tensor> Attention) LogitsAndAttention(Tensor embedded, Tensor? mask);
 
     /// <summary>The logits and the last layer's attention of the [CLS] query (position 0), [B, H, L]. By default read off

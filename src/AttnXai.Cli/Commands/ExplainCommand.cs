@@ -97,6 +97,15 @@ public static class ExplainCommand
             if (loaded.Model.Classes != 2)
                 throw new ArgumentException($"explain needs a two-class model (the explained output is class 1's logit); {loaded.Directory} has {loaded.Model.Classes} classes ({loaded.Labels.Describe()})");
             var target = new ExplainTarget(loaded.Model, loaded.Vocabulary, preferFast: !r.GetValue(generic));
+            // "all" is every method the model supports; a method named on its own that the model lacks is refused.
+            if (methodNames.Any(n => n.Equals("all", StringComparison.OrdinalIgnoreCase)))
+                explainers = [.. explainers.Where(e => e.Info.Supports(loaded.Model) || methodNames.Contains(e.Name, StringComparer.OrdinalIgnoreCase))];
+            foreach (var e in explainers) target.Require(e);
+            if (study is not null && target.Paper is null)
+            {
+                Console.Error.WriteLine($"note: Theorems 4.1 and 5.1 are the paper's model's closed forms; {loaded.Directory} holds a {loaded.Architecture.Architecture}, so the theory is skipped");
+                study = null;
+            }
             var docs = Documents(r, loaded, target, text, file, split, count, dataArgs, settings.Seed);
             if (masks is not null) explainers = MaskedLime.Replace(explainers, masks, docs[0], r.GetValue(limeMasks)!);
             var runSettings = new Dictionary<string, string>
