@@ -11,6 +11,7 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(FaithfulnessCommand.Create());
+root.Subcommands.Add(DepthCommand.Create());
 root.Subcommands.Add(SetsCommand.Create());
 root.Subcommands.Add(ShortcutsCommand.Create());
 return CliRunner.Run(root, args);
