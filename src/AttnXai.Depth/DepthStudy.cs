@@ -79,7 +79,7 @@ public sealed class DepthStudy
         var model = s.Models.Single(m => stage == "model-" + m.Name || stage == "measure-" + m.Name);
         var d = new Dictionary<string, string>
         {
-            ["model"] = model.Directory is { } dir ? $"reused from {Path.GetFullPath(dir)}" : $"trained here: {s.Recipe.Describe(model)}",
+            ["model"] = model.Directory is { } dir ? $"reused from {Path.GetFullPath(dir)} (weights {WeightsDigest(dir)})" : $"trained here: {s.Recipe.Describe(model)}",
             ["data"] = s.DataPath is null ? "IMDB as train finds it" : Path.GetFullPath(s.DataPath),
         };
         if (stage.StartsWith("measure-", StringComparison.Ordinal))
@@ -95,6 +95,16 @@ public sealed class DepthStudy
             d["chunk_size"] = s.ChunkSize.ToString(inv);
         }
         return d;
+    }
+
+    /// <summary>The first 16 hex digits of the SHA-256 of a reused folder's weights file, so that a folder retrained
+    /// in place is not mixed with results of its earlier weights ("missing" when there is none yet).</summary>
+    public static string WeightsDigest(string dir)
+    {
+        var weights = Path.Combine(dir, ModelCheckpoint.WeightsFile);
+        if (!File.Exists(weights)) return "missing";
+        using var stream = File.OpenRead(weights);
+        return "sha256 " + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream))[..16];
     }
 
     /// <summary>Refuses an output folder whose stages (completed or started) ran with other settings, naming them.</summary>

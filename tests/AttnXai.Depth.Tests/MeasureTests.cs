@@ -69,6 +69,13 @@ public sealed class MeasureTests
         Assert.Contains("asks for a Transformer of 4 layers", e.Message);
         e = Assert.Throws<InvalidDataException>(() => DepthStudy.CheckReused(DepthModel.Parse("paper", t2Dir)));
         Assert.Contains("asks for the paper's model", e.Message);
+        // The stage settings name the reused folder's weights, so a folder retrained in place is noticed.
+        var settings = new DepthSettings { OutputDirectory = tmp.Path, Models = [DepthModel.Parse("paper", paperDir)] };
+        string before = DepthStudy.StageSettings(settings, "measure-paper")["model"];
+        Assert.Contains(Path.GetFullPath(paperDir), before);
+        using (var p = new AttentionClassifier(paperConfig, 2))
+            ModelCheckpoint.Save(paperDir, p, paperConfig, vocab, "basic_english", 2);
+        Assert.NotEqual(before, DepthStudy.StageSettings(settings, "measure-paper")["model"]);
         Assert.Contains("no such model folder", Assert.Throws<IOException>(() => DepthStudy.CheckReused(DepthModel.Parse("paper", Path.Combine(tmp.Path, "none")))).Message);
     }
 

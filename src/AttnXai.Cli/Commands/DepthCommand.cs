@@ -24,7 +24,7 @@ public static class DepthCommand
         var outDir = new Option<string>("--out") { Description = "run folder (created; completed stages and document chunks are skipped on rerun)", Required = true };
         var data = new Option<string?>("--data") { Description = "IMDB folder or archive (default: as `train` finds it)" };
         var docs = new Option<int?>("--docs") { Description = $"test documents, a seeded sample the same for every model (default {d.Docs}; --quick {QuickDocs})" }.AtLeast(1);
-        var layers = new Option<string>("--layers") { Description = "comma list of Transformer depths (default 1,2,4,6)", DefaultValueFactory = _ => "1,2,4,6" };
+        var layers = new Option<string>("--layers") { Description = "comma list of Transformer depths", DefaultValueFactory = _ => "1,2,4,6" };
         var noPaper = new Option<bool>("--no-paper") { Description = "leave the paper's one-layer model out" };
         var models = new Option<string[]>("--model")
         {
