@@ -87,8 +87,10 @@ public static class Erasure
     }
 
     /// <summary>
-    /// The curves of every (method, document): <paramref name="scores"/> holds per method one token-score vector per
-    /// document (T values). Throws ArgumentException on a wrong count or a non-finite score, naming the method and
+    /// The curves of every (document, method), in document order (then method): <paramref name="scores"/> holds per
+    /// method one token-score vector per document (T values). The documents' perturbations are scored together
+    /// (batches of <paramref name="batchSize"/>), so a curve depends on the documents passed with it: the faithfulness
+    /// study passes one chunk at a time (see <see cref="ViolationTest.Run"/>). Throws ArgumentException on a wrong count or a non-finite score, naming the method and
     /// document.
     /// </summary>
     public static IReadOnlyList<ErasureCurve> FromScores(ITextClassifier model, IReadOnlyList<TestDocument> documents,
@@ -125,12 +127,12 @@ public static class Erasure
         for (int i = 0; i < n; i++) (predicted[i], pFull[i]) = Probability(fullLogits[full[i]], null);
 
         var plan = new List<(int Method, int Doc, int[] Without, int[] Only, int[] K)>();
-        for (int m = 0; m < scores.Count; m++)
+        for (int i = 0; i < n; i++)
         {
-            bool signed = Violation.IsSigned(scores[m].Method);
-            for (int i = 0; i < n; i++)
+            int T = documents[i].Document.TokenCount;
+            for (int m = 0; m < scores.Count; m++)
             {
-                int T = documents[i].Document.TokenCount;
+                bool signed = Violation.IsSigned(scores[m].Method);
                 var order = Ranking(scores[m].Tokens[i], predicted[i], signed);
                 var ks = settings.Fractions.Select(q => TopCount(T, q)).ToArray();
                 var without = new int[ks.Length];

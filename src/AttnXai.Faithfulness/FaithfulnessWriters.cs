@@ -7,8 +7,11 @@ using AttnXai.Plot;
 
 namespace AttnXai.Faithfulness;
 
-/// <summary>The outputs of a test: per-instance CSV, summary CSV, summary.json, a grouped bar chart and an HTML report,
-/// each written atomically (temporary name, then rename).</summary>
+/// <summary>
+/// The outputs of a test: per-instance CSV (the per-document rows: a document's instances together, in document
+/// order), and drawn from its counts the summary CSV, summary.json, a grouped bar chart and an HTML report, each
+/// written atomically (temporary name, then rename).
+/// </summary>
 public static class FaithfulnessWriters
 {
     public const string DocumentsFile = "faithfulness_documents.csv";
@@ -39,38 +42,82 @@ public static class FaithfulnessWriters
         "Per-token methods give one score per word by the registry's default, the value of its last occurrence (as the authors do); random = seeded N(0, 1) scores per word.",
     ];
 
+    /// <summary>Writes every output of a run: its per-document rows (violation instances and erasure curves), then the
+    /// summaries drawn from them (<see cref="WriteSummaries"/>).</summary>
     public static IReadOnlyList<string> WriteAll(string directory, ViolationTestResult result, IReadOnlyList<ErasureCurve> erasure, JsonObject settings, double wallSeconds)
     {
         ArgumentNullException.ThrowIfNull(erasure);
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentNullException.ThrowIfNull(result);
         Directory.CreateDirectory(directory);
+        var documents = Path.Combine(directory, DocumentsFile);
+        DocumentsCsv(result).Write(documents);
+        var erasureDocuments = Path.Combine(directory, ErasureDocumentsFile);
+        ErasureDocumentsCsv(erasure).Write(erasureDocuments);
+        return [documents, erasureDocuments, .. WriteSummaries(directory, ViolationSummary.Of(result), Erasure.Summarise(erasure), settings, wallSeconds)];
+    }
+
+    /// <summary>The summary CSVs, summary.json, the charts and the report, drawn from a run's summaries (an unsharded
+    /// run's, or ones computed from the merged per-document rows of its shards).</summary>
+    public static IReadOnlyList<string> WriteSummaries(string directory, ViolationSummary summary, IReadOnlyList<ErasureSummaryRow> erasure, JsonObject settings, double wallSeconds)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        ArgumentNullException.ThrowIfNull(erasure);
+        Directory.CreateDirectory(directory);
         var paths = new List<string>();
         string P(string f) { var p = Path.Combine(directory, f); paths.Add(p); return p; }
-        DocumentsCsv(result).Write(P(DocumentsFile));
-        SummaryCsv(result.Summary).Write(P(SummaryCsvFile));
-        AtomicFile.WriteAllText(P(SummaryJsonFile), Json(result, Erasure.Summarise(erasure), settings, wallSeconds).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
-        var svg = Chart(result);
+        SummaryCsv(summary.Rows).Write(P(SummaryCsvFile));
+        AtomicFile.WriteAllText(P(SummaryJsonFile), Json(summary, erasure, settings, wallSeconds).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+        var svg = Chart(summary);
         AtomicFile.WriteAllText(P(ChartFile), svg);
-        var summary = Erasure.Summarise(erasure);
-        ErasureDocumentsCsv(erasure).Write(P(ErasureDocumentsFile));
-        ErasureSummaryCsv(summary).Write(P(ErasureSummaryFile));
-        var erasureSvg = ErasureChart(summary, result.Methods, result.Documents.Count);
+        ErasureSummaryCsv(erasure).Write(P(ErasureSummaryFile));
+        var erasureSvg = ErasureChart(erasure, summary.Methods, summary.Documents);
         AtomicFile.WriteAllText(P(ErasureChartFile), erasureSvg);
-        AtomicFile.WriteAllText(P(ReportFile), Report(result, summary, settings, svg, erasureSvg, wallSeconds));
+        AtomicFile.WriteAllText(P(ReportFile), Report(summary, erasure, settings, svg, erasureSvg, wallSeconds));
         return paths;
     }
 
     public static string ClassName(int c) => c == 1 ? "pos" : "neg";
 
-    public static CsvTable DocumentsCsv(ViolationTestResult result)
+    public static readonly string[] DocumentsHeader =
+        ["doc", "label", "predicted", "method", "signed", "removal", "top_word", "positions", "w", "w_oriented", "p_before", "p_after", "dC", "outcome"];
+
+    public static CsvTable DocumentsCsv(ViolationTestResult result) => DocumentsCsv(result.Instances);
+
+    /// <summary>One row per instance, in the instances' order (document, method, removal).</summary>
+    public static CsvTable DocumentsCsv(IEnumerable<InstanceResult> instances)
     {
-        var t = new CsvTable("doc", "label", "predicted", "method", "signed", "removal", "top_word", "positions", "w", "w_oriented", "p_before", "p_after", "dC", "outcome");
-        foreach (var x in result.Instances)
+        var t = new CsvTable(DocumentsHeader);
+        foreach (var x in instances)
             t.Add(x.Document, x.TrueLabel is int l ? ClassName(l) : "", ClassName(x.Predicted), x.Method, x.Signed ? "yes" : "no", FeatureRemovals.Name(x.Removal),
                 x.TopWord, string.Join(';', x.Positions), x.Score, x.OrientedScore, x.PBefore, x.PAfter, x.Change, Violation.Name(x.Outcome));
         return t;
     }
+
+    /// <summary>The instances of a faithfulness_documents.csv (as <see cref="DocumentsCsv(IEnumerable{InstanceResult})"/> writes them).</summary>
+    public static List<InstanceResult> ReadDocuments(string path)
+    {
+        var (header, rows) = Csv.Parse(File.ReadAllText(path));
+        if (!header.SequenceEqual(DocumentsHeader)) throw new InvalidDataException($"{path}: not a faithfulness_documents.csv (header {string.Join(",", header)})");
+        int line = 1;
+        return rows.Select(r =>
+        {
+            line++;
+            try
+            {
+                if (r.Length != DocumentsHeader.Length) throw new FormatException($"{r.Length} cells");
+                return new InstanceResult(r[0], r[1] == "" ? null : Class(r[1]), Class(r[2]), r[3], r[4] == "yes", FeatureRemovals.Parse(r[5]), r[6],
+                    r[7] == "" ? [] : r[7].Split(';').Select(int.Parse).ToArray(), Csv.D(r[8]), Csv.D(r[9]), Csv.D(r[10]), Csv.D(r[11]), Csv.D(r[12]), Violation.Parse(r[13]));
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+            {
+                throw new InvalidDataException($"{path}: row {line}: {e.Message}", e);
+            }
+        }).ToList();
+    }
+
+    /// <summary>A class as <see cref="ClassName"/> writes it.</summary>
+    private static int Class(string c) => c == "pos" ? 1 : c == "neg" ? 0 : throw new FormatException($"class '{c}'");
 
     public static CsvTable SummaryCsv(IReadOnlyList<SummaryRow> rows)
     {
@@ -80,17 +127,53 @@ public static class FaithfulnessWriters
         return t;
     }
 
-    /// <summary>One row per document x method x fraction (the document's AOPCs repeated on its rows).</summary>
+    public static readonly string[] ErasureDocumentsHeader =
+        ["doc", "label", "predicted", "method", "signed", "tokens", "fraction", "k", "p_full", "p_without_top", "p_only_top",
+         "comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency"];
+
+    /// <summary>One row per document x method x fraction, in the curves' order (document, method; the document's AOPCs
+    /// repeated on its rows).</summary>
     public static CsvTable ErasureDocumentsCsv(IReadOnlyList<ErasureCurve> curves)
     {
-        var t = new CsvTable("doc", "label", "predicted", "method", "signed", "tokens", "fraction", "k", "p_full", "p_without_top", "p_only_top",
-            "comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency");
+        var t = new CsvTable(ErasureDocumentsHeader);
         foreach (var c in curves)
             foreach (var p in c.Points)
                 t.Add(c.Document, c.TrueLabel is int l ? ClassName(l) : "", ClassName(c.Predicted), c.Method, c.Signed ? "yes" : "no", c.Tokens,
                     Csv.Num(p.Fraction), p.K, Csv.Num(c.PFull), Csv.Num(p.PWithout), Csv.Num(p.POnly), Csv.Num(p.Comprehensiveness), Csv.Num(p.Sufficiency),
                     Csv.Num(c.AopcComprehensiveness), Csv.Num(c.AopcSufficiency));
         return t;
+    }
+
+    /// <summary>The curves of an erasure_documents.csv (as <see cref="ErasureDocumentsCsv"/> writes them: a curve's
+    /// rows consecutive), every number read back exactly.</summary>
+    public static List<ErasureCurve> ReadErasureDocuments(string path)
+    {
+        var (header, rows) = Csv.Parse(File.ReadAllText(path));
+        if (!header.SequenceEqual(ErasureDocumentsHeader)) throw new InvalidDataException($"{path}: not an erasure_documents.csv (header {string.Join(",", header)})");
+        var inv = CultureInfo.InvariantCulture;
+        int line = 1;
+        var parsed = rows.Select(r =>
+        {
+            line++;
+            try
+            {
+                if (r.Length != ErasureDocumentsHeader.Length) throw new FormatException($"{r.Length} cells");
+                var curve = new ErasureCurve(r[0], r[1] == "" ? null : Class(r[1]), Class(r[2]), r[3], r[4] == "yes", int.Parse(r[5], inv), Csv.D(r[8]), [], Csv.D(r[13]), Csv.D(r[14]));
+                return (Curve: curve, Point: new ErasurePoint(Csv.D(r[6]), int.Parse(r[7], inv), Csv.D(r[9]), Csv.D(r[10]), Csv.D(r[11]), Csv.D(r[12])));
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+            {
+                throw new InvalidDataException($"{path}: row {line}: {e.Message}", e);
+            }
+        }).ToList();
+        var curves = new List<ErasureCurve>();
+        for (int i = 0, j; i < parsed.Count; i = j)
+        {
+            var c = parsed[i].Curve;
+            for (j = i + 1; j < parsed.Count && parsed[j].Curve.Document == c.Document && parsed[j].Curve.Method == c.Method; j++) { }
+            curves.Add(c with { Points = [.. parsed.Skip(i).Take(j - i).Select(x => x.Point)] });
+        }
+        return curves;
     }
 
     public static CsvTable ErasureSummaryCsv(IReadOnlyList<ErasureSummaryRow> rows)
@@ -120,10 +203,10 @@ public static class FaithfulnessWriters
         });
     }
 
-    public static JsonObject Json(ViolationTestResult result, IReadOnlyList<ErasureSummaryRow> erasure, JsonObject settings, double wallSeconds)
+    public static JsonObject Json(ViolationSummary result, IReadOnlyList<ErasureSummaryRow> erasure, JsonObject settings, double wallSeconds)
     {
         var summary = new JsonArray();
-        foreach (var r in result.Summary)
+        foreach (var r in result.Rows)
             summary.Add(new JsonObject
             {
                 ["method"] = r.Method, ["signed"] = r.Signed, ["removal"] = r.Removal, ["n"] = r.N, ["violations"] = r.Violations,
@@ -152,17 +235,17 @@ public static class FaithfulnessWriters
     private static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 
     /// <summary>Violation ratio per method (groups), one bar per removal and the mean, with Wilson intervals; a dashed line at 0.5.</summary>
-    public static string Chart(ViolationTestResult result)
+    public static string Chart(ViolationSummary result)
     {
         var removalNames = result.Removals.Select(FeatureRemovals.Name).ToList();
         if (result.Removals.Count > 1) removalNames.Add(ViolationTest.MeanRemoval);
         var series = new List<BarSeries>();
         foreach (var rn in removalNames)
         {
-            var rows = result.Methods.Select(m => result.Summary.Single(r => r.Method == m && r.Removal == rn)).ToArray();
+            var rows = result.Methods.Select(m => result.Rows.Single(r => r.Method == m && r.Removal == rn)).ToArray();
             series.Add(new BarSeries(rn, rows.Select(r => r.Ratio).ToArray(), rows.Select(r => (r.WilsonLow, r.WilsonHigh)).ToArray()));
         }
-        int n = result.Documents.Count;
+        int n = result.Documents;
         return BarChart.Render(result.Methods, series, new BarChartOptions
         {
             Title = $"Faithfulness violation ratio ({n} documents; bars: 95 % Wilson intervals)",
@@ -175,20 +258,20 @@ public static class FaithfulnessWriters
         });
     }
 
-    public static string Report(ViolationTestResult result, IReadOnlyList<ErasureSummaryRow> erasure, JsonObject settings, string svg, string erasureSvg, double wallSeconds)
+    public static string Report(ViolationSummary result, IReadOnlyList<ErasureSummaryRow> erasure, JsonObject settings, string svg, string erasureSvg, double wallSeconds)
     {
         var inv = CultureInfo.InvariantCulture;
         var rep = new HtmlReport("Faithfulness violation test");
-        rep.Paragraph($"{result.Documents.Count} documents, {result.Methods.Count} methods, removals: {string.Join(", ", result.Removals.Select(FeatureRemovals.Name))}. Wall time {wallSeconds.ToString("F1", inv)} s.");
+        rep.Paragraph($"{result.Documents} documents, {result.Methods.Count} methods, removals: {string.Join(", ", result.Removals.Select(FeatureRemovals.Name))}. Wall time {wallSeconds.ToString("F1", inv)} s.");
         rep.Figure(svg, "Violation ratio per method and removal; the dashed line is 0.5 (a coin flip).");
         var removalNames = result.Removals.Select(FeatureRemovals.Name).ToList();
         if (result.Removals.Count > 1) removalNames.Add(ViolationTest.MeanRemoval);
         rep.Table(["method", "signed", .. removalNames],
             result.Methods.Select(m => (IReadOnlyList<object?>)new object?[] { m, Violation.IsSigned(m) ? "yes" : "no" }
-                .Concat(removalNames.Select(rn => (object?)Cell(result.Summary.Single(r => r.Method == m && r.Removal == rn)))).ToArray()),
+                .Concat(removalNames.Select(rn => (object?)Cell(result.Rows.Single(r => r.Method == m && r.Removal == rn)))).ToArray()),
             "Violation ratio [95 % Wilson interval] (undecided)");
         rep.Table(["method", "removal", "n", "violations", "undecided", "ratio", "Wilson low", "Wilson high"],
-            result.Summary.Select(r => (IReadOnlyList<object?>)[r.Method, r.Removal, r.N, r.Violations, r.Undecided, r.Ratio, r.WilsonLow, r.WilsonHigh]),
+            result.Rows.Select(r => (IReadOnlyList<object?>)[r.Method, r.Removal, r.N, r.Violations, r.Undecided, r.Ratio, r.WilsonLow, r.WilsonHigh]),
             "Counts");
         rep.Heading("Erasure curves");
         rep.Figure(erasureSvg, "AOPC of comprehensiveness (higher is more faithful) and sufficiency (lower is more faithful) per method.");
@@ -209,4 +292,17 @@ public static class FaithfulnessWriters
 
     private static string Cell(SummaryRow r) =>
         string.Create(CultureInfo.InvariantCulture, $"{r.Ratio:F3} [{r.WilsonLow:F3}, {r.WilsonHigh:F3}]{(r.Undecided > 0 ? $" ({r.Undecided})" : "")}");
+}
+
+/// <summary>What the summaries are drawn from: the documents, methods and removals of a run, its counts per method and
+/// removal (<see cref="ViolationTest.Summarise"/>) and its compute seconds.</summary>
+public sealed record ViolationSummary(int Documents, IReadOnlyList<string> Methods, IReadOnlyList<FeatureRemoval> Removals,
+    IReadOnlyList<SummaryRow> Rows, IReadOnlyDictionary<string, double> Seconds)
+{
+    public static ViolationSummary Of(ViolationTestResult r) => new(r.Documents.Count, r.Methods, r.Removals, r.Summary, r.Seconds);
+
+    /// <summary>Counts <paramref name="instances"/> (e.g. read back from the merged per-document CSV).</summary>
+    public static ViolationSummary Of(int documents, IReadOnlyList<string> methods, IReadOnlyList<FeatureRemoval> removals,
+        IReadOnlyList<InstanceResult> instances, IReadOnlyDictionary<string, double> seconds) =>
+        new(documents, methods, removals, ViolationTest.Summarise(instances, methods, removals), seconds);
 }

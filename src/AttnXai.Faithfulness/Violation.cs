@@ -61,6 +61,15 @@ public static class Violation
         return s < 0 ? Outcome.Violation : s == 0 ? Outcome.Undecided : Outcome.Faithful;
     }
 
+    /// <summary>The outcome named as <see cref="Name"/> writes it.</summary>
+    public static Outcome Parse(string name) => name switch
+    {
+        "faithful" => Outcome.Faithful,
+        "violation" => Outcome.Violation,
+        "undecided" => Outcome.Undecided,
+        _ => throw new ArgumentException($"unknown outcome '{name}' (faithful, violation or undecided)"),
+    };
+
     public static string Name(Outcome o) => o switch
     {
         Outcome.Faithful => "faithful",

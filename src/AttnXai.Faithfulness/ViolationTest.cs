@@ -50,12 +50,42 @@ public static class ViolationTest
 {
     public const string MeanRemoval = "mean";
 
-    /// <summary>Runs every explainer on the documents (in chunks, for progress), then the removals.</summary>
+    /// <summary>
+    /// Runs the test chunk by chunk: every explainer on the chunk's documents (<see cref="Explain"/>, one call each: the
+    /// explainers' batches), then the chunk's removals (<see cref="Score"/>, one batched pass). A document's results
+    /// depend only on its chunk, so a shard that starts at a chunk boundary
+    /// (<see cref="AttnXai.Common.Sharding.ShardSpec.Slice"/>) computes exactly what an unsharded run computes for it.
+    /// The instances come in document order (then method, then removal). <paramref name="eachChunk"/>, if given,
+    /// receives each chunk's documents and explanations after its removals (the study computes the chunk's erasure
+    /// curves there, which then depend only on the chunk too).
+    /// </summary>
     public static ViolationTestResult Run(ExplainTarget target, IReadOnlyList<TestDocument> documents, IReadOnlyList<IExplainer> explainers,
-        IReadOnlyList<FeatureRemoval> removals, Action<string>? progress = null, int chunkSize = 100)
+        IReadOnlyList<FeatureRemoval> removals, Action<string>? progress = null, int chunkSize = 100,
+        Action<IReadOnlyList<TestDocument>, MethodScores>? eachChunk = null)
     {
-        var scores = Explain(target, documents, explainers, progress, chunkSize);
-        return Score(target, documents, scores, removals, progress);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(explainers);
+        CheckDocuments(documents);
+        if (explainers.Count == 0) throw new ArgumentException("no explainer chosen", nameof(explainers));
+        if (chunkSize < 1) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "the chunk size must be at least 1");
+        var seconds = explainers.ToDictionary(e => e.Name, _ => 0.0);
+        seconds["removals"] = 0;
+        var instances = new List<InstanceResult>();
+        int n = documents.Count;
+        for (int start = 0; start < n; start += chunkSize)
+        {
+            var chunk = documents.Skip(start).Take(chunkSize).ToArray();
+            string where = $"chunk {start / chunkSize + 1}/{(n + chunkSize - 1) / chunkSize}";
+            var scores = Explain(target, chunk, explainers, progress is null ? null : msg => progress($"{where}: {msg}"), chunk.Length);
+            foreach (var (method, s) in scores.Seconds) seconds[method] += s;
+            var part = Score(target, chunk, scores, removals);
+            seconds["removals"] += part.Seconds["removals"];
+            instances.AddRange(part.Instances);
+            progress?.Invoke($"removals: {start + chunk.Length}/{n} documents, {instances.Count} instances scored ({seconds["removals"]:F1} s)");
+            eachChunk?.Invoke(chunk, scores);
+        }
+        var methods = explainers.Select(e => e.Name).ToArray();
+        return new ViolationTestResult(documents, methods, removals, instances, Summarise(instances, methods, removals), seconds);
     }
 
     /// <summary>The removals of the test on explanations computed by <see cref="Explain"/> (their times are kept).</summary>
@@ -71,8 +101,8 @@ public static class ViolationTest
         return result with { Seconds = seconds };
     }
 
-    /// <summary>Every explainer's word and token scores of the documents, in chunks of <paramref name="chunkSize"/>
-    /// documents (for progress), with each method's seconds.</summary>
+    /// <summary>Every explainer's word and token scores of the documents, in calls of <paramref name="chunkSize"/>
+    /// documents (an explainer's batches lie within a call), with each method's seconds.</summary>
     public static MethodScores Explain(ExplainTarget target, IReadOnlyList<TestDocument> documents, IReadOnlyList<IExplainer> explainers,
         Action<string>? progress = null, int chunkSize = 100)
     {
@@ -80,7 +110,7 @@ public static class ViolationTest
         ArgumentNullException.ThrowIfNull(explainers);
         CheckDocuments(documents);
         if (explainers.Count == 0) throw new ArgumentException("no explainer chosen", nameof(explainers));
-        if (chunkSize < 1) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "the chunk size must be positive");
+        if (chunkSize < 1) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "the chunk size must be at least 1");
         var docs = documents.Select(d => d.Document).ToArray();
         var seconds = new Dictionary<string, double>();
         var words = new List<(string Method, double[][] Words)>();
@@ -105,8 +135,9 @@ public static class ViolationTest
     }
 
     /// <summary>
-    /// The test from given word scores (per method, per document, one score per distinct word). Throws when a score is
-    /// NaN or infinite, naming the method and the document.
+    /// The test from given word scores (per method, per document, one score per distinct word), the instances in
+    /// document order (then method, then removal). Throws when a score is NaN or infinite, naming the method and the
+    /// document.
     /// </summary>
     public static ViolationTestResult FromScores(RemovalModel model, IReadOnlyList<TestDocument> documents,
         IReadOnlyList<(string Method, double[][] Words)> scores, IReadOnlyList<FeatureRemoval> removals)
@@ -146,16 +177,16 @@ public static class ViolationTest
         var logits = model.Logits(requests);
 
         var instances = new List<InstanceResult>(scores.Count * n * removals.Count);
-        for (int m = 0; m < scores.Count; m++)
+        for (int i = 0; i < n; i++)
         {
-            var (method, words) = scores[m];
-            bool signed = Violation.IsSigned(method);
-            for (int i = 0; i < n; i++)
+            var doc = documents[i].Document;
+            var before = Violation.Softmax(logits[i].Negative, logits[i].Positive);
+            int yHat = before.Predicted;
+            double pBefore = yHat == 1 ? before.PPositive : before.PNegative;
+            for (int m = 0; m < scores.Count; m++)
             {
-                var doc = documents[i].Document;
-                var before = Violation.Softmax(logits[i].Negative, logits[i].Positive);
-                int yHat = before.Predicted;
-                double pBefore = yHat == 1 ? before.PPositive : before.PNegative;
+                var (method, words) = scores[m];
+                bool signed = Violation.IsSigned(method);
                 int j = top[m][i];
                 double w = words[i][j], wo = Violation.Orient(w, yHat, signed);
                 var positions = RemovalModel.Positions(doc, j);

@@ -78,6 +78,14 @@ public static class ModelCheckpoint
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>
+    /// The fingerprint of a checkpoint folder: "sha256:..." over config.json, model.safetensors and vocab.txt (the
+    /// files a model's outputs depend on; see <see cref="AttnXai.Common.Sharding.ShardManifest.Fingerprint"/>). Shards
+    /// of one run must have used the same one.
+    /// </summary>
+    public static string Fingerprint(string directory) =>
+        AttnXai.Common.Sharding.ShardManifest.Fingerprint(directory, [ConfigFile, WeightsFile, VocabularyFile]);
+
+    /// <summary>
     /// The labels of a checkpoint that does not record them (format version 1, written before labels were kept): for
     /// two classes IMDB's neg and pos (class 1 was always the positive class), else the class ids "0", "1", ....
     /// </summary>

@@ -62,10 +62,13 @@ public sealed class ReproduceContext
     public ExplainTarget Target64 => _target64 ??= new ExplainTarget(Model64, Bundle.Vocabulary);
 
     /// <summary>The study's documents: all test reviews, or the first Docs of a seeded permutation.</summary>
-    public IReadOnlyList<ImdbReview> StudyDocuments()
+    public IReadOnlyList<ImdbReview> StudyDocuments() => SelectStudyDocuments(Test, Settings);
+
+    /// <summary>The study documents of <paramref name="test"/> under <paramref name="settings"/> (see <see cref="StudyDocuments()"/>).</summary>
+    public static IReadOnlyList<ImdbReview> SelectStudyDocuments(IReadOnlyList<ImdbReview> test, ReproduceSettings settings)
     {
-        if (Settings.Docs is not int n || n >= Test.Count) return Test;
-        var perm = new AttnXai.Common.Random.SplitMix64(Settings.Seed + 7).Permutation(Test.Count);
-        return perm.Take(n).Order().Select(i => Test[i]).ToArray();
+        if (settings.Docs is not int n || n >= test.Count) return test;
+        var perm = new AttnXai.Common.Random.SplitMix64(settings.Seed + 7).Permutation(test.Count);
+        return perm.Take(n).Order().Select(i => test[i]).ToArray();
     }
 }

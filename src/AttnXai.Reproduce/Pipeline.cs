@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using AttnXai.Common.IO;
+using AttnXai.Common.Sharding;
 using AttnXai.Data.Imdb;
 using AttnXai.Explain;
 using AttnXai.Model;
@@ -28,6 +29,8 @@ public sealed record PipelineOptions
     public string? Figure4FallbackText { get; init; }
     /// <summary>Where the reviews come from (the IMDB path), recorded in the stages' settings.</summary>
     public string Data { get; init; } = "(given reviews)";
+    /// <summary>Compute only this shard of the studies (null: the whole run); needs <see cref="ModelDir"/>. See <see cref="Pipeline"/>.</summary>
+    public ShardSpec? Shard { get; init; }
 }
 
 /// <summary>
@@ -37,6 +40,11 @@ public sealed record PipelineOptions
 /// are recorded when the stage starts (.stages/NAME.settings.json) and in its marker, and a rerun with other settings
 /// is refused, naming them, instead of crediting the old results to the new settings (an interrupted study's chunks
 /// too). Progress goes to the given callback.
+/// <para>Sharded (<see cref="PipelineOptions.Shard"/>, `reproduce --shard I/N`): the model is a given one, and only the
+/// study stages run, each computing its chunks of the shard (whole chunks of the study documents, see
+/// <see cref="ShardSpec.Slice"/>); then shard.json lists them (<see cref="ReproduceShards"/>). No figure, summary or
+/// report: `attnxai merge` gathers every shard's chunks into one run folder and runs this pipeline there, whose studies
+/// find every chunk computed.</para>
 /// </summary>
 public sealed class Pipeline
 {
@@ -53,8 +61,13 @@ public sealed class Pipeline
     public string OutDir => _o.OutDir;
     public List<StageRecord> Records { get; } = new();
 
+    public static readonly string[] StudyStages = ["study-gradients", "study-lime-delete", "study-lime-unk"];
+
     public static string[] StageNames(bool studies) =>
-        ["model", "figure1", "figure3", "figure4", "figure5", .. studies ? new[] { "study-gradients", "study-lime-delete", "study-lime-unk" } : [], "report"];
+        ["model", "figure1", "figure3", "figure4", "figure5", .. studies ? StudyStages : [], "report"];
+
+    /// <summary>The stages a run computes: a shard's are the model (a given one) and the studies.</summary>
+    public static string[] StageNames(PipelineOptions o) => o.Shard is null ? StageNames(!o.SkipStudies) : ["model", .. StudyStages];
 
     public string MarkerPath(string stage) => Path.Combine(_o.OutDir, MarkerFolder, stage + ".json");
 
@@ -93,6 +106,7 @@ public sealed class Pipeline
         {
             d["docs"] = s.Docs?.ToString(inv) ?? "all";
             d["chunk_size"] = s.ChunkSize.ToString(inv);
+            if (o.Shard is { } shard) d["shard"] = shard.ToString();
         }
         if (stage.StartsWith("study-lime", StringComparison.Ordinal))
         {
@@ -109,7 +123,7 @@ public sealed class Pipeline
     /// </summary>
     public static void CheckRunFolder(PipelineOptions o)
     {
-        foreach (var name in StageNames(!o.SkipStudies).Where(n => n != "report"))
+        foreach (var name in StageNames(o).Where(n => n != "report"))
         {
             var now = StageSettings(o, name);
             var marker = Path.Combine(o.OutDir, MarkerFolder, name + ".json");
@@ -172,6 +186,13 @@ public sealed class Pipeline
 
     public void Run()
     {
+        if (_o.Shard is { } shard)
+        {
+            if (_o.ModelDir is null) throw new ArgumentException("a shard needs a trained model (--model): every shard must explain the same one");
+            if (_o.SkipStudies) throw new ArgumentException("a shard computes the studies; it cannot skip them (--no-studies)");
+            int count = ReproduceContext.SelectStudyDocuments(_test, _o.Settings).Count;
+            shard.CheckFits(count, _o.Settings.ChunkSize, $"the {count} study documents");
+        }
         // Refuse a run folder made with other settings before any work, not at the first stage that differs.
         CheckRunFolder(_o);
         Directory.CreateDirectory(Path.Combine(_o.OutDir, MarkerFolder));
@@ -188,6 +209,11 @@ public sealed class Pipeline
         });
         var loaded = ModelBundle.Load(modelDir);
         var ctx = new ReproduceContext(loaded, _test, _o.Settings);
+        if (_o.Shard is { } part)
+        {
+            RunShard(ctx, part);
+            return;
+        }
         StageRecord Fig(string name, Func<FigureOutput> f) => Stage(name, () =>
         {
             var fo = f();
@@ -202,11 +228,7 @@ public sealed class Pipeline
         {
             StageRecord St(string name, Func<Action<int, int>, StudyOutput> f) => Stage(name, () =>
             {
-                var last = Stopwatch.StartNew();
-                var so = f((done, total) =>
-                {
-                    if (done == total || last.Elapsed.TotalSeconds > 5) { _log($"  {name}: {Bar(done, total)} {done}/{total} documents"); last.Restart(); }
-                });
+                var so = f(Progress(name));
                 return new StageRecord(name, so.Seconds, [so.DocumentsCsv, so.SummaryCsv, .. so.SvgFiles], [.. so.Findings],
                     new() { ["documents"] = so.Documents.ToString() });
             });
@@ -224,6 +246,35 @@ public sealed class Pipeline
             AtomicFile.WriteAllText(Path.Combine(_o.OutDir, "report.html"), html);
             return new StageRecord("report", 0, ["report.html"], [], new());
         });
+    }
+
+    /// <summary>A shard: each study's chunks of the shard (resumable like a whole run's), then shard.json listing them.</summary>
+    private void RunShard(ReproduceContext ctx, ShardSpec shard)
+    {
+        StageRecord St(string name, Func<Action<int, int>, List<string>> f) => Stage(name, () =>
+        {
+            var sw = Stopwatch.StartNew();
+            var files = f(Progress(name));
+            return new StageRecord(name, sw.Elapsed.TotalSeconds, files, [$"Shard {shard}: {files.Count / 2} chunk(s)."], new());
+        });
+        var records = new[]
+        {
+            St("study-gradients", p => Studies.GradientChunks(ctx, _o.OutDir, shard, p)),
+            St("study-lime-delete", p => Studies.LimeChunks(ctx, RemovalMode.Delete, _o.OutDir, shard, p)),
+            St("study-lime-unk", p => Studies.LimeChunks(ctx, RemovalMode.ReplaceWithUnk, _o.OutDir, shard, p)),
+        };
+        var manifest = ReproduceShards.Manifest(_o, ctx, shard, records.SelectMany(r => r.Files).ToList());
+        manifest.Write(_o.OutDir);
+        _log($"shard {shard}: documents {manifest.First} to {manifest.End - 1} of {manifest.Documents}; merge every shard's folder with `attnxai merge`");
+    }
+
+    private Action<int, int> Progress(string name)
+    {
+        var last = Stopwatch.StartNew();
+        return (done, total) =>
+        {
+            if (done == total || last.Elapsed.TotalSeconds > 5) { _log($"  {name}: {Bar(done, total)} {done}/{total} documents"); last.Restart(); }
+        };
     }
 
     private static Dictionary<string, string> ModelValues(ModelBundle b) => new()

@@ -18,6 +18,10 @@ public sealed record ReproduceRequest
     public long? LimitSamples { get; init; }
     public int? LimitEvery { get; init; }
     public bool SkipStudies { get; init; }
+    /// <summary>Compute only this shard of the studies (needs ModelDir); see <see cref="ReproduceShards"/>.</summary>
+    public AttnXai.Common.Sharding.ShardSpec? Shard { get; init; }
+    /// <summary>Documents per chunk of the studies (null: the preset's).</summary>
+    public int? ChunkSize { get; init; }
 }
 
 /// <summary>Locates and reads IMDB (as `train` does), then runs the <see cref="Pipeline"/>.</summary>
@@ -45,6 +49,7 @@ public static class Reproduction
         if (q.Threads is int t) s = s with { Threads = t };
         if (q.LimitSamples is long l) s = s with { LimitSamples = l };
         if (q.LimitEvery is int e) s = s with { LimitEvery = e };
+        if (q.ChunkSize is int c) s = s with { ChunkSize = c };
         return (recipe, s);
     }
 
@@ -52,7 +57,7 @@ public static class Reproduction
     {
         var (recipe, settings) = Preset(q);
         var data = LocateData(q.DataPath);
-        var options = new PipelineOptions { OutDir = q.OutDir, ModelDir = q.ModelDir, Recipe = recipe, Settings = settings, SkipStudies = q.SkipStudies, Data = data };
+        var options = new PipelineOptions { OutDir = q.OutDir, ModelDir = q.ModelDir, Recipe = recipe, Settings = settings, SkipStudies = q.SkipStudies, Data = data, Shard = q.Shard };
         Pipeline.CheckRunFolder(options); // before reading the data
         log($"reading IMDB from {data} ...");
         var sw = Stopwatch.StartNew();
@@ -60,7 +65,19 @@ public static class Reproduction
         log($"read {ds.Train.Count} train and {ds.Test.Count} test reviews in {sw.Elapsed.TotalSeconds:F1} s");
         var p = new Pipeline(options, ds.Train, ds.Test, log);
         p.Run();
-        log($"report: {Path.GetFullPath(Path.Combine(q.OutDir, "report.html"))}");
+        if (q.Shard is null) log($"report: {Path.GetFullPath(Path.Combine(q.OutDir, "report.html"))}");
+        return p;
+    }
+
+    /// <summary>`attnxai merge` of reproduce's shards: reads the IMDB data they used, then <see cref="ReproduceShards.Merge"/>.</summary>
+    public static Pipeline Merge(AttnXai.Common.Sharding.ShardSet set, string outDir, Action<string> log, int threads = 0)
+    {
+        var o = ReproduceShards.MergeOptions(set, outDir, Math.Max(1, threads));
+        Pipeline.CheckRunFolder(o); // before reading the data
+        log($"reading IMDB from {o.Data} ...");
+        var ds = ImdbReader.Read(o.Data);
+        var p = ReproduceShards.Merge(set, outDir, ds.Train, ds.Test, log, threads);
+        log($"report: {Path.GetFullPath(Path.Combine(outDir, "report.html"))}");
         return p;
     }
 }

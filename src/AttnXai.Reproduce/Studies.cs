@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AttnXai.Common.IO;
+using AttnXai.Common.Sharding;
 using AttnXai.Data.Imdb;
 using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
@@ -19,7 +20,10 @@ public sealed record StudyOutput(string Name, string DocumentsCsv, string Summar
 /// <summary>
 /// The two studies over the test reviews. Each writes its per-document rows in chunks (parts/NAME_NNNNN.csv, each
 /// written atomically, skipped when present: resumption), then the finished table NAME_documents.csv, a summary
-/// NAME_summary.csv (median, quartiles, worst documents) and histograms.
+/// NAME_summary.csv (median, quartiles, worst documents) and histograms. Computing the rows and summarising them are
+/// separate steps: a shard (`reproduce --shard I/N`) computes its chunks only (GradientChunks, LimeChunks), and the
+/// merge gathers every shard's chunks into one run folder, where the study finds them all computed and only reads,
+/// summarises and draws them, as an unsharded run does.
 /// </summary>
 public static class Studies
 {
@@ -52,18 +56,25 @@ public static class Studies
         return new ChunkTimes(total, chunks, unknown);
     }
 
-    private static List<string[]> RunChunks(string outDir, string name, string[] header, int count, int chunkSize,
+    /// <summary>The chunk file of chunk <paramref name="c"/> of study <paramref name="name"/>, relative to the run folder.</summary>
+    public static string ChunkFile(string name, int c) => $"parts/{name}_{c:D5}.csv";
+
+    /// <summary>
+    /// Computes the chunks of <paramref name="shard"/> (all of them for <see cref="ShardSpec.Whole"/>) that are not on
+    /// disk yet: chunk c holds documents [c * chunkSize, (c + 1) * chunkSize), written atomically with its compute time
+    /// beside it (.seconds). Returns the shard's chunk files and time files, relative to the run folder.
+    /// </summary>
+    private static List<string> ComputeChunks(string outDir, string name, string[] header, int count, int chunkSize, ShardSpec shard,
         Func<int, int, string[][]> computeRange, Action<int, int>? progress)
     {
-        var parts = Path.Combine(outDir, "parts");
-        Directory.CreateDirectory(parts);
-        int chunks = (count + chunkSize - 1) / chunkSize;
-        var rows = new List<string[]>();
-        int done = 0;
-        for (int c = 0; c < chunks; c++)
+        Directory.CreateDirectory(Path.Combine(outDir, "parts"));
+        var slice = shard.Slice(count, chunkSize);
+        var files = new List<string>();
+        for (int start = slice.Start.Value; start < slice.End.Value; start += chunkSize)
         {
-            int start = c * chunkSize, end = Math.Min(count, start + chunkSize);
-            var file = Path.Combine(parts, $"{name}_{c:D5}.csv");
+            int end = Math.Min(count, start + chunkSize);
+            var relative = ChunkFile(name, start / chunkSize);
+            var file = Path.Combine(outDir, relative);
             if (!File.Exists(file))
             {
                 var chunkClock = System.Diagnostics.Stopwatch.StartNew();
@@ -73,11 +84,23 @@ public static class Studies
                 AtomicFile.WriteAllText(Path.ChangeExtension(file, ".seconds"),
                     chunkClock.Elapsed.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
             }
+            files.Add(relative);
+            files.Add(Path.ChangeExtension(relative, ".seconds"));
+            progress?.Invoke(end - slice.Start.Value, slice.End.Value - slice.Start.Value);
+        }
+        return files;
+    }
+
+    /// <summary>The rows of every chunk of a study, in document order, also written as NAME_documents.csv (the study's per-document table).</summary>
+    private static List<string[]> ReadChunks(string outDir, string name, string[] header, int count, int chunkSize)
+    {
+        var rows = new List<string[]>();
+        for (int c = 0; c < ShardSpec.Chunks(count, chunkSize); c++)
+        {
+            var file = Path.Combine(outDir, ChunkFile(name, c));
             var (h, rs) = Csv.Parse(File.ReadAllText(file));
             if (!h.SequenceEqual(header)) throw new InvalidDataException($"{file} has another header: delete it to recompute");
             rows.AddRange(rs);
-            done = end;
-            progress?.Invoke(done, count);
         }
         var all = new CsvTable(header);
         foreach (var r in rows) all.Add(r);
@@ -135,10 +158,18 @@ public static class Studies
     public static StudyOutput Gradients(ReproduceContext ctx, string outDir, Action<int, int>? progress = null)
     {
         var sw = Stopwatch.StartNew();
+        GradientChunks(ctx, outDir, ShardSpec.Whole, progress);
+        var rows = ReadChunks(outDir, "gradients", GradientHeader, ctx.StudyDocuments().Count, ctx.Settings.ChunkSize);
+        return GradientSummary(rows, outDir, Math.Max(sw.Elapsed.TotalSeconds, ComputeTimes(outDir, "gradients").Seconds));
+    }
+
+    /// <summary>The gradient study's chunks of <paramref name="shard"/> (computed when not on disk); returns their files.</summary>
+    public static List<string> GradientChunks(ReproduceContext ctx, string outDir, ShardSpec shard, Action<int, int>? progress = null)
+    {
         var docs = ctx.StudyDocuments();
         var w = ctx.Target.Weights;
         var model64 = ctx.Model64;
-        var rows = RunChunks(outDir, "gradients", GradientHeader, docs.Count, ctx.Settings.ChunkSize, (start, end) =>
+        return ComputeChunks(outDir, "gradients", GradientHeader, docs.Count, ctx.Settings.ChunkSize, shard, (start, end) =>
         {
             var res = new string[end - start][];
             var prepared = new List<(int K, ExplainDocument Doc)>();
@@ -165,6 +196,11 @@ public static class Studies
             }
             return res;
         }, progress);
+    }
+
+    /// <summary>The gradient study's summary table, histograms and finding, from its per-document rows.</summary>
+    public static StudyOutput GradientSummary(List<string[]> rows, string outDir, double seconds)
+    {
         var summary = Summary(GradientHeader, rows, [("cls_rel_error_authors", true), ("cls_rel_error_exact", true), ("other_rows_rel_error", true),
             ("cls_error_authors", true), ("cls_error_exact", true), ("other_rows_error", true)]);
         summary.Write(Path.Combine(outDir, "gradients_summary.csv"));
@@ -186,7 +222,7 @@ public static class Studies
                 $" over {oth.Length} documents: theory and autograd coincide on every row but the authors' [CLS] row " +
                 $"(worst relative error: other rows {oth.Max():G3}, exact [CLS] row {clsE.Max():G3}; authors' [CLS] row: median {Median(clsA):G3}, smallest {clsA.Min():G3}).");
         }
-        return new StudyOutput("gradients", "gradients_documents.csv", "gradients_summary.csv", svgs, findings, rows.Count, Math.Max(sw.Elapsed.TotalSeconds, ComputeTimes(outDir, "gradients").Seconds));
+        return new StudyOutput("gradients", "gradients_documents.csv", "gradients_summary.csv", svgs, findings, rows.Count, seconds);
     }
 
     private static double Median(double[] v) { var s = v.Order().ToArray(); return SummaryStatistics.QuantileOfSorted(s, 0.5); }
@@ -209,22 +245,40 @@ public static class Studies
     public static StudyOutput LimeStudy(ReproduceContext ctx, RemovalMode mode, string outDir, Action<int, int>? progress = null)
     {
         var sw = Stopwatch.StartNew();
+        LimeChunks(ctx, mode, outDir, ShardSpec.Whole, progress);
+        var rows = ReadChunks(outDir, LimeName(mode), LimeHeader, ctx.StudyDocuments().Count, ctx.Settings.ChunkSize);
+        return LimeSummary(rows, mode, ctx.Settings, outDir, sw.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>"lime_delete", "lime_unk": the LIME study's name (its files' prefix) for a removal mode.</summary>
+    public static string LimeName(RemovalMode mode) => $"lime_{mode.Name()}";
+
+    /// <summary>The LIME study's chunks of <paramref name="shard"/> (computed when not on disk); returns their files.</summary>
+    public static List<string> LimeChunks(ReproduceContext ctx, RemovalMode mode, string outDir, ShardSpec shard, Action<int, int>? progress = null)
+    {
         var s = ctx.Settings;
         var docs = ctx.StudyDocuments();
         var w = ctx.Target.Weights;
         _ = ctx.Target.FastPath;
-        string name = $"lime_{mode.Name()}";
         int torchThreads = torch.get_num_threads();
         torch.set_num_threads(1);   // parallelism comes from the documents
         try
         {
-        var rows = RunChunks(outDir, name, LimeHeader, docs.Count, s.ChunkSize, (start, end) =>
-        {
-            var res = new string[end - start][];
-            Parallel.For(start, end, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, s.Threads) }, k =>
-                res[k - start] = LimeRow(ctx, w, docs[k], k, mode));
-            return res;
-        }, progress);
+            return ComputeChunks(outDir, LimeName(mode), LimeHeader, docs.Count, s.ChunkSize, shard, (start, end) =>
+            {
+                var res = new string[end - start][];
+                Parallel.For(start, end, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, s.Threads) }, k =>
+                    res[k - start] = LimeRow(ctx, w, docs[k], k, mode));
+                return res;
+            }, progress);
+        }
+        finally { torch.set_num_threads(torchThreads); }
+    }
+
+    /// <summary>The LIME study's summary, binned table, histograms, scatter plots and findings, from its per-document rows.</summary>
+    public static StudyOutput LimeSummary(List<string[]> rows, RemovalMode mode, ReproduceSettings s, string outDir, double wallSeconds)
+    {
+        string name = LimeName(mode);
         var measures = Pairs.SelectMany(p => Measures.Select(m => ($"{p}_{m}", m is "l2" or "rel_l2"))).ToList();
         Summary(LimeHeader, rows, measures).Write(Path.Combine(outDir, $"{name}_summary.csv"));
         var svgs = new List<string>();
@@ -263,11 +317,9 @@ public static class Studies
             $"{rows.Count} documents, {s.LimeRuns} LIME runs of n = {s.LimeSamples} each, removal mode {M}, {LimitText(s)}: " +
             (finite.Length > 0 ? $"mean of runs vs Theorem 5.1: median relative L2 {Median(finite):G3}" : "no finite relative L2") +
             (fs.Length > 0 ? $", median Spearman {Median(fs):G3}." : "."),
-            StudyTime(outDir, name, sw.Elapsed.TotalSeconds, rows.Count, s.Threads),
+            StudyTime(outDir, name, wallSeconds, rows.Count, s.Threads),
         };
-        return new StudyOutput(name, $"{name}_documents.csv", $"{name}_summary.csv", svgs, findings, rows.Count, Math.Max(sw.Elapsed.TotalSeconds, ComputeTimes(outDir, name).Seconds));
-        }
-        finally { torch.set_num_threads(torchThreads); }
+        return new StudyOutput(name, $"{name}_documents.csv", $"{name}_summary.csv", svgs, findings, rows.Count, Math.Max(wallSeconds, ComputeTimes(outDir, name).Seconds));
     }
 
     /// <summary>"large-sample limit with 50000 samples on every 10th document" (every document, or not computed).</summary>

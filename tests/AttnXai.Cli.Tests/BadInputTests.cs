@@ -163,6 +163,45 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "reproduce-threads", "reproduce --out {out} --threads abc", "--threads: 'abc' is not a whole number" },
         { "reproduce-other-settings", "reproduce --out {root}/run --model {model} --data {imdb}", "holds stage model computed with other settings (" },
 
+        // --shard I/N (1 <= I <= N) of the sharded studies
+        { "faithfulness-shard-0", "faithfulness --model {model} --out {out} --shard 0/4", "--shard: 0/4: shards are numbered from 1 (1/4 to 4/4)" },
+        { "faithfulness-shard-beyond", "faithfulness --model {model} --out {out} --shard 5/4", "--shard: 5/4: there is no shard 5 of 4" },
+        { "faithfulness-shard-no-count", "faithfulness --model {model} --out {out} --shard 2", "--shard: '2' is not I/N" },
+        { "faithfulness-shard-n-0", "faithfulness --model {model} --out {out} --shard 0/0", "--shard: 0/0: the number of shards N must be at least 1" },
+        { "faithfulness-shard-words", "faithfulness --model {model} --out {out} --shard one/two", "--shard: 'one/two' is not I/N" },
+        { "faithfulness-shard-too-many", "faithfulness --model {model} --out {out} --docs 10 --shard 1/4", "--shard 1/4: 4 shards for the 10 documents of --docs, which make 1 chunk of 100" },
+        { "explain-shard-without-split", "explain --model {model} --out {out} --text good --shard 1/2", "--shard 1/2 goes with --split" },
+        { "explain-shard-too-many", "explain --model {model} --out {out} --split test --count 3 --shard 2/5", "--shard 2/5: 5 shards for the 3 documents of --count: use at most 3 shards" },
+        { "reproduce-shard-without-model", "reproduce --out {out} --shard 1/2", "--shard 1/2 needs --model" },
+        { "reproduce-shard-negative", "reproduce --out {out} --model {model} --shard -1/2", "--shard: '-1/2' is not I/N" },
+
+        // merge: the parts of one run, each shard once
+        { "merge-missing-shard", "merge --out {out} {root}/parts/one-of-two", "shard 2/2 is missing (the parts given are 1/2)" },
+        { "merge-duplicated-shard", "merge --out {out} {root}/parts/one-of-two {root}/parts/two-of-two {root}/parts/two-of-two-copy",
+            "shard 2/2 is given twice: {root}/parts/two-of-two and {root}/parts/two-of-two-copy" },
+        { "merge-foreign-shard", "merge --out {out} {root}/parts/one-of-two {root}/parts/two-of-two {root}/parts/two-of-two-other-model",
+            "{root}/parts/two-of-two-other-model (shard 2/2) is not a part of this run: computed with another model" },
+        { "merge-not-a-shard", "merge --out {out} {root}/empty-folder", "{root}/empty-folder: no shard.json: not the part folder of a finished shard" },
+        { "merge-model-folder", "merge --out {out} {model} {root}/parts/one-of-two", "{model}: no shard.json" },
+        { "merge-missing-folder", "merge --out {out} {root}/nothing", "{root}/nothing: no such folder" },
+        { "merge-no-parts", "merge --out {out}", "Required argument 'parts' missing for command: 'merge'" },
+        { "merge-out-file", "merge --out {file} {root}/parts/one-of-two {root}/parts/two-of-two", "--out {file} is a file, not a folder" },
+
+        // slurm: the study's options are checked by the study before any script is written
+        { "slurm-not-a-study", "slurm train --out {out} --shards 2", "'train' is not a study that runs sharded: give one of reproduce, faithfulness or explain" },
+        { "slurm-shards-0", "slurm faithfulness --model {model} --out {out} --shards 0", "--shards must be at least 1, got 0" },
+        { "slurm-shards-missing", "slurm faithfulness --model {model} --out {out}", "'--shards' is required" },
+        { "slurm-study-option", "slurm faithfulness --model {model} --out {out} --shards 2 --docs 0", "faithfulness: --docs must be at least 1, got 0" },
+        { "slurm-study-unknown-option", "slurm faithfulness --model {model} --out {out} --shards 2 --bogus", "faithfulness: Unrecognized command or argument '--bogus'" },
+        { "slurm-study-model-required", "slurm faithfulness --out {out} --shards 2", "faithfulness: Option '--model' is required" },
+        { "slurm-too-many-shards", "slurm faithfulness --model {model} --out {out} --shards 20", "--shard 1/20: 20 shards for the 1000 documents of --docs" },
+        { "slurm-shard-given", "slurm faithfulness --model {model} --out {out} --shards 2 --shard 1/2", "--shard is set per array task by attnxai slurm" },
+        { "slurm-explain-without-split", "slurm explain --model {model} --out {out} --shards 2 --text good", "--shard 1/2 goes with --split" },
+        { "slurm-gpus-without-cuda", "slurm faithfulness --model {model} --out {out} --shards 2 --gpus-per-task 1", "--gpus-per-task goes with the study's --device cuda" },
+        { "slurm-cuda-index", "slurm faithfulness --model {model} --out {out} --shards 2 --device cuda:1", "--device cuda:1: each array task sees only its 1 GPU(s)" },
+        { "slurm-time", "slurm faithfulness --model {model} --out {out} --shards 2 --time '1 day'", "--time '1 day' is not a Slurm value" },
+        { "slurm-out-file", "slurm faithfulness --model {model} --out {file} --shards 2", "--out {file} is a file, not a folder" },
+
         // doctor, bench, the root command
         { "doctor-threads-0", "doctor --threads 0", "--threads must be at least 1, got 0" },
         { "doctor-threads-negative", "doctor --threads -2", "--threads must be at least 1, got -2" },
@@ -202,7 +241,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         var cases = Cases.Select(c => (string)c[0]).ToList();
         Assert.True(cases.Count >= 60, $"{cases.Count} cases");
         Assert.Equal(cases.Count, cases.Distinct().Count());
-        foreach (var command in new[] { "train", "eval", "predict", "explain", "faithfulness", "depth", "sets", "shortcuts", "reproduce", "doctor", "bench" })
+        foreach (var command in new[] { "train", "eval", "predict", "explain", "faithfulness", "depth", "sets", "shortcuts", "reproduce", "merge", "slurm", "doctor", "bench" })
             Assert.Contains(cases, c => c.StartsWith(command + "-", StringComparison.Ordinal));
     }
 

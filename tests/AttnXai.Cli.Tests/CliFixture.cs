@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Nodes;
+using AttnXai.Common.Sharding;
 
 namespace AttnXai.Cli.Tests;
 
@@ -69,12 +70,31 @@ public sealed class CliFixture : IDisposable
         File.WriteAllText(Path.Combine(run, "model.json"),
             "{\"Name\": \"model\", \"Seconds\": 1, \"Files\": [], \"Findings\": [], \"Values\": {}, \"Skipped\": false, \"Settings\": {\"model\": \"reused from /elsewhere/model\"}}");
 
+        // Part folders of sharded runs (their shard.json alone: a merge checks them before reading any part file):
+        // shards 1/2 and 2/2 of one faithfulness run, a copy of 2/2, and a 2/2 computed with another model.
+        WriteShard("parts/one-of-two", 1, "sha256:aaaa");
+        WriteShard("parts/two-of-two", 2, "sha256:aaaa");
+        WriteShard("parts/two-of-two-copy", 2, "sha256:aaaa");
+        WriteShard("parts/two-of-two-other-model", 2, "sha256:bbbb");
+
         foreach (var (name, text) in new[] { ("train/pos/1_9.txt", "a good film"), ("train/neg/1_1.txt", "a bad film"), ("test/pos/2_8.txt", "great"), ("test/neg/2_2.txt", "awful") })
         {
             var path = Path.Combine(Imdb, name);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.WriteAllText(path, text);
         }
+    }
+
+    private void WriteShard(string folder, int shard, string fingerprint)
+    {
+        var dir = Path.Combine(Root, folder);
+        Directory.CreateDirectory(dir);
+        var slice = new ShardSpec(shard, 2).Slice(20, 5);
+        new ShardManifest
+        {
+            Study = "faithfulness", Shard = shard, Shards = 2, Documents = 20, ChunkSize = 5, First = slice.Start.Value, End = slice.End.Value,
+            Model = Path.Combine(Root, "a-model"), ModelFingerprint = fingerprint, Settings = new() { ["seed"] = "0" }, Files = [],
+        }.Write(dir);
     }
 
     /// <summary>A path under the root that does not exist yet (an --out of one test).</summary>

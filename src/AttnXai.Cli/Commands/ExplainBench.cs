@@ -97,13 +97,13 @@ public static class ExplainBench
                     foreach (var mode in new[] { RemovalMode.Delete, RemovalMode.ReplaceWithUnk })
                         GenericLimeRow(target, doc, mode, samples);
                 Console.Write($"forward documents per second by batch size ({samples} documents, {torch.get_num_threads()} libtorch threads):");
-                var ids = PerturbedDocuments(d99, RemovalMode.Delete, samples).Ids;
+                var (ids, lengths, _) = PerturbedDocuments(d99, RemovalMode.Delete, samples);
                 foreach (int batch in new[] { 32, 128, 512, 2048 })
                 {
                     var scorer = new ClassifierScorer(classifier, batch);
-                    scorer.Score(ids.AsSpan(0, Math.Min(batch, samples) * cfg.Length), new int[Math.Min(batch, samples)], Math.Min(batch, samples));  // warm-up
+                    scorer.Score(ids.AsSpan(0, Math.Min(batch, samples) * cfg.Length), lengths.AsSpan(0, Math.Min(batch, samples)), Math.Min(batch, samples));  // warm-up
                     sw.Restart();
-                    scorer.Score(ids, new int[samples], samples);
+                    scorer.Score(ids, lengths, samples);
                     Console.Write($" {batch}: {samples / sw.Elapsed.TotalSeconds:F0}");
                 }
                 Console.WriteLine();

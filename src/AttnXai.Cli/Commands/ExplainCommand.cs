@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using AttnXai.Common.Sharding;
 using AttnXai.Data.Labelled;
 using AttnXai.Data.Sources;
 using AttnXai.Explain;
@@ -51,11 +52,13 @@ public static class ExplainCommand
         var generic = new Option<bool>("--generic") { Description = "evaluate perturbations through the batched forward instead of the exact fast path" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { model, output, text, file, split, count, methods, removal, limeSamples, limeRuns, kernelWidth, limeMasks, limitSamples, seed, aggregation, igSteps, igBaseline, noTheory, generic, device, threads }
+        var shardOption = Opt.ShardOption();
+        foreach (var o in new Option[] { model, output, text, file, split, count, methods, removal, limeSamples, limeRuns, kernelWidth, limeMasks, limitSamples, seed, aggregation, igSteps, igBaseline, noTheory, generic, device, threads, shardOption }
                      .Concat(dataArgs.All()))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            CheckShard(r);
             var sources = new[] { r.GetValue(text) is not null, r.GetValue(file) is not null, r.GetValue(split) is not null }.Count(b => b);
             if (sources != 1) throw new ArgumentException("give exactly one of --text, --file or --split");
             if (r.GetValue(count) is not null && r.GetValue(split) is null) throw new ArgumentException("--count goes with --split");
@@ -106,7 +109,16 @@ public static class ExplainCommand
                 Console.Error.WriteLine($"note: Theorems 4.1 and 5.1 are the paper's model's closed forms; {loaded.Directory} holds a {loaded.Architecture.Architecture}, so the theory is skipped");
                 study = null;
             }
-            var docs = Documents(r, loaded, target, text, file, split, count, dataArgs, settings.Seed);
+            var (docs, source) = Documents(r, loaded, target, text, file, split, count, dataArgs, settings.Seed);
+            var shard = r.Shard();
+            int total = docs.Count, first = 0;
+            if (shard is { } sh)
+            {
+                sh.CheckFits(total, 1, $"the {total} documents of the sample that can be explained");
+                var slice = sh.Slice(total);
+                first = slice.Start.Value;
+                docs = docs.Take(slice).ToList();
+            }
             if (masks is not null) explainers = MaskedLime.Replace(explainers, masks, docs[0], r.GetValue(limeMasks)!);
             var runSettings = new Dictionary<string, string>
             {
@@ -124,11 +136,30 @@ public static class ExplainCommand
                 ["device"] = loaded.Model.Device.ToString(),
             };
             if (masks is not null) runSettings["lime_masks"] = Path.GetFullPath(r.GetValue(limeMasks)!);
-            var (result, predictions) = Explain(loaded, target, docs, explainers, study, runSettings);
+            var clock = Stopwatch.StartNew();
+            var (result, predictions) = Explain(loaded, target, docs, explainers, study, runSettings, first, total);
             foreach (var d in docs)
                 foreach (var w in d.Warnings) Console.Error.WriteLine($"{d.Label}: {w}");
-            var paths = ExplanationWriters.WriteAll(outDir, result, loaded.Architecture, predictions);
-            Console.WriteLine($"explained {docs.Count} document(s) with {explainers.Count} method(s); wrote:");
+            var paths = ExplanationWriters.WriteAll(outDir, result, loaded.Architecture, predictions, first, pages: shard is null);
+            if (shard is { } part)
+            {
+                // What the explanations depend on besides the model (its folder and the device are not compared).
+                var compared = new SortedDictionary<string, string>(runSettings.Where(kv => kv.Key is not ("model" or "device")).ToDictionary(), StringComparer.Ordinal)
+                {
+                    ["data"] = source, ["split"] = r.GetValue(split)!, ["count"] = (r.GetValue(count) ?? 10).ToString(CultureInfo.InvariantCulture),
+                    ["ig_steps"] = settings.IgSteps.ToString(CultureInfo.InvariantCulture), ["ig_baseline"] = settings.IgBaseline.ToString().ToLowerInvariant(),
+                };
+                new ShardManifest
+                {
+                    Study = ExplanationWriters.Study, Shard = part.Index, Shards = part.Count, Documents = total, First = first, End = first + docs.Count,
+                    Model = Path.GetFullPath(loaded.Directory), ModelFingerprint = ModelCheckpoint.Fingerprint(loaded.Directory), Settings = compared,
+                    Files = paths.Select(p => Path.GetFileName(p)).ToList(), Seconds = new() { ["explain"] = clock.Elapsed.TotalSeconds },
+                    Environment = new() { ["host"] = Environment.MachineName, ["threads"] = torch.get_num_threads().ToString(CultureInfo.InvariantCulture), ["device"] = runSettings["device"] },
+                }.Write(outDir);
+                paths = [.. paths, Path.Combine(outDir, ShardManifest.FileName)];
+            }
+            string of = shard is { } s2 ? $" (shard {s2}: documents {first} to {first + docs.Count - 1} of {total}; `attnxai merge` of the {s2.Count} part folders gives the whole run)" : "";
+            Console.WriteLine($"explained {docs.Count} document(s){of} with {explainers.Count} method(s); wrote:");
             foreach (var p in paths.Take(6)) Console.WriteLine("  " + p);
             if (paths.Count > 6) Console.WriteLine($"  ... and {paths.Count - 6} more HTML page(s)");
             return 0;
@@ -136,9 +167,18 @@ public static class ExplainCommand
         return cmd;
     }
 
-    /// <summary>The documents to explain. A single --text that cannot be explained (no word, or no known word) is an
+    /// <summary>The --shard checks that need no data: --split, and I/N fitting the documents of --count.</summary>
+    public static void CheckShard(ParseResult r)
+    {
+        if (r.Shard() is not { } shard) return;
+        if (r.GetValue<string?>("--split") is null) throw new ArgumentException($"--shard {shard} goes with --split (a sample of documents to share out)");
+        int count = r.GetValue<int?>("--count") ?? 10;
+        shard.CheckFits(count, 1, $"the {count} documents of --count");
+    }
+
+    /// <summary>The documents to explain (and where they come from). A single --text that cannot be explained (no word, or no known word) is an
     /// error, as in predict; in a file or a sample such documents are skipped with a note.</summary>
-    private static List<ExplainDocument> Documents(ParseResult r, LoadedModel loaded, ExplainTarget target, Option<string?> text, Option<string?> file,
+    private static (List<ExplainDocument> Docs, string Source) Documents(ParseResult r, LoadedModel loaded, ExplainTarget target, Option<string?> text, Option<string?> file,
         Option<string?> split, Option<int?> count, DataArgs dataArgs, ulong seed)
     {
         var docs = new List<ExplainDocument>();
@@ -148,7 +188,7 @@ public static class ExplainCommand
             if (d.UnknownCount == d.TokenCount)
                 throw new ArgumentException($"none of the {d.TokenCount} words of the text is in the model's vocabulary: there is nothing to explain");
             docs.Add(d);
-            return docs;
+            return (docs, "--text");
         }
         int skipped = 0;
         void Add(string body, string label, string where)
@@ -166,19 +206,19 @@ public static class ExplainCommand
             foreach (var x in LabelledTextLoader.LoadTexts(f, dataArgs.Build(r, ModelData.RecordedFileOptions(loaded))))
                 Add(x.Text, x.Label is null ? $"line {x.Line}" : $"line {x.Line} (label {x.Label})", $"{f}: line {x.Line}");
             if (docs.Count == 0) throw new InvalidDataException($"{f}: no text to explain ({skipped} skipped)");
-            return docs;
+            return (docs, Path.GetFullPath(f));
         }
         var name = r.GetValue(split)!;
         var (source, part) = ModelData.ReadPart(loaded, r.GetValue(dataArgs.Data), dataArgs.Build(r, ModelData.RecordedFileOptions(loaded)), name);
         var sample = PartSplit.SampleAcrossLabels(part, r.GetValue(count) ?? 10, seed, $"the {name} part of {source.Description}");
         foreach (var doc in sample) Add(doc.Text, $"{doc.Origin} (label {loaded.Labels.ClassNames[doc.Label]})", doc.Origin);
         if (docs.Count == 0) throw new InvalidDataException($"no document of the sample can be explained ({skipped} skipped)");
-        return docs;
+        return (docs, source.Path);
     }
 
     /// <summary>Every explainer and the theory, one document at a time (a progress line each, on standard error).</summary>
     private static (ExplainRunResult, IReadOnlyList<DocumentPrediction>) Explain(LoadedModel loaded, ExplainTarget target, IReadOnlyList<ExplainDocument> docs,
-        IReadOnlyList<IExplainer> explainers, StudyOptions? study, Dictionary<string, string> runSettings)
+        IReadOnlyList<IExplainer> explainers, StudyOptions? study, Dictionary<string, string> runSettings, int first, int total)
     {
         var explanations = new List<IReadOnlyList<Explanation>>();
         var studies = study is null ? null : new List<DocumentStudyResult>();
@@ -192,7 +232,7 @@ public static class ExplainCommand
             studies?.Add(one.Studies![0]);
             predictions.Add(Predict(loaded, d));
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"[{i + 1}/{docs.Count}] {d.Label}: {d.TokenCount} words, predicted {predictions[^1].Label} ({clock.Elapsed.TotalSeconds:F1} s)"));
+                $"[{first + i + 1}/{total}] {d.Label}: {d.TokenCount} words, predicted {predictions[^1].Label} ({clock.Elapsed.TotalSeconds:F1} s)"));
         }
         return (new ExplainRunResult(docs, explanations, studies, explainers, runSettings), predictions);
     }

@@ -36,10 +36,13 @@ public static class FaithfulnessCommand
         var quick = new Option<bool>("--quick") { Description = $"smoke preset: {QuickDocs} documents, {QuickLimeRuns} LIME run of {QuickLimeSamples} samples (options still override)" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { model, split, docs, methods, removals, erasure, seed, limeRuns, limeSamples, quick, threads, device, output }.Concat(dataArgs.All()))
+        var chunkSize = Opt.ChunkSizeOption("one batch per explainer, then one of their removals and one of their erasure curves", DefaultChunkSize);
+        var shard = Opt.ShardOption();
+        foreach (var o in new Option[] { model, split, docs, methods, removals, erasure, seed, limeRuns, limeSamples, quick, threads, device, output, chunkSize, shard }.Concat(dataArgs.All()))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            CheckShard(r);
             bool q = r.GetValue(quick);
             var settings = new FaithfulnessSettings
             {
@@ -54,6 +57,8 @@ public static class FaithfulnessCommand
                 LimeRuns = r.GetValue(limeRuns) ?? (q ? QuickLimeRuns : 5),
                 LimeSamples = r.GetValue(limeSamples) ?? (q ? QuickLimeSamples : 5000),
                 ErasureRemoval = Opt.Parse("--erasure-removal", () => RemovalNames.Parse(r.GetValue(erasure)!)),
+                ChunkSize = r.GetValue(chunkSize) ?? DefaultChunkSize,
+                Shard = r.Shard(),
             };
             Opt.Parse("--methods", () => FaithfulnessStudy.Explainers(settings.Methods, settings.Seed, settings.LimeRuns, settings.LimeSamples)); // before any work
             Output.Folder(settings.OutputDirectory);
@@ -62,15 +67,32 @@ public static class FaithfulnessCommand
             var sw = System.Diagnostics.Stopwatch.StartNew();
             var fileOptions = dataArgs.Build(r, ModelData.RecordedFileOptions(settings.ModelDirectory));
             var (result, curves, files) = FaithfulnessStudy.Run(settings with { Device = dev, FileOptions = fileOptions }, msg => Console.Error.WriteLine(msg));
-            Console.WriteLine($"faithfulness test on {result.Documents.Count} document(s), {result.Methods.Count} method(s), {sw.Elapsed.TotalSeconds:F1} s");
-            foreach (var row in result.Summary)
-                Console.WriteLine(FormattableString.Invariant($"  {row.Method,-17} {row.Removal,-9} ratio {row.Ratio:F3} [{row.WilsonLow:F3}, {row.WilsonHigh:F3}]  violations {row.Violations}/{row.N}, undecided {row.Undecided}"));
-            foreach (var row in AttnXai.Faithfulness.Erasure.Summarise(curves).Where(x => x.Fraction == "aopc"))
-                Console.WriteLine(FormattableString.Invariant($"  {row.Method,-17} AOPC {row.Measure,-17} {row.Mean:F3} (standard error {row.StandardError:F3})"));
+            string part = settings.Shard is { } sh ? $" (shard {sh}; `attnxai merge` of the {sh.Count} part folders gives the whole test)" : "";
+            Console.WriteLine($"faithfulness test on {result.Documents.Count} document(s){part}, {result.Methods.Count} method(s), {sw.Elapsed.TotalSeconds:F1} s");
+            if (settings.Shard is null) PrintSummary(ViolationSummary.Of(result), Erasure.Summarise(curves));
             Console.WriteLine("wrote:");
             foreach (var f in files) Console.WriteLine("  " + f);
             return 0;
         });
         return cmd;
+    }
+
+    public const int DefaultChunkSize = 100;
+
+    /// <summary>The --shard checks that need no data: I/N fits the documents asked for (--docs) in chunks (--chunk-size).</summary>
+    public static void CheckShard(ParseResult r)
+    {
+        if (r.Shard() is not { } shard) return;
+        int docs = r.GetValue<int?>("--docs") ?? (r.GetValue<bool>("--quick") ? QuickDocs : 1000);
+        shard.CheckFits(docs, r.GetValue<int?>("--chunk-size") ?? DefaultChunkSize, $"the {docs} documents of --docs");
+    }
+
+    /// <summary>One line per method and removal: the violation ratio, its Wilson interval and the counts.</summary>
+    public static void PrintSummary(ViolationSummary summary, IReadOnlyList<ErasureSummaryRow> erasure)
+    {
+        foreach (var row in summary.Rows)
+            Console.WriteLine(FormattableString.Invariant($"  {row.Method,-17} {row.Removal,-9} ratio {row.Ratio:F3} [{row.WilsonLow:F3}, {row.WilsonHigh:F3}]  violations {row.Violations}/{row.N}, undecided {row.Undecided}"));
+        foreach (var row in erasure.Where(x => x.Fraction == "aopc"))
+            Console.WriteLine(FormattableString.Invariant($"  {row.Method,-17} AOPC {row.Measure,-17} {row.Mean:F3} (standard error {row.StandardError:F3})"));
     }
 }

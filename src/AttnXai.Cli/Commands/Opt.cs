@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using AttnXai.Common.Sharding;
 
 namespace AttnXai.Cli.Commands;
 
@@ -38,6 +39,33 @@ public static class Opt
     /// <summary>Samples of a large-sample limit: 0 (skip it) or 2 to <see cref="MaxLimeSamples"/>.</summary>
     public static Option<T> LimeSamplesOrZero<T>(this Option<T> option) =>
         option.Check(v => v == 0 || (v >= 2 && v <= MaxLimeSamples), v => $"{option.Name} must be 0 (skip the limit) or between 2 and {MaxLimeSamples}, got {F(v)}");
+
+    /// <summary>
+    /// The --shard I/N option of the studies that run sharded (reproduce, faithfulness, explain --split): compute only
+    /// shard I of N, a slice of whole chunks of the documents, into --out with shard.json; `attnxai merge` joins them.
+    /// A value that is not I/N with 1 &lt;= I &lt;= N is refused while parsing.
+    /// </summary>
+    public static Option<string?> ShardOption()
+    {
+        var option = new Option<string?>("--shard")
+        {
+            Description = "compute only shard I of N (1 <= I <= N, e.g. 2/8; Slurm array tasks 1..N): a contiguous slice of whole chunks of the documents, written with shard.json to --out; `attnxai merge` joins the N part folders",
+        };
+        option.Validators.Add(r =>
+        {
+            if (Value<string?>(r) is string s)
+                try { ShardSpec.Parse(s); }
+                catch (ArgumentException e) { r.AddError($"--shard: {e.Message}"); }
+        });
+        return option;
+    }
+
+    /// <summary>The --shard of a parsed study command, or null when none was given.</summary>
+    public static ShardSpec? Shard(this ParseResult r) => r.GetValue<string?>("--shard") is { } s ? ShardSpec.Parse(s) : null;
+
+    /// <summary>The --chunk-size option of a sharded study (documents computed together; a shard holds whole chunks).</summary>
+    public static Option<int?> ChunkSizeOption(string what, int defaultSize) =>
+        new Option<int?>("--chunk-size") { Description = $"documents computed together ({what}; default {defaultSize}); a --shard holds whole chunks" }.AtLeast(1);
 
     /// <summary>Runs a library parser of an option's value; its ArgumentException gets the option's name in front
     /// ("--methods: unknown explainer 'x'; known: ...") unless it names an option already.</summary>

@@ -18,9 +18,12 @@ public static class ReproduceCommand
         var limitEvery = new Option<int?>("--limit-every") { Description = "compute the LIME limit on every N-th study document (default 10; 1: all)" }.AtLeast(1);
         var noStudies = new Option<bool>("--no-studies") { Description = "figures and report only" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { outDir, data, model, quick, docs, limit, limitEvery, noStudies, threads }) cmd.Options.Add(o);
+        var chunkSize = Opt.ChunkSizeOption("per resumable chunk of the studies", 250);
+        var shard = Opt.ShardOption();
+        foreach (var o in new Option[] { outDir, data, model, quick, docs, limit, limitEvery, noStudies, threads, chunkSize, shard }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            CheckShard(r);
             Output.Folder(r.GetValue(outDir)!);
             if (r.GetValue(model) is { } m && !File.Exists(Path.Combine(m, AttnXai.Model.ModelCheckpoint.ConfigFile)))
                 throw new IOException(Directory.Exists(m) ? $"--model {m}: no config.json: not a model folder, or an incomplete one" : $"--model {m}: no such folder");
@@ -30,9 +33,22 @@ public static class ReproduceCommand
             {
                 OutDir = r.GetValue(outDir)!, DataPath = r.GetValue(data), ModelDir = r.GetValue(model), Quick = r.GetValue(quick),
                 Docs = r.GetValue(docs), Threads = t, LimitSamples = r.GetValue(limit), LimitEvery = r.GetValue(limitEvery), SkipStudies = r.GetValue(noStudies),
+                ChunkSize = r.GetValue(chunkSize), Shard = r.Shard(),
             }, line => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {line}"));
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>The --shard checks that need no data: a given model, the studies, and I/N fitting --docs (when given) in chunks.</summary>
+    public static void CheckShard(ParseResult r)
+    {
+        if (r.Shard() is not { } shard) return;
+        if (r.GetValue<string?>("--model") is null)
+            throw new ArgumentException($"--shard {shard} needs --model: every shard must explain the same trained model (train it first: attnxai train, or reproduce --no-studies)");
+        if (r.GetValue<bool>("--no-studies")) throw new ArgumentException($"--shard {shard} shards the studies, which --no-studies leaves out");
+        bool quick = r.GetValue<bool>("--quick");
+        if ((r.GetValue<int?>("--docs") ?? (quick ? 100 : null)) is int docs)
+            shard.CheckFits(docs, r.GetValue<int?>("--chunk-size") ?? (quick ? 50 : 250), $"the {docs} documents of --docs");
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using AttnXai.Common.IO;
+using AttnXai.Common.Sharding;
 using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Theory;
 using AttnXai.Model;
@@ -24,54 +25,127 @@ public sealed record DocumentPrediction(double[] Logits, int Class, IReadOnlyLis
 /// are written as JSON null and as empty CSV cells: no NaN appears in the output. The HTML is paged: up to
 /// <see cref="PageSize"/> documents in explanations.html, otherwise explanations.html is an index (one row per
 /// document with its prediction and a link) and the documents are on explanations-001.html, -002.html, ...
+/// <para>The per-document outputs (the JSON's documents, the CSV rows) come first; the HTML pages are drawn from the
+/// JSON alone. A shard of `explain --split` (documents from <c>firstIndex</c> on) writes its per-document outputs
+/// without pages, and <see cref="Merge"/> joins the shards' into the unsharded run's files, byte for byte, then draws
+/// the pages from the merged JSON by the same code.</para>
 /// </summary>
 public static class ExplanationWriters
 {
     /// <summary>Documents per HTML page.</summary>
     public const int PageSize = 50;
 
+    public const string JsonFile = "explanations.json", TokensFile = "tokens.csv", WordsFile = "words.csv", AgreementFile = "agreement.csv";
+
+    /// <summary>The study name of `explain --split` shards (shard.json).</summary>
+    public const string Study = "explain";
+
     public const string CleaningNote =
         "Texts are cleaned as the paper's LIME experiments: every run of characters outside [A-Za-z0-9] becomes a space, " +
         "the text is lower-cased and truncated to the model's length minus one (255 words), so that LIME's words and the model's tokens coincide.";
 
     /// <summary>Writes all files into <paramref name="directory"/> and returns their paths. <paramref name="predictions"/>
-    /// (one per document, or null) are shown on the page and written to the JSON.</summary>
-    public static IReadOnlyList<string> WriteAll(string directory, ExplainRunResult run, IModelArchitecture config, IReadOnlyList<DocumentPrediction>? predictions = null)
+    /// (one per document, or null) are shown on the page and written to the JSON. The documents are numbered from
+    /// <paramref name="firstIndex"/> (a shard's first document in the whole run); <paramref name="pages"/> false leaves
+    /// out the HTML (a shard's pages are drawn by the merge).</summary>
+    public static IReadOnlyList<string> WriteAll(string directory, ExplainRunResult run, IModelArchitecture config, IReadOnlyList<DocumentPrediction>? predictions = null,
+        int firstIndex = 0, bool pages = true)
     {
         if (predictions is not null && predictions.Count != run.Documents.Count)
             throw new ArgumentException($"{predictions.Count} predictions for {run.Documents.Count} documents");
         Directory.CreateDirectory(directory);
         var paths = new List<string>
         {
-            Path.Combine(directory, "explanations.json"),
-            Path.Combine(directory, "tokens.csv"),
-            Path.Combine(directory, "words.csv"),
+            Path.Combine(directory, JsonFile),
+            Path.Combine(directory, TokensFile),
+            Path.Combine(directory, WordsFile),
         };
-        AtomicFile.WriteAllText(paths[0], Json(run, config, predictions));
-        AtomicFile.WriteText(paths[1], w => TokensCsv(run, w));
-        AtomicFile.WriteText(paths[2], w => WordsCsv(run, w));
-        foreach (var (name, html) in HtmlPages(run, predictions))
-        {
-            var p = Path.Combine(directory, name);
-            AtomicFile.WriteAllText(p, html);
-            paths.Add(p);
-        }
+        var json = Json(run, config, predictions, firstIndex);
+        AtomicFile.WriteAllText(paths[0], json);
+        AtomicFile.WriteText(paths[1], w => TokensCsv(run, w, firstIndex));
+        AtomicFile.WriteText(paths[2], w => WordsCsv(run, w, firstIndex));
+        if (pages) paths.AddRange(WritePages(directory, json));
         if (run.Studies is not null)
         {
-            var p = Path.Combine(directory, "agreement.csv");
+            var p = Path.Combine(directory, AgreementFile);
             AtomicFile.WriteText(p, w =>
             {
                 w.WriteLine(DocumentStudyResult.CsvHeader);
-                for (int i = 0; i < run.Studies.Count; i++) foreach (var row in run.Studies[i].CsvRows(i)) w.WriteLine(row);
+                for (int i = 0; i < run.Studies.Count; i++) foreach (var row in run.Studies[i].CsvRows(firstIndex + i)) w.WriteLine(row);
             });
             paths.Add(p);
         }
         return paths;
     }
 
+    /// <summary>Writes the HTML pages drawn from explanations.json's text; returns their paths.</summary>
+    private static List<string> WritePages(string directory, string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var paths = new List<string>();
+        foreach (var (name, html) in HtmlPages(doc.RootElement))
+        {
+            var p = Path.Combine(directory, name);
+            AtomicFile.WriteAllText(p, html);
+            paths.Add(p);
+        }
+        return paths;
+    }
+
+    /// <summary>
+    /// `attnxai merge` of `explain --split` shards: explanations.json with every shard's documents in order (the rest
+    /// of it as the first shard wrote it), tokens.csv, words.csv and agreement.csv concatenated (byte for byte the
+    /// unsharded run's), then the HTML pages drawn from the merged JSON. Returns the written paths and the number of documents.
+    /// </summary>
+    public static (IReadOnlyList<string> Paths, int Documents) Merge(ShardSet set, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        if (set.Run.Study != Study) throw new ArgumentException($"the parts are shards of {set.Run.Study}, not of {Study}");
+        Directory.CreateDirectory(directory);
+        var parts = set.Parts.Select(p => JsonDocument.Parse(File.ReadAllBytes(ShardSet.PartFile(p, JsonFile)))).ToList();
+        try
+        {
+            int documents = 0;
+            using var ms = new MemoryStream();
+            using (var j = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
+            {
+                j.WriteStartObject();
+                foreach (var property in parts[0].RootElement.EnumerateObject())
+                {
+                    if (property.Name != "documents") { property.WriteTo(j); continue; }
+                    j.WriteStartArray("documents");
+                    foreach (var part in parts)
+                        foreach (var d in part.RootElement.GetProperty("documents").EnumerateArray())
+                        {
+                            if (d.GetProperty("index").GetInt32() != documents)
+                                throw new InvalidDataException($"{JsonFile} of shard {set.Parts[parts.IndexOf(part)].Manifest.Spec}: document {d.GetProperty("index").GetInt32()} where {documents} was expected");
+                            d.WriteTo(j);
+                            documents++;
+                        }
+                    j.WriteEndArray();
+                }
+                j.WriteEndObject();
+            }
+            if (documents != set.Run.Documents) throw new InvalidDataException($"the shards hold {documents} documents, their manifests {set.Run.Documents}");
+            var json = Encoding.UTF8.GetString(ms.ToArray());
+            var paths = new List<string> { Path.Combine(directory, JsonFile), Path.Combine(directory, TokensFile), Path.Combine(directory, WordsFile) };
+            AtomicFile.WriteAllText(paths[0], json);
+            set.ConcatenateCsv(TokensFile, paths[1]);
+            set.ConcatenateCsv(WordsFile, paths[2]);
+            paths.AddRange(WritePages(directory, json));
+            if (set.Run.Files.Contains(AgreementFile))
+            {
+                paths.Add(Path.Combine(directory, AgreementFile));
+                set.ConcatenateCsv(AgreementFile, paths[^1]);
+            }
+            return (paths, documents);
+        }
+        finally { foreach (var p in parts) p.Dispose(); }
+    }
+
     // ---- JSON ------------------------------------------------------------------------------------------------
 
-    public static string Json(ExplainRunResult run, IModelArchitecture config, IReadOnlyList<DocumentPrediction>? predictions = null)
+    public static string Json(ExplainRunResult run, IModelArchitecture config, IReadOnlyList<DocumentPrediction>? predictions = null, int firstIndex = 0)
     {
         using var ms = new MemoryStream();
         using (var j = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
@@ -99,19 +173,25 @@ public static class ExplanationWriters
                 j.WriteEndObject();
             }
             j.WriteEndObject();
+            if (predictions is { Count: > 0 })
+            {
+                j.WriteStartArray("class_labels");
+                foreach (var label in predictions[0].Labels) j.WriteStringValue(label);
+                j.WriteEndArray();
+            }
             j.WriteStartArray("documents");
-            for (int i = 0; i < run.Documents.Count; i++) Document(j, i, run, predictions?[i]);
+            for (int i = 0; i < run.Documents.Count; i++) Document(j, i, firstIndex + i, run, predictions?[i]);
             j.WriteEndArray();
             j.WriteEndObject();
         }
         return Encoding.UTF8.GetString(ms.ToArray());
     }
 
-    private static void Document(Utf8JsonWriter j, int i, ExplainRunResult run, DocumentPrediction? prediction)
+    private static void Document(Utf8JsonWriter j, int i, int index, ExplainRunResult run, DocumentPrediction? prediction)
     {
         var d = run.Documents[i];
         j.WriteStartObject();
-        j.WriteNumber("index", i);
+        j.WriteNumber("index", index);
         if (d.Label is not null) j.WriteString("label", d.Label);
         if (prediction is not null)
         {
@@ -221,33 +301,35 @@ public static class ExplanationWriters
     // ---- CSV (tidy long format) ------------------------------------------------------------------------------
 
     /// <summary>doc,label,position,token,word_index,method,score (position 1 = the first word; [CLS] is 0).</summary>
-    public static void TokensCsv(ExplainRunResult run, TextWriter w)
+    public static void TokensCsv(ExplainRunResult run, TextWriter w, int firstIndex = 0)
     {
         w.WriteLine("doc,label,position,token,word_index,method,score");
         for (int i = 0; i < run.Documents.Count; i++)
         {
             var d = run.Documents[i];
             string label = Csv.Quote(d.Label ?? "");
+            int index = firstIndex + i;
             foreach (var x in run.Explanations[i])
                 for (int t = 0; t < d.TokenCount; t++)
-                    w.WriteLine($"{i},{label},{t + 1},{Csv.Quote(d.Tokens[t])},{d.WordOfToken[t]},{Csv.Quote(x.Method)},{Csv.Num(x.TokenScores[t])}");
+                    w.WriteLine($"{index},{label},{t + 1},{Csv.Quote(d.Tokens[t])},{d.WordOfToken[t]},{Csv.Quote(x.Method)},{Csv.Num(x.TokenScores[t])}");
             if (run.Studies is { } s)
                 for (int t = 0; t < d.TokenCount; t++)
-                    w.WriteLine($"{i},{label},{t + 1},{Csv.Quote(d.Tokens[t])},{d.WordOfToken[t]},theorem-5.1-occurrence,{Csv.Num(s[i].Theorem51.Occurrences[t])}");
+                    w.WriteLine($"{index},{label},{t + 1},{Csv.Quote(d.Tokens[t])},{d.WordOfToken[t]},theorem-5.1-occurrence,{Csv.Num(s[i].Theorem51.Occurrences[t])}");
         }
     }
 
     /// <summary>doc,label,word_index,word,method,score; the theory adds "theorem-5.1" and "lime-limit-MODE".</summary>
-    public static void WordsCsv(ExplainRunResult run, TextWriter w)
+    public static void WordsCsv(ExplainRunResult run, TextWriter w, int firstIndex = 0)
     {
         w.WriteLine("doc,label,word_index,word,method,score");
         for (int i = 0; i < run.Documents.Count; i++)
         {
             var d = run.Documents[i];
             string label = Csv.Quote(d.Label ?? "");
+            int index = firstIndex + i;
             void Rows(string method, double[] v)
             {
-                for (int j = 0; j < d.WordCount; j++) w.WriteLine($"{i},{label},{j},{Csv.Quote(d.Words[j])},{Csv.Quote(method)},{Csv.Num(v[j])}");
+                for (int j = 0; j < d.WordCount; j++) w.WriteLine($"{index},{label},{j},{Csv.Quote(d.Words[j])},{Csv.Quote(method)},{Csv.Num(v[j])}");
             }
             foreach (var x in run.Explanations[i]) Rows(x.Method, x.WordScores);
             if (run.Studies is { } s)
@@ -267,24 +349,27 @@ public static class ExplanationWriters
     public static string PageName(int index) => $"explanations-{index / PageSize + 1:D3}.html";
 
     /// <summary>
-    /// The HTML pages (file name, content): explanations.html alone for up to <see cref="PageSize"/> documents, else
-    /// an index and one page per <see cref="PageSize"/> documents.
+    /// The HTML pages (file name, content) of an explanations.json (its root element): explanations.html alone for up to
+    /// <see cref="PageSize"/> documents, else an index and one page per <see cref="PageSize"/> documents.
     /// </summary>
-    public static IReadOnlyList<(string Name, string Html)> HtmlPages(ExplainRunResult run, IReadOnlyList<DocumentPrediction>? predictions = null)
+    public static IReadOnlyList<(string Name, string Html)> HtmlPages(JsonElement root)
     {
-        int n = run.Documents.Count;
-        if (n <= PageSize) return [("explanations.html", Html(run, predictions, 0, n, null))];
+        var settings = root.GetProperty("settings").EnumerateObject().Select(p => new KeyValuePair<string, object?>(p.Name, p.Value.GetString())).ToList();
+        string[]? classLabels = root.TryGetProperty("class_labels", out var cl) ? cl.EnumerateArray().Select(x => x.GetString()!).ToArray() : null;
+        var docs = root.GetProperty("documents").EnumerateArray().Select(d => PageDocument.Read(d, classLabels)).ToList();
+        int n = docs.Count;
+        if (n <= PageSize) return [("explanations.html", Html(docs, settings, 0, n, null))];
         int pages = (n + PageSize - 1) / PageSize;
         var index = new HtmlReport("AttnXai explanations");
         index.Paragraph($"{n} documents on {pages} pages of {PageSize}. " + Legend);
-        index.Settings(run.Settings.Select(kv => new KeyValuePair<string, object?>(kv.Key, kv.Value)), "Settings");
+        index.Settings(settings, "Settings");
         var rows = new System.Text.StringBuilder("<table><thead><tr><th>document</th><th>label</th><th>prediction</th><th>words</th><th>page</th></tr></thead><tbody>");
         for (int i = 0; i < n; i++)
         {
-            var d = run.Documents[i];
+            var d = docs[i];
             var page = PageName(i);
-            rows.Append($"<tr><td>{i}</td><td>{Markup.Escape(d.Label ?? "")}</td><td>{Markup.Escape(predictions?[i].Describe() ?? "")}</td><td>{d.TokenCount}</td>" +
-                        $"<td><a href=\"{page}#doc-{i}\">{page}</a></td></tr>");
+            rows.Append($"<tr><td>{d.Index}</td><td>{Markup.Escape(d.Label ?? "")}</td><td>{Markup.Escape(d.Prediction ?? "")}</td><td>{d.Tokens.Length}</td>" +
+                        $"<td><a href=\"{page}#doc-{d.Index}\">{page}</a></td></tr>");
         }
         rows.Append("</tbody></table>");
         index.Fragment(rows.ToString());
@@ -292,7 +377,7 @@ public static class ExplanationWriters
         for (int p = 0; p < pages; p++)
         {
             int start = p * PageSize, end = Math.Min(n, start + PageSize);
-            list.Add((PageName(start), Html(run, predictions, start, end, $"Documents {start} to {end - 1} of {n} (page {p + 1} of {pages}; index: explanations.html)")));
+            list.Add((PageName(start), Html(docs, settings, start, end, $"Documents {start} to {end - 1} of {n} (page {p + 1} of {pages}; index: explanations.html)")));
         }
         return list;
     }
@@ -302,46 +387,37 @@ public static class ExplanationWriters
     /// positive, red negative, intensity |value| / max |value| of the row, the value on hover, as the paper's Figure 1),
     /// then the theory's numbers. All text is escaped.
     /// </summary>
-    public static string Html(ExplainRunResult run, IReadOnlyList<DocumentPrediction>? predictions = null, int start = 0, int end = -1, string? pageNote = null)
+    private static string Html(IReadOnlyList<PageDocument> docs, IReadOnlyList<KeyValuePair<string, object?>> settings, int start, int end, string? pageNote)
     {
-        if (end < 0) end = run.Documents.Count;
         var r = new HtmlReport("AttnXai explanations");
         if (pageNote is not null) r.Paragraph(pageNote);
         r.Paragraph(Legend);
-        r.Settings(run.Settings.Select(kv => new KeyValuePair<string, object?>(kv.Key, kv.Value)), "Settings");
+        r.Settings(settings, "Settings");
         for (int i = start; i < end; i++)
         {
-            var d = run.Documents[i];
-            r.Fragment($"<a id=\"doc-{i}\"></a>");
-            r.Heading($"Document {i}{(d.Label is null ? "" : $" ({d.Label})")}: {d.TokenCount} words, {d.WordCount} distinct", 2);
-            if (predictions?[i] is { } pred) r.Paragraph($"The model predicts {pred.Describe()}.");
+            var d = docs[i];
+            r.Fragment($"<a id=\"doc-{d.Index}\"></a>");
+            r.Heading($"Document {d.Index}{(d.Label is null ? "" : $" ({d.Label})")}: {d.Tokens.Length} words, {d.WordCount} distinct", 2);
+            if (d.Prediction is { } pred) r.Paragraph($"The model predicts {pred}.");
             foreach (var w in d.Warnings) r.Paragraph("Note: " + w + ".");
-            var rows = run.Explanations[i].Select(x => new HighlightRow(x.Method, x.TokenScores)).ToList();
-            if (run.Studies is { } s)
+            r.Fragment(HighlightedText.RenderHtml(d.Tokens, d.Rows, new HighlightOptions { Digits = 4 }));
+            if (d.Theory is { } theory)
             {
-                rows.Add(new HighlightRow("theorem-5.1", WordScores.Spread(s[i].Theorem51.Words, d.WordOfToken)));
-                foreach (var l in s[i].Lime)
-                    if (l.Limit is not null)
-                        rows.Add(new HighlightRow("lime-limit-" + l.Removal.Name(), WordScores.Spread(l.Limit, d.WordOfToken)));
-            }
-            r.Fragment(HighlightedText.RenderHtml(d.Tokens, rows, new HighlightOptions { Digits = 4 }));
-            if (run.Studies is { } st)
-            {
-                var g = st[i].GradientAgreement;
+                var g = theory.GetProperty("theorem_4_1_vs_autograd");
                 r.Table(["Theorem 4.1 vs autograd", "max abs error", "max rel error"],
                 [
-                    ["[CLS] row (exact form)", g.ClsMaxAbsError, g.ClsMaxRelError],
-                    ["word rows", g.WordsMaxAbsError, g.WordsMaxRelError],
-                    ["padding rows", g.PaddingMaxAbsError, g.PaddingMaxRelError],
-                    ["[CLS] row, authors' form", null, g.AuthorsClsMaxRelError],
+                    ["[CLS] row (exact form)", Number(g, "cls_max_abs_error"), Number(g, "cls_max_rel_error")],
+                    ["word rows", Number(g, "words_max_abs_error"), Number(g, "words_max_rel_error")],
+                    ["padding rows", Number(g, "padding_max_abs_error"), Number(g, "padding_max_rel_error")],
+                    ["[CLS] row, authors' form", null, Number(g, "authors_form_cls_max_rel_error")],
                 ], "Gradients: theory vs libtorch autograd", digits: 3);
                 var lrows = new List<IReadOnlyList<object?>>();
-                foreach (var l in st[i].Lime)
+                foreach (var l in theory.GetProperty("lime").EnumerateObject())
                 {
-                    string m = l.Removal.Name();
-                    lrows.Add(Row($"LIME mean ({m}) vs Theorem 5.1", l.MeanVsTheory));
-                    if (l.MeanVsLimit is not null) lrows.Add(Row($"LIME mean ({m}) vs limit", l.MeanVsLimit));
-                    if (l.LimitVsTheory is not null) lrows.Add(Row($"limit ({m}) vs Theorem 5.1", l.LimitVsTheory));
+                    string m = l.Name;
+                    lrows.Add(Row($"LIME mean ({m}) vs Theorem 5.1", l.Value.GetProperty("mean_vs_theorem_5_1")));
+                    if (l.Value.TryGetProperty("mean_vs_limit", out var ml)) lrows.Add(Row($"LIME mean ({m}) vs limit", ml));
+                    if (l.Value.TryGetProperty("limit_vs_theorem_5_1", out var lt)) lrows.Add(Row($"limit ({m}) vs Theorem 5.1", lt));
                 }
                 if (lrows.Count > 0)
                     r.Table(["comparison", "max abs", "L2", "rel L2", "Pearson", "Spearman", "sign agreement", "top-k overlap"], lrows, "LIME vs theory", digits: 3);
@@ -350,8 +426,47 @@ public static class ExplanationWriters
         return r.Build();
     }
 
-    private static IReadOnlyList<object?> Row(string name, AgreementReport a) =>
-        [name, a.MaxAbsError, a.L2Distance, a.RelativeL2, Nullable(a.Pearson), Nullable(a.Spearman), a.SignAgreement, a.TopKOverlap];
+    private static IReadOnlyList<object?> Row(string name, JsonElement a) =>
+        [name, Number(a, "max_abs_error"), Number(a, "l2_distance"), Number(a, "relative_l2"), Nullable(Number(a, "pearson")), Nullable(Number(a, "spearman")),
+         Number(a, "sign_agreement"), Number(a, "top_k_overlap")];
 
     private static object? Nullable(double v) => double.IsFinite(v) ? v : "n/a";
+
+    /// <summary>A number of the JSON (null, written for an undefined value, is NaN).</summary>
+    private static double Number(JsonElement e, string name) => Value(e.GetProperty(name));
+
+    private static double Value(JsonElement v) => v.ValueKind == JsonValueKind.Null ? double.NaN : v.GetDouble();
+
+    private static double[] Numbers(JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(Value).ToArray();
+
+    /// <summary>A document of explanations.json as the pages show it: its words, prediction, one highlighted row per
+    /// method (then Theorem 5.1 and the large-sample limits, spread over the tokens) and its theory numbers.</summary>
+    private sealed record PageDocument(int Index, string? Label, string[] Tokens, int WordCount, string[] Warnings, string? Prediction,
+        List<HighlightRow> Rows, JsonElement? Theory)
+    {
+        public static PageDocument Read(JsonElement d, string[]? classLabels)
+        {
+            string[] Strings(string name) => d.GetProperty(name).EnumerateArray().Select(x => x.GetString()!).ToArray();
+            var wordOfToken = d.GetProperty("word_of_token").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+            string? prediction = null;
+            if (d.TryGetProperty("prediction", out var p))
+            {
+                var logits = Numbers(p, "logits");
+                int c = p.GetProperty("class").GetInt32();
+                prediction = new DocumentPrediction(logits, c, classLabels ?? logits.Select((_, k) => k == c ? p.GetProperty("label").GetString()! : k.ToString(CultureInfo.InvariantCulture)).ToArray()).Describe();
+            }
+            var rows = d.GetProperty("methods").EnumerateObject().Select(m => new HighlightRow(m.Name, Numbers(m.Value, "token_scores"))).ToList();
+            JsonElement? theory = null;
+            if (d.TryGetProperty("theory", out var t))
+            {
+                theory = t;
+                rows.Add(new HighlightRow("theorem-5.1", WordScores.Spread(Numbers(t.GetProperty("theorem_5_1"), "word_scores"), wordOfToken)));
+                foreach (var l in t.GetProperty("lime").EnumerateObject())
+                    if (l.Value.TryGetProperty("large_sample_limit", out _))
+                        rows.Add(new HighlightRow("lime-limit-" + l.Name, WordScores.Spread(Numbers(l.Value, "large_sample_limit"), wordOfToken)));
+            }
+            return new PageDocument(d.GetProperty("index").GetInt32(), d.TryGetProperty("label", out var label) ? label.GetString() : null, Strings("tokens"),
+                d.GetProperty("words").GetArrayLength(), Strings("warnings"), prediction, rows, theory);
+        }
+    }
 }
