@@ -19,8 +19,12 @@ var settings = new FaithfulnessSettings
     Seed = 0,
     LimeRuns = 5,
 };
-var (result, files) = FaithfulnessStudy.Run(settings, Console.Error.WriteLine);
+var (result, erasure, files) = FaithfulnessStudy.Run(settings, Console.Error.WriteLine);
 Console.WriteLine($"{result.Documents.Count} documents; violation ratio per method (mean over the removals):");
 foreach (var row in result.Summary.Where(r => r.Removal == ViolationTest.MeanRemoval))
     Console.WriteLine(FormattableString.Invariant($"  {row.Method,-17} {row.Ratio:F3} [{row.WilsonLow:F3}, {row.WilsonHigh:F3}]"));
+Console.WriteLine("erasure curves, AOPC of comprehensiveness (higher: more faithful) and sufficiency (lower):");
+var aopc = Erasure.Summarise(erasure).Where(r => r.Fraction == "aopc").ToList();
+foreach (var m in result.Methods)
+    Console.WriteLine(FormattableString.Invariant($"  {m,-17} {aopc.Single(r => r.Method == m && r.Measure == "comprehensiveness").Mean:F3}  {aopc.Single(r => r.Method == m && r.Measure == "sufficiency").Mean:F3}"));
 Console.WriteLine($"wrote {string.Join(", ", files)}");

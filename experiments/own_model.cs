@@ -35,7 +35,7 @@ foreach (var explainer in ExplainerRegistry.Create(usable, new ExplainerSettings
 }
 var settings = new FaithfulnessSettings { ModelDirectory = outDir, OutputDirectory = Path.Combine(outDir, "faithfulness"), Docs = 100, LimeRuns = 1, LimeSamples = 1000 };
 var clock = System.Diagnostics.Stopwatch.StartNew();
-var (result, _) = FaithfulnessStudy.Run(settings, _ => { });
+var (result, _, _) = FaithfulnessStudy.Run(settings, _ => { });
 Console.WriteLine($"faithfulness test (100 test reviews, every applicable method, three removals) in {clock.Elapsed.TotalSeconds:F0} s:");
 foreach (var row in result.Summary.Where(r => r.Removal == ViolationTest.MeanRemoval))
     Console.WriteLine(FormattableString.Invariant($"  faithfulness violations {row.Method,-16} {row.Ratio:F3}"));

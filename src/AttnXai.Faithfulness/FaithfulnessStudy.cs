@@ -35,6 +35,8 @@ public sealed record FaithfulnessSettings
     public ulong Seed { get; init; }
     public int LimeRuns { get; init; } = 5;
     public int LimeSamples { get; init; } = 5000;
+    /// <summary>How the erasure curves take tokens out (delete, the default, or UNK in place).</summary>
+    public RemovalMode ErasureRemoval { get; init; } = RemovalMode.Delete;
     public Device? Device { get; init; }
     /// <summary>Documents computed together: one batch of each explainer, then one batched pass of their removals.</summary>
     public int ChunkSize { get; init; } = 100;
@@ -45,9 +47,12 @@ public sealed record FaithfulnessSettings
 
 /// <summary>
 /// The whole test as the CLI and experiments/faithfulness.cs run it: load the model and a seeded sample of IMDB
-/// reviews, run the explainers (and the random baseline), remove each top word three ways, write the outputs.
-/// Sharded (<see cref="FaithfulnessSettings.Shard"/>), it computes the per-document rows of its slice of the sample
-/// only; <see cref="Merge"/> concatenates the shards' rows and draws the summaries from them as an unsharded run does.
+/// reviews, run the explainers (and the random baseline), remove each top word three ways, compute the erasure curves
+/// (comprehensiveness and sufficiency at ERASER's fractions, <see cref="Erasure"/>), write the outputs. Everything is
+/// computed chunk by chunk (<see cref="FaithfulnessSettings.ChunkSize"/> documents: explainers, removals, erasure
+/// curves), so a document's rows depend only on its chunk. Sharded (<see cref="FaithfulnessSettings.Shard"/>), it
+/// computes the per-document rows (violation instances and erasure curves) of its slice of the sample only;
+/// <see cref="Merge"/> concatenates the shards' rows and draws the summaries from them as an unsharded run does.
 /// </summary>
 public static class FaithfulnessStudy
 {
@@ -84,7 +89,7 @@ public static class FaithfulnessStudy
     }
 
     /// <summary>Runs the study and writes its outputs; returns the result and the written paths.</summary>
-    public static (ViolationTestResult Result, IReadOnlyList<string> Files) Run(FaithfulnessSettings s, Action<string>? progress = null)
+    public static (ViolationTestResult Result, IReadOnlyList<ErasureCurve> Erasure, IReadOnlyList<string> Files) Run(FaithfulnessSettings s, Action<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(s);
         var total = Stopwatch.StartNew();
@@ -114,26 +119,39 @@ public static class FaithfulnessStudy
         }
         string which = s.Shard is null ? "" : $" (shard {shard}: documents {slice.Start.Value} to {slice.End.Value - 1} of {sample.Count})";
         progress?.Invoke($"{docs.Count} {s.Split} documents{which}, {explainers.Count} methods ({string.Join(", ", explainers.Select(e => e.Name))}), removals {string.Join(", ", s.Removals.Select(FeatureRemovals.Name))}");
-        var result = ViolationTest.Run(target, docs, explainers, s.Removals, progress, s.ChunkSize);
+        var erasureSettings = new ErasureSettings(ErasureSettings.EraserFractions, s.ErasureRemoval);
+        var erasure = new List<ErasureCurve>();
+        var erasureClock = new Stopwatch();
+        var result = ViolationTest.Run(target, docs, explainers, s.Removals, progress, s.ChunkSize, (chunk, scores) =>
+        {
+            erasureClock.Start();
+            erasure.AddRange(Erasure.FromScores(target.Model, chunk, scores.Tokens, erasureSettings));
+            erasureClock.Stop();
+            progress?.Invoke($"erasure curves: {erasure.Count} document-method pairs ({erasureClock.Elapsed.TotalSeconds:F1} s)");
+        });
+        result = result with { Seconds = new Dictionary<string, double>(result.Seconds) { ["erasure"] = erasureClock.Elapsed.TotalSeconds } };
         var settings = Settings(s, source, sample.Count, explainers);
         int threads = torch.get_num_threads();
         string device = loaded.Model.Device.ToString();
         if (s.Shard is null)
-            return (result, FaithfulnessWriters.WriteAll(s.OutputDirectory, result, SettingsJson(settings, loaded.Directory, threads, device), total.Elapsed.TotalSeconds));
+            return (result, erasure, FaithfulnessWriters.WriteAll(s.OutputDirectory, result, erasure, SettingsJson(settings, loaded.Directory, threads, device), total.Elapsed.TotalSeconds));
+        Directory.CreateDirectory(s.OutputDirectory);
         var csv = Path.Combine(s.OutputDirectory, FaithfulnessWriters.DocumentsFile);
         FaithfulnessWriters.DocumentsCsv(result).Write(csv);
+        var erasureCsv = Path.Combine(s.OutputDirectory, FaithfulnessWriters.ErasureDocumentsFile);
+        FaithfulnessWriters.ErasureDocumentsCsv(erasure).Write(erasureCsv);
         new ShardManifest
         {
             Study = Study, Shard = shard.Index, Shards = shard.Count, Documents = sample.Count, ChunkSize = s.ChunkSize, First = slice.Start.Value, End = slice.End.Value,
             Model = Path.GetFullPath(loaded.Directory), ModelFingerprint = ModelCheckpoint.Fingerprint(loaded.Directory), Settings = settings,
-            Files = [FaithfulnessWriters.DocumentsFile], Seconds = new(result.Seconds.ToDictionary(), StringComparer.Ordinal),
+            Files = [FaithfulnessWriters.DocumentsFile, FaithfulnessWriters.ErasureDocumentsFile], Seconds = new(result.Seconds.ToDictionary(), StringComparer.Ordinal),
             Environment = new(StringComparer.Ordinal)
             {
                 ["host"] = Environment.MachineName, ["threads"] = threads.ToString(Inv), ["device"] = device,
                 ["wall_seconds"] = total.Elapsed.TotalSeconds.ToString("R", Inv),
             },
         }.Write(s.OutputDirectory);
-        return (result, [csv, Path.Combine(s.OutputDirectory, ShardManifest.FileName)]);
+        return (result, erasure, [csv, erasureCsv, Path.Combine(s.OutputDirectory, ShardManifest.FileName)]);
     }
 
     /// <summary>The name of the study in shard manifests.</summary>
@@ -155,6 +173,8 @@ public static class FaithfulnessStudy
             ["lime_runs"] = s.LimeRuns.ToString(Inv),
             ["lime_samples"] = s.LimeSamples.ToString(Inv),
             ["chunk_size"] = s.ChunkSize.ToString(Inv),
+            ["erasure_fractions"] = string.Join(",", ErasureSettings.EraserFractions.Select(q => q.ToString("R", Inv))),
+            ["erasure_removal"] = s.ErasureRemoval.Name(),
         };
 
     /// <summary>The settings as summary.json and the report show them (an unsharded run's and a merge's alike).</summary>
@@ -163,6 +183,8 @@ public static class FaithfulnessStudy
         string Get(string key) => d.TryGetValue(key, out var v) ? v : throw new InvalidDataException($"the shards' settings have no '{key}'");
         T Parse<T>(string key) where T : IParsable<T> =>
             T.TryParse(Get(key), Inv, out var v) ? v : throw new InvalidDataException($"the shards' setting {key} '{Get(key)}' is not a number");
+        JsonArray Numbers(string key) => new(Get(key).Split(',').Select(x =>
+            (JsonNode)(double.TryParse(x, NumberStyles.Float, Inv, out var v) ? v : throw new InvalidDataException($"the shards' setting {key} '{Get(key)}' is not a list of numbers"))).ToArray());
         return new JsonObject
         {
             ["model"] = Path.GetFullPath(model),
@@ -177,6 +199,8 @@ public static class FaithfulnessStudy
             ["lime_runs"] = Parse<int>("lime_runs"),
             ["lime_samples"] = Parse<int>("lime_samples"),
             ["chunk_size"] = Parse<int>("chunk_size"),
+            ["erasure_fractions"] = Numbers("erasure_fractions"),
+            ["erasure_removal"] = Get("erasure_removal"),
             ["threads"] = threads,
             ["device"] = device,
         };
@@ -184,23 +208,27 @@ public static class FaithfulnessStudy
 
     /// <summary>
     /// `attnxai merge` of faithfulness shards: their per-document rows concatenated in document order (the unsharded
-    /// run's faithfulness_documents.csv, byte for byte), then the summaries, chart and report drawn from those rows by
-    /// the code an unsharded run uses. The times are the shards' summed. Returns the summary and the written files.
+    /// run's faithfulness_documents.csv and erasure_documents.csv, byte for byte), then the summaries, charts and report
+    /// drawn from those rows by the code an unsharded run uses. The times are the shards' summed. Returns the violation
+    /// summary, the erasure summary and the written files.
     /// </summary>
-    public static (ViolationSummary Summary, IReadOnlyList<string> Files) Merge(ShardSet set, string outputDirectory)
+    public static (ViolationSummary Summary, IReadOnlyList<ErasureSummaryRow> Erasure, IReadOnlyList<string> Files) Merge(ShardSet set, string outputDirectory)
     {
         ArgumentNullException.ThrowIfNull(set);
         var run = set.Run;
         if (run.Study != Study) throw new ArgumentException($"the parts are shards of {run.Study}, not of {Study}");
         var csv = Path.Combine(outputDirectory, FaithfulnessWriters.DocumentsFile);
         set.ConcatenateCsv(FaithfulnessWriters.DocumentsFile, csv);
+        var erasureCsv = Path.Combine(outputDirectory, FaithfulnessWriters.ErasureDocumentsFile);
+        set.ConcatenateCsv(FaithfulnessWriters.ErasureDocumentsFile, erasureCsv);
         var instances = FaithfulnessWriters.ReadDocuments(csv);
+        var erasure = Erasure.Summarise(FaithfulnessWriters.ReadErasureDocuments(erasureCsv));
         var methods = run.Settings["methods"].Split(',');
         var removals = FeatureRemovals.ParseList(run.Settings["removals"]);
         var summary = ViolationSummary.Of(run.Documents, methods, removals, instances, set.Seconds);
         int threads = int.TryParse(run.Environment.GetValueOrDefault("threads"), Inv, out var t) ? t : 0;
         double wall = set.Parts.Sum(p => double.TryParse(p.Manifest.Environment.GetValueOrDefault("wall_seconds"), NumberStyles.Float, Inv, out var w) ? w : 0);
-        var files = FaithfulnessWriters.WriteSummaries(outputDirectory, summary, SettingsJson(run.Settings, run.Model, threads, run.Environment.GetValueOrDefault("device", "cpu")), wall);
-        return (summary, [csv, .. files]);
+        var files = FaithfulnessWriters.WriteSummaries(outputDirectory, summary, erasure, SettingsJson(run.Settings, run.Model, threads, run.Environment.GetValueOrDefault("device", "cpu")), wall);
+        return (summary, erasure, [csv, erasureCsv, .. files]);
     }
 }

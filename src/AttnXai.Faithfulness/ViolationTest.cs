@@ -26,6 +26,13 @@ public sealed record InstanceResult(
 /// <param name="WilsonLow">95 % Wilson interval of the ratio.</param>
 public sealed record SummaryRow(string Method, bool Signed, string Removal, int N, int Violations, int Undecided, double Ratio, double WilsonLow, double WilsonHigh);
 
+/// <summary>Every method's explanations of the test documents: per method one vector per document, of word scores (the
+/// violation test's features) and of token scores (the erasure curves'), and the seconds each method took.</summary>
+public sealed record MethodScores(
+    IReadOnlyList<(string Method, double[][] Words)> Words,
+    IReadOnlyList<(string Method, double[][] Tokens)> Tokens,
+    IReadOnlyDictionary<string, double> Seconds);
+
 public sealed record ViolationTestResult(
     IReadOnlyList<TestDocument> Documents,
     IReadOnlyList<string> Methods,
@@ -44,20 +51,23 @@ public static class ViolationTest
     public const string MeanRemoval = "mean";
 
     /// <summary>
-    /// Runs the test chunk by chunk: every explainer on the chunk's documents (one call each: the explainers' batches),
-    /// then the chunk's removals (one batched pass). A document's results depend only on its chunk, so a shard that
-    /// starts at a chunk boundary (<see cref="AttnXai.Common.Sharding.ShardSpec.Slice"/>) computes exactly what an
-    /// unsharded run computes for it. The instances come in document order (then method, then removal).
+    /// Runs the test chunk by chunk: every explainer on the chunk's documents (<see cref="Explain"/>, one call each: the
+    /// explainers' batches), then the chunk's removals (<see cref="Score"/>, one batched pass). A document's results
+    /// depend only on its chunk, so a shard that starts at a chunk boundary
+    /// (<see cref="AttnXai.Common.Sharding.ShardSpec.Slice"/>) computes exactly what an unsharded run computes for it.
+    /// The instances come in document order (then method, then removal). <paramref name="eachChunk"/>, if given,
+    /// receives each chunk's documents and explanations after its removals (the study computes the chunk's erasure
+    /// curves there, which then depend only on the chunk too).
     /// </summary>
     public static ViolationTestResult Run(ExplainTarget target, IReadOnlyList<TestDocument> documents, IReadOnlyList<IExplainer> explainers,
-        IReadOnlyList<FeatureRemoval> removals, Action<string>? progress = null, int chunkSize = 100)
+        IReadOnlyList<FeatureRemoval> removals, Action<string>? progress = null, int chunkSize = 100,
+        Action<IReadOnlyList<TestDocument>, MethodScores>? eachChunk = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(explainers);
         CheckDocuments(documents);
         if (explainers.Count == 0) throw new ArgumentException("no explainer chosen", nameof(explainers));
         if (chunkSize < 1) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "the chunk size must be at least 1");
-        var removalModel = new RemovalModel(target.Model);
         var seconds = explainers.ToDictionary(e => e.Name, _ => 0.0);
         seconds["removals"] = 0;
         var instances = new List<InstanceResult>();
@@ -65,23 +75,63 @@ public static class ViolationTest
         for (int start = 0; start < n; start += chunkSize)
         {
             var chunk = documents.Skip(start).Take(chunkSize).ToArray();
-            var docs = chunk.Select(d => d.Document).ToArray();
-            var scores = new List<(string Method, double[][] Words)>();
-            foreach (var ex in explainers)
-            {
-                var sw = Stopwatch.StartNew();
-                var xs = ex.Explain(target, docs);
-                scores.Add((ex.Name, xs.Select(x => x.WordScores).ToArray()));
-                seconds[ex.Name] += sw.Elapsed.TotalSeconds;
-                progress?.Invoke($"{ex.Name}: {start + chunk.Length}/{n} documents ({seconds[ex.Name]:F1} s)");
-            }
-            var sw2 = Stopwatch.StartNew();
-            instances.AddRange(FromScores(removalModel, chunk, scores, removals).Instances);
-            seconds["removals"] += sw2.Elapsed.TotalSeconds;
+            string where = $"chunk {start / chunkSize + 1}/{(n + chunkSize - 1) / chunkSize}";
+            var scores = Explain(target, chunk, explainers, progress is null ? null : msg => progress($"{where}: {msg}"), chunk.Length);
+            foreach (var (method, s) in scores.Seconds) seconds[method] += s;
+            var part = Score(target, chunk, scores, removals);
+            seconds["removals"] += part.Seconds["removals"];
+            instances.AddRange(part.Instances);
             progress?.Invoke($"removals: {start + chunk.Length}/{n} documents, {instances.Count} instances scored ({seconds["removals"]:F1} s)");
+            eachChunk?.Invoke(chunk, scores);
         }
         var methods = explainers.Select(e => e.Name).ToArray();
         return new ViolationTestResult(documents, methods, removals, instances, Summarise(instances, methods, removals), seconds);
+    }
+
+    /// <summary>The removals of the test on explanations computed by <see cref="Explain"/> (their times are kept).</summary>
+    public static ViolationTestResult Score(ExplainTarget target, IReadOnlyList<TestDocument> documents, MethodScores scores,
+        IReadOnlyList<FeatureRemoval> removals, Action<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(scores);
+        var sw = Stopwatch.StartNew();
+        var result = FromScores(new RemovalModel(target.Model), documents, scores.Words, removals);
+        var seconds = new Dictionary<string, double>(scores.Seconds) { ["removals"] = sw.Elapsed.TotalSeconds };
+        progress?.Invoke($"removals: {result.Instances.Count} instances scored ({sw.Elapsed.TotalSeconds:F1} s)");
+        return result with { Seconds = seconds };
+    }
+
+    /// <summary>Every explainer's word and token scores of the documents, in calls of <paramref name="chunkSize"/>
+    /// documents (an explainer's batches lie within a call), with each method's seconds.</summary>
+    public static MethodScores Explain(ExplainTarget target, IReadOnlyList<TestDocument> documents, IReadOnlyList<IExplainer> explainers,
+        Action<string>? progress = null, int chunkSize = 100)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(explainers);
+        CheckDocuments(documents);
+        if (explainers.Count == 0) throw new ArgumentException("no explainer chosen", nameof(explainers));
+        if (chunkSize < 1) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "the chunk size must be at least 1");
+        var docs = documents.Select(d => d.Document).ToArray();
+        var seconds = new Dictionary<string, double>();
+        var words = new List<(string Method, double[][] Words)>();
+        var tokens = new List<(string Method, double[][] Tokens)>();
+        foreach (var ex in explainers)
+        {
+            var sw = Stopwatch.StartNew();
+            var w = new double[docs.Length][];
+            var t = new double[docs.Length][];
+            for (int start = 0; start < docs.Length; start += chunkSize)
+            {
+                var chunk = docs.Skip(start).Take(chunkSize).ToArray();
+                var xs = ex.Explain(target, chunk);
+                for (int i = 0; i < chunk.Length; i++) (w[start + i], t[start + i]) = (xs[i].WordScores, xs[i].TokenScores);
+                progress?.Invoke($"{ex.Name}: {start + chunk.Length}/{docs.Length} documents ({sw.Elapsed.TotalSeconds:F1} s)");
+            }
+            seconds[ex.Name] = sw.Elapsed.TotalSeconds;
+            words.Add((ex.Name, w));
+            tokens.Add((ex.Name, t));
+        }
+        return new MethodScores(words, tokens, seconds);
     }
 
     /// <summary>

@@ -349,7 +349,7 @@ public sealed class TransformerLayer : nn.Module
     public Tensor FeedForward(Tensor x) => F.linear(F.gelu(F.linear(x, W_1, b_1)), W_2, b_2);
 
     /// <summary>LN(x) = gamma (x - mean) / sqrt(var + 1e-5) + beta over the last dimension (biased variance).</summary>
-    internal static Tensor LayerNorm(Tensor x, Tensor gamma, Tensor beta) => F.layer_norm(x, [x.size(-1)], gamma, beta, 1e-5);
+    public static Tensor LayerNorm(Tensor x, Tensor gamma, Tensor beta) => F.layer_norm(x, [x.size(-1)], gamma, beta, 1e-5);
 
     /// <summary>Drop(x): inverted dropout with probability p in training mode; x itself otherwise.</summary>
     internal static Tensor Dropout(Tensor x, double p, bool training) => training && p > 0 ? F.dropout(x, p, training: true) : x;

@@ -12,9 +12,12 @@ public sealed record ScatterOptions : ChartOptions
     public double PointOpacity { get; init; } = 0.75;
     /// <summary>Show a legend even for a single series (by default only when there are two or more).</summary>
     public bool AlwaysShowLegend { get; init; }
+    /// <summary>Join each series' points in order of x with a line (&lt;polyline class="line"&gt;): a line chart.</summary>
+    public bool ConnectPoints { get; init; }
 }
 
-/// <summary>Scatter plot of one or more series with nice linear axes. Points are &lt;circle class="point"&gt;.</summary>
+/// <summary>Scatter plot of one or more series with nice linear axes (a line chart with
+/// <see cref="ScatterOptions.ConnectPoints"/>). Points are &lt;circle class="point"&gt;.</summary>
 public static class Scatter
 {
     public static string Render(IReadOnlyList<double> x, IReadOnlyList<double> y, IReadOnlyList<string>? labels = null, ScatterOptions? options = null)
@@ -72,6 +75,8 @@ public static class Scatter
         {
             var se = series[s];
             w.BeginGroup(cssClass: "series");
+            if (o.ConnectPoints && se.X.Count > 1)
+                w.Polyline(Enumerable.Range(0, se.X.Count).OrderBy(i => se.X[i]).Select(i => (x.Map(se.X[i]), y.Map(se.Y[i]))), colors[s].Hex, 1.5, tooltip: se.Name, cssClass: "line");
             for (int i = 0; i < se.X.Count; i++)
             {
                 string coords = $"({NumberFormat.Number(se.X[i])}, {NumberFormat.Number(se.Y[i])})";

@@ -112,6 +112,30 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "faithfulness-model-missing", "faithfulness --model {root}/nothing --out {out}", "model folder not found" },
         { "faithfulness-nan-model", "faithfulness --model {nan} --out {out} --quick", "holds NaN or infinite values" },
         { "faithfulness-removals", "faithfulness --model {model} --out {out} --removals sideways", "--removals: unknown removal 'sideways'" },
+        { "faithfulness-erasure-removal", "faithfulness --model {model} --out {out} --erasure-removal zero", "--erasure-removal must be delete or unk, got 'zero'" },
+
+        // depth
+        { "depth-docs-0", "depth --out {out} --docs 0", "--docs must be at least 1, got 0" },
+        { "depth-layers", "depth --out {out} --layers 1,x", "--layers: 'x' is not a number of layers (a whole number of at least 1)" },
+        { "depth-layers-twice", "depth --out {out} --layers 2,2", "--layers: '2,2' names 2 twice" },
+        { "depth-no-model", "depth --out {out} --no-paper --layers ''", "--no-paper and an empty --layers leave no model to study" },
+        { "depth-model-not-a-pair", "depth --out {out} --model paper", "--model: 'paper' is not NAME=DIR" },
+        { "depth-model-name", "depth --out {out} --model bert={model}", "--model: unknown model name 'bert': use paper or transformer-N" },
+        { "depth-model-twice", "depth --out {out} --model paper={model} --model paper={model}", "--model: paper is given twice" },
+        { "depth-model-not-studied", "depth --out {out} --layers 1 --model transformer-4={model}", "--model transformer-4={model}: transformer-4 is not one of the study's models (paper, transformer-1)" },
+        { "depth-model-kind", "depth --out {out} --data {imdb} --model transformer-2={model}", "transformer-2={model}: the folder holds d_e 8" },
+        { "depth-model-missing", "depth --out {out} --data {imdb} --model paper={root}/nothing", "paper={root}/nothing: no such model folder" },
+        { "depth-model-incomplete", "depth --out {out} --data {imdb} --model paper={incomplete}", "paper={incomplete}: no config.json" },
+        { "depth-methods", "depth --out {out} --methods bogus,random", "--methods: unknown explainer 'bogus'" },
+        { "depth-methods-no-random", "depth --out {out} --methods alpha-avg", "--methods must include random" },
+        { "depth-lime-samples", "depth --out {out} --lime-samples 1", "--lime-samples must be between 2 and 1000000" },
+        { "depth-ig-steps-0", "depth --out {out} --ig-steps 0", "--ig-steps must be at least 1, got 0" },
+        { "depth-top-fraction", "depth --out {out} --top-fraction 0", "--top-fraction must lie in (0, 1], got 0" },
+        { "depth-erasure-removal", "depth --out {out} --erasure-removal zero", "--erasure-removal must be delete or unk, got 'zero'" },
+        { "depth-chunk-0", "depth --out {out} --chunk 0", "--chunk must be at least 1, got 0" },
+        { "depth-device", "depth --out {out} --device gpu7", "unknown device 'gpu7'" },
+        { "depth-out-file", "depth --out {file}", "--out {file} is a file, not a folder" },
+        { "depth-data-missing", "depth --out {out} --data {root}/nothing", "{root}/nothing" },
 
         // sets
         { "sets-lime-samples-overflow", "sets --out {out} --lime-samples 2000000000", "--lime-samples must be between 2 and 1000000" },
@@ -217,7 +241,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         var cases = Cases.Select(c => (string)c[0]).ToList();
         Assert.True(cases.Count >= 60, $"{cases.Count} cases");
         Assert.Equal(cases.Count, cases.Distinct().Count());
-        foreach (var command in new[] { "train", "eval", "predict", "explain", "faithfulness", "sets", "shortcuts", "reproduce", "merge", "slurm", "doctor", "bench" })
+        foreach (var command in new[] { "train", "eval", "predict", "explain", "faithfulness", "depth", "sets", "shortcuts", "reproduce", "merge", "slurm", "doctor", "bench" })
             Assert.Contains(cases, c => c.StartsWith(command + "-", StringComparison.Ordinal));
     }
 

@@ -58,7 +58,7 @@ public sealed class ShardTests(CliFixture fx) : IClassFixture<CliFixture>
         // What Slurm does: each array task (in any order) runs the script with its SLURM_ARRAY_TASK_ID, then the merge job.
         foreach (var task in new[] { 3, 1, 2 }) Bash(Path.Combine(scripts, "shards.sh"), ("SLURM_ARRAY_TASK_ID", task.ToString()));
         Bash(Path.Combine(scripts, "merge.sh"));
-        foreach (var file in new[] { "faithfulness_documents.csv", "faithfulness_summary.csv", "violation_ratios.svg" })
+        foreach (var file in new[] { "faithfulness_documents.csv", "faithfulness_summary.csv", "violation_ratios.svg", "erasure_documents.csv", "erasure_summary.csv", "erasure_aopc.svg" })
             Assert.True(File.ReadAllBytes(Path.Combine(dir, "single", file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(dir, "run", "merged", file))),
                 $"merged {file} differs from the single run's");
     }

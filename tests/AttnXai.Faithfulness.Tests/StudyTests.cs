@@ -49,10 +49,11 @@ public sealed class StudyTests : IDisposable
             Methods = ["alpha-avg", "G-avg", "occlusion-delete", "random"],
         };
         var messages = new List<string>();
-        var (result, files) = FaithfulnessStudy.Run(S(Path.Combine(_root, "out1")), messages.Add);
+        var (result, erasure, files) = FaithfulnessStudy.Run(S(Path.Combine(_root, "out1")), messages.Add);
         FaithfulnessStudy.Run(S(Path.Combine(_root, "out2")));
-        Assert.Equal(5, files.Count);
-        Assert.Contains(messages, m => m.StartsWith("random: 4/4"));
+        Assert.Equal(8, files.Count);
+        Assert.Equal(4 * 4, erasure.Count);
+        Assert.Contains(messages, m => m.Contains("random: 4/4"));
         Assert.Equal(4, result.Documents.Count);
 
         var (header, rows) = Csv.Parse(File.ReadAllText(Path.Combine(_root, "out1", FaithfulnessWriters.DocumentsFile)));
@@ -73,6 +74,22 @@ public sealed class StudyTests : IDisposable
             Assert.Equal(mine.Count(r => r[13] == "undecided").ToString(), s[5]);
         }
 
+        var (eh, erows) = Csv.Parse(File.ReadAllText(Path.Combine(_root, "out1", FaithfulnessWriters.ErasureDocumentsFile)));
+        Assert.Equal(["doc", "label", "predicted", "method", "signed", "tokens", "fraction", "k", "p_full", "p_without_top", "p_only_top",
+            "comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency"], eh);
+        Assert.Equal(4 * 4 * 5, erows.Count);
+        Assert.All(erows, r => Assert.Equal(Csv.D(r[8]) - Csv.D(r[9]), Csv.D(r[11]), 12));
+        Assert.All(erows, r => Assert.Equal(Csv.D(r[8]) - Csv.D(r[10]), Csv.D(r[12]), 12));
+        Assert.All(erows, r => Assert.Equal(Erasure.TopCount(int.Parse(r[5]), Csv.D(r[6])), int.Parse(r[7])));
+        var (esh, esrows) = Csv.Parse(File.ReadAllText(Path.Combine(_root, "out1", FaithfulnessWriters.ErasureSummaryFile)));
+        Assert.Equal(["method", "signed", "measure", "fraction", "n", "mean", "standard_error", "median"], esh);
+        foreach (var m in new[] { "alpha-avg", "G-avg", "occlusion-delete", "random" })
+        {
+            var docAopc = erows.Where(r => r[3] == m).GroupBy(r => r[0]).Select(g => Csv.D(g.First()[13])).ToArray();
+            var row = esrows.Single(r => r[0] == m && r[2] == "comprehensiveness" && r[3] == "aopc");
+            Assert.Equal(docAopc.Average(), Csv.D(row[5]), 12);
+        }
+
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "out1", FaithfulnessWriters.SummaryJsonFile)))!;
         Assert.Equal(4, (int)json["settings"]!["documents"]!);
         Assert.Equal(["alpha-avg"], json["unsigned_methods"]!.AsArray().Select(n => (string)n!));
@@ -81,7 +98,7 @@ public sealed class StudyTests : IDisposable
         Assert.Equal(4 * 4, svg.Descendants().Count(e => (string?)e.Attribute("class") == "bar"));
         XDocument.Parse(File.ReadAllText(Path.Combine(_root, "out1", FaithfulnessWriters.ReportFile)));
 
-        foreach (var f in new[] { FaithfulnessWriters.DocumentsFile, FaithfulnessWriters.SummaryCsvFile, FaithfulnessWriters.ChartFile })
+        foreach (var f in new[] { FaithfulnessWriters.DocumentsFile, FaithfulnessWriters.SummaryCsvFile, FaithfulnessWriters.ChartFile, FaithfulnessWriters.ErasureDocumentsFile, FaithfulnessWriters.ErasureSummaryFile, FaithfulnessWriters.ErasureChartFile })
             Assert.Equal(File.ReadAllText(Path.Combine(_root, "out1", f)), File.ReadAllText(Path.Combine(_root, "out2", f)));
         Assert.Empty(Directory.GetFiles(Path.Combine(_root, "out1"), "*.tmp"));
     }
@@ -124,29 +141,41 @@ public sealed class StudyTests : IDisposable
         var parts = new List<string>();
         for (int i = 1; i <= 3; i++)
         {
-            var (part, files) = FaithfulnessStudy.Run(S($"part{i}", new ShardSpec(i, 3)));
+            var (part, curves, files) = FaithfulnessStudy.Run(S($"part{i}", new ShardSpec(i, 3)));
             Assert.Equal(2, part.Documents.Count);
-            Assert.Equal([FaithfulnessWriters.DocumentsFile, ShardManifest.FileName], files.Select(Path.GetFileName));
+            Assert.Equal(2 * 5, curves.Count);
+            Assert.Equal([FaithfulnessWriters.DocumentsFile, FaithfulnessWriters.ErasureDocumentsFile, ShardManifest.FileName], files.Select(Path.GetFileName));
             parts.Add(Path.Combine(_root, $"part{i}"));
         }
-        var (summary, merged) = FaithfulnessStudy.Merge(ShardSet.Open([parts[1], parts[2], parts[0]]), Path.Combine(_root, "merged"));
+        var (summary, erasure, merged) = FaithfulnessStudy.Merge(ShardSet.Open([parts[1], parts[2], parts[0]]), Path.Combine(_root, "merged"));
         Assert.Equal(6, summary.Documents);
-        Assert.Equal(5, merged.Count);
+        Assert.Equal(8, merged.Count);
+        Assert.Equal(5 * 2 * 6, erasure.Count); // per method: comprehensiveness and sufficiency, at the AOPC and 5 fractions
         string W(string f) => Path.Combine(_root, "whole", f);
         string M(string f) => Path.Combine(_root, "merged", f);
         Assert.Equal(File.ReadAllBytes(W(FaithfulnessWriters.DocumentsFile)), File.ReadAllBytes(M(FaithfulnessWriters.DocumentsFile)));
         Assert.Equal(6 * 5 * 3, Csv.Parse(File.ReadAllText(M(FaithfulnessWriters.DocumentsFile))).Rows.Count);
         Assert.Equal(File.ReadAllText(W(FaithfulnessWriters.SummaryCsvFile)), File.ReadAllText(M(FaithfulnessWriters.SummaryCsvFile)));
         Assert.Equal(File.ReadAllText(W(FaithfulnessWriters.ChartFile)), File.ReadAllText(M(FaithfulnessWriters.ChartFile)));
+        // The erasure curves too: their rows byte for byte (document order), the summary and the chart drawn from them.
+        Assert.Equal(File.ReadAllBytes(W(FaithfulnessWriters.ErasureDocumentsFile)), File.ReadAllBytes(M(FaithfulnessWriters.ErasureDocumentsFile)));
+        Assert.Equal(6 * 5 * 5, Csv.Parse(File.ReadAllText(M(FaithfulnessWriters.ErasureDocumentsFile))).Rows.Count);
+        Assert.Equal(File.ReadAllText(W(FaithfulnessWriters.ErasureSummaryFile)), File.ReadAllText(M(FaithfulnessWriters.ErasureSummaryFile)));
+        Assert.Equal(File.ReadAllText(W(FaithfulnessWriters.ErasureChartFile)), File.ReadAllText(M(FaithfulnessWriters.ErasureChartFile)));
         var a = JsonNode.Parse(File.ReadAllText(W(FaithfulnessWriters.SummaryJsonFile)))!;
         var b = JsonNode.Parse(File.ReadAllText(M(FaithfulnessWriters.SummaryJsonFile)))!;
         Assert.Equal(a["settings"]!.ToJsonString(), b["settings"]!.ToJsonString());
         Assert.Equal(a["summary"]!.ToJsonString(), b["summary"]!.ToJsonString());
+        Assert.Equal(a["erasure_summary"]!.ToJsonString(), b["erasure_summary"]!.ToJsonString());
 
         // Parts of another run (another seed, another model) are refused by name.
         FaithfulnessStudy.Run(S("seed4", new ShardSpec(2, 3)) with { Seed = 4 });
         var e = Assert.Throws<InvalidDataException>(() => ShardSet.Open([parts[0], Path.Combine(_root, "seed4"), parts[2]]));
         Assert.Equal($"{_root}/seed4 (shard 2/3) is not a part of this run: other settings (seed 4, 3 in {parts[0]})", e.Message);
+        // The erasure settings are the run's too: a part whose curves replaced tokens by UNK is refused.
+        FaithfulnessStudy.Run(S("unk", new ShardSpec(2, 3)) with { ErasureRemoval = AttnXai.Explain.RemovalMode.ReplaceWithUnk });
+        e = Assert.Throws<InvalidDataException>(() => ShardSet.Open([parts[0], Path.Combine(_root, "unk"), parts[2]]));
+        Assert.Equal($"{_root}/unk (shard 2/3) is not a part of this run: other settings (erasure_removal unk, delete in {parts[0]})", e.Message);
         var otherModel = Path.Combine(_root, "model-b");
         using (var m = Tiny.Model(14, dtype: TorchSharp.torch.ScalarType.Float32))
             ModelCheckpoint.Save(otherModel, m, Tiny.Vocabulary, Tokenizers.Clean, 14);

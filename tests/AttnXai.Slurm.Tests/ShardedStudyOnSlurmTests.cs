@@ -50,7 +50,7 @@ public sealed partial class ShardedStudyOnSlurmTests(ITestOutputHelper log) : ID
         Assert.All(partRows, p => Assert.InRange(p.Count, 1, rows.Count - 1));
         Assert.Equal(rows, partRows.SelectMany(p => p));
 
-        foreach (var file in new[] { "faithfulness_documents.csv", "faithfulness_summary.csv", "violation_ratios.svg" })
+        foreach (var file in new[] { "faithfulness_documents.csv", "faithfulness_summary.csv", "violation_ratios.svg", "erasure_documents.csv", "erasure_summary.csv", "erasure_aopc.svg" })
             Assert.True(File.ReadAllBytes(Path.Combine(single, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(run, "merged", file))),
                 $"merged/{file} differs from the single run's");
     }

@@ -16,6 +16,7 @@ public static class AttnXaiCommands
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
         root.Subcommands.Add(FaithfulnessCommand.Create());
+        root.Subcommands.Add(DepthCommand.Create());
         root.Subcommands.Add(SetsCommand.Create());
         root.Subcommands.Add(ShortcutsCommand.Create());
         root.Subcommands.Add(MergeCommand.Create());

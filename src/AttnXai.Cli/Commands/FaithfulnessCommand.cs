@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AttnXai.Explain;
 using AttnXai.Faithfulness;
 using AttnXai.Model;
 using AttnXai.Engine;
@@ -10,7 +11,7 @@ namespace AttnXai.Cli.Commands;
 /// <summary>
 /// `attnxai faithfulness`: the faithfulness violation test of Liu et al. (ICML 2022) on a seeded sample of a part of the
 /// model's data (or other data, IMDB or the user's own),
-/// for every chosen explainer and the random baseline, with three removals of the top word (see
+/// for every chosen explainer and the random baseline, with three removals of the top word and the erasure curves (see
 /// src/AttnXai.Faithfulness/README.md). Progress goes to standard error; the written files to standard output.
 /// </summary>
 public static class FaithfulnessCommand
@@ -31,12 +32,13 @@ public static class FaithfulnessCommand
         var seed = new Option<ulong>("--seed") { Description = "seed of the sample, LIME, SHAP and the random baseline (default 0)" };
         var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged per document (default 5)" }.AtLeast(1);
         var limeSamples = new Option<int?>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0} (default 5000)" }.LimeSamples();
+        var erasure = new Option<string>("--erasure-removal") { Description = "how the erasure curves take tokens out: delete (re-encode without them, as ferret and ERASER) or unk (UNK in place)", DefaultValueFactory = _ => "delete" }.OneOf("delete", "unk");
         var quick = new Option<bool>("--quick") { Description = $"smoke preset: {QuickDocs} documents, {QuickLimeRuns} LIME run of {QuickLimeSamples} samples (options still override)" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var threads = CliRunner.ThreadsOption();
-        var chunkSize = Opt.ChunkSizeOption("one batch per explainer, then one of their removals", DefaultChunkSize);
+        var chunkSize = Opt.ChunkSizeOption("one batch per explainer, then one of their removals and one of their erasure curves", DefaultChunkSize);
         var shard = Opt.ShardOption();
-        foreach (var o in new Option[] { model, split, docs, methods, removals, seed, limeRuns, limeSamples, quick, threads, device, output, chunkSize, shard }.Concat(dataArgs.All()))
+        foreach (var o in new Option[] { model, split, docs, methods, removals, erasure, seed, limeRuns, limeSamples, quick, threads, device, output, chunkSize, shard }.Concat(dataArgs.All()))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
@@ -54,6 +56,7 @@ public static class FaithfulnessCommand
                 Seed = r.GetValue(seed),
                 LimeRuns = r.GetValue(limeRuns) ?? (q ? QuickLimeRuns : 5),
                 LimeSamples = r.GetValue(limeSamples) ?? (q ? QuickLimeSamples : 5000),
+                ErasureRemoval = Opt.Parse("--erasure-removal", () => RemovalNames.Parse(r.GetValue(erasure)!)),
                 ChunkSize = r.GetValue(chunkSize) ?? DefaultChunkSize,
                 Shard = r.Shard(),
             };
@@ -63,10 +66,10 @@ public static class FaithfulnessCommand
             CliRunner.ApplyThreads(r.GetValue(threads));
             var sw = System.Diagnostics.Stopwatch.StartNew();
             var fileOptions = dataArgs.Build(r, ModelData.RecordedFileOptions(settings.ModelDirectory));
-            var (result, files) = FaithfulnessStudy.Run(settings with { Device = dev, FileOptions = fileOptions }, msg => Console.Error.WriteLine(msg));
+            var (result, curves, files) = FaithfulnessStudy.Run(settings with { Device = dev, FileOptions = fileOptions }, msg => Console.Error.WriteLine(msg));
             string part = settings.Shard is { } sh ? $" (shard {sh}; `attnxai merge` of the {sh.Count} part folders gives the whole test)" : "";
             Console.WriteLine($"faithfulness test on {result.Documents.Count} document(s){part}, {result.Methods.Count} method(s), {sw.Elapsed.TotalSeconds:F1} s");
-            if (settings.Shard is null) PrintSummary(ViolationSummary.Of(result));
+            if (settings.Shard is null) PrintSummary(ViolationSummary.Of(result), Erasure.Summarise(curves));
             Console.WriteLine("wrote:");
             foreach (var f in files) Console.WriteLine("  " + f);
             return 0;
@@ -85,9 +88,11 @@ public static class FaithfulnessCommand
     }
 
     /// <summary>One line per method and removal: the violation ratio, its Wilson interval and the counts.</summary>
-    public static void PrintSummary(ViolationSummary summary)
+    public static void PrintSummary(ViolationSummary summary, IReadOnlyList<ErasureSummaryRow> erasure)
     {
         foreach (var row in summary.Rows)
             Console.WriteLine(FormattableString.Invariant($"  {row.Method,-17} {row.Removal,-9} ratio {row.Ratio:F3} [{row.WilsonLow:F3}, {row.WilsonHigh:F3}]  violations {row.Violations}/{row.N}, undecided {row.Undecided}"));
+        foreach (var row in erasure.Where(x => x.Fraction == "aopc"))
+            Console.WriteLine(FormattableString.Invariant($"  {row.Method,-17} AOPC {row.Measure,-17} {row.Mean:F3} (standard error {row.StandardError:F3})"));
     }
 }

@@ -30,8 +30,8 @@ public static class MergeCommand
         }),
         new(FaithfulnessStudy.Study, FaithfulnessCommand.CheckShard, (set, outDir, r) =>
         {
-            var (summary, files) = FaithfulnessStudy.Merge(set, outDir);
-            FaithfulnessCommand.PrintSummary(summary);
+            var (summary, erasure, files) = FaithfulnessStudy.Merge(set, outDir);
+            FaithfulnessCommand.PrintSummary(summary, erasure);
             return files;
         }),
         new(ExplanationWriters.Study, ExplainCommand.CheckShard, (set, outDir, _) => ExplanationWriters.Merge(set, outDir).Paths),

@@ -25,6 +25,10 @@ public static class Opt
     public static Option<T> Positive<T>(this Option<T> option) =>
         option.Check(v => v > 0 && double.IsFinite(v), v => $"{option.Name} must be a positive number, got {F(v)}");
 
+    /// <summary>A fraction in (0, 1].</summary>
+    public static Option<T> Fraction<T>(this Option<T> option) =>
+        option.Check(v => v > 0 && v <= 1, v => $"{option.Name} must lie in (0, 1], got {F(v)}");
+
     /// <summary>One of the given words (case-insensitive).</summary>
     public static Option<T> OneOf<T>(this Option<T> option, params string[] choices) => option.Words(choices);
 

@@ -4,7 +4,11 @@ using AttnXai.Model;
 namespace AttnXai.Explain.Explainers;
 
 /// <summary>alpha-avg / alpha-max: the mean / max over heads of the [CLS] query's attention alpha_t in the model's last
-/// attention layer (batched forward). Needs a model with attention maps.</summary>
+/// attention layer (batched forward). The row is read through the contract's
+/// <see cref="IAttentionModel.LogitsAndClsAttention"/>, which by default is row 0 of the last map that
+/// <see cref="IAttentionModel.LogitsAndAttention"/> returns (the Transformer uses that default; the paper's one-layer
+/// model computes the row alone), so on a deep model these read the last layer only (tests/AttnXai.Explain.Tests/
+/// RolloutTests.cs checks it on two layers). Needs a model with attention maps.</summary>
 public sealed class AttentionExplainer(bool max, WordAggregation aggregation = WordAggregation.Last) : TokenExplainer(aggregation), ICataloguedExplainer
 {
     public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =

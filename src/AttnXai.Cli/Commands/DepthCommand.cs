@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Globalization;
+using AttnXai.Depth;
+using AttnXai.Engine;
+using AttnXai.Explain;
+
+namespace AttnXai.Cli.Commands;
+
+/// <summary>
+/// `attnxai depth --out DIR`: the depth study (src/AttnXai.Depth/README.md): the paper's model and Transformers of
+/// several depths, trained here or reused (--model NAME=DIR), the same seeded test documents, and per model the
+/// agreement between explainers, the violation ratios, the erasure curves and the theorems on the last layer;
+/// tidy CSVs, SVG figures and report.html. Resumable: a rerun continues where it stopped; other settings are refused.
+/// </summary>
+public static class DepthCommand
+{
+    /// <summary>The --quick preset: tiny models (DepthRecipe.Quick), 10 documents, LIME 200 samples, IG 8 steps.</summary>
+    public const int QuickDocs = 10, QuickLimeSamples = 200, QuickIgSteps = 8;
+
+    public static Command Create()
+    {
+        var d = new DepthSettings { OutputDirectory = "." };
+        var cmd = new Command("depth", "Depth study: do explainer agreement, faithfulness and the paper's theorems carry over from one layer to deeper Transformers?");
+        var outDir = new Option<string>("--out") { Description = "run folder (created; completed stages and document chunks are skipped on rerun)", Required = true };
+        var data = new Option<string?>("--data") { Description = "IMDB folder or archive (default: as `train` finds it)" };
+        var docs = new Option<int?>("--docs") { Description = $"test documents, a seeded sample the same for every model (default {d.Docs}; --quick {QuickDocs})" }.AtLeast(1);
+        var layers = new Option<string>("--layers") { Description = "comma list of Transformer depths", DefaultValueFactory = _ => "1,2,4,6" };
+        var noPaper = new Option<bool>("--no-paper") { Description = "leave the paper's one-layer model out" };
+        var models = new Option<string[]>("--model")
+        {
+            Description = "reuse a trained model folder instead of training: NAME=DIR with NAME paper or transformer-N (repeatable; e.g. --model paper=runs/paper-model --model transformer-2=runs/t2)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var methods = new Option<string>("--methods") { Description = $"comma list of explainers, random included (default {string.Join(",", DepthSettings.DefaultMethods)})" };
+        var limeSamples = new Option<int?>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0} (default {d.LimeSamples}; --quick {QuickLimeSamples})" }.LimeSamples();
+        var limeRuns = new Option<int?>("--lime-runs") { Description = $"LIME runs averaged per document (default {d.LimeRuns})" }.AtLeast(1);
+        var igSteps = new Option<int?>("--ig-steps") { Description = $"integrated-gradients steps (default {d.IgSteps}; --quick {QuickIgSteps})" }.AtLeast(1);
+        var topFraction = new Option<double?>("--top-fraction") { Description = "top-k overlap: k = ceil(fraction x distinct words) (default 0.1)" }.Fraction();
+        var erasure = new Option<string>("--erasure-removal") { Description = "how the erasure curves take tokens out: delete (re-encode without them, as ferret and ERASER) or unk (UNK in place)", DefaultValueFactory = _ => "delete" }.OneOf("delete", "unk");
+        var chunk = new Option<int?>("--chunk") { Description = $"documents per resumable part file (default {d.ChunkSize})" }.AtLeast(1);
+        var seed = new Option<ulong>("--seed") { Description = "seed of the document sample, LIME and the random baseline (default 0)" };
+        var quick = new Option<bool>("--quick") { Description = $"smoke preset: tiny models (d 32) trained for one epoch on 1,000 reviews at L 48, {QuickDocs} documents, LIME {QuickLimeSamples} samples, IG {QuickIgSteps} steps (options still override)" };
+        var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
+        var plain = new Option<bool>("--plain") { Description = "one progress line per update instead of a line rewritten in place (automatic when output is redirected)" };
+        var threads = CliRunner.ThreadsOption();
+        foreach (var o in new Option[] { outDir, data, docs, layers, noPaper, models, methods, limeSamples, limeRuns, igSteps, topFraction, erasure, chunk, seed, quick, device, plain, threads })
+            cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            bool q = r.GetValue(quick);
+            var depths = Opt.Parse("--layers", () => ParseLayers(r.GetValue(layers)!));
+            var reused = Opt.Parse("--model", () => ParseModels(r.GetValue(models) ?? []));
+            var list = new List<DepthModel>();
+            if (!r.GetValue(noPaper)) list.Add(DepthModel.Paper());
+            list.AddRange(depths.Select(n => DepthModel.Transformer(n)));
+            foreach (var m in reused)
+            {
+                int i = list.FindIndex(x => x.Name == m.Name);
+                if (i < 0) throw new ArgumentException($"--model {m.Name}={m.Directory}: {m.Name} is not one of the study's models ({string.Join(", ", list.Select(x => x.Name))}); see --layers and --no-paper");
+                list[i] = m;
+            }
+            if (list.Count == 0) throw new ArgumentException("--no-paper and an empty --layers leave no model to study");
+            var settings = new DepthSettings
+            {
+                OutputDirectory = r.GetValue(outDir)!,
+                DataPath = r.GetValue(data),
+                Models = list,
+                Recipe = q ? DepthRecipe.Quick : new DepthRecipe(),
+                Docs = r.GetValue(docs) ?? (q ? QuickDocs : d.Docs),
+                Seed = r.GetValue(seed),
+                Methods = r.GetValue(methods) is { } ms ? ms.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : DepthSettings.DefaultMethods,
+                LimeSamples = r.GetValue(limeSamples) ?? (q ? QuickLimeSamples : d.LimeSamples),
+                LimeRuns = r.GetValue(limeRuns) ?? d.LimeRuns,
+                IgSteps = r.GetValue(igSteps) ?? (q ? QuickIgSteps : d.IgSteps),
+                TopFraction = r.GetValue(topFraction) ?? d.TopFraction,
+                ErasureRemoval = Opt.Parse("--erasure-removal", () => RemovalNames.Parse(r.GetValue(erasure)!)),
+                ChunkSize = r.GetValue(chunk) ?? d.ChunkSize,
+                Device = r.GetValue(device) is { } ds ? Opt.Parse("--device", () => Devices.Parse(ds)) : null,
+            };
+            Opt.Parse("--methods", () => settings.Validate());
+            Output.Folder(settings.OutputDirectory);
+            CliRunner.ApplyThreads(r.GetValue(threads));
+            bool inPlace = !r.GetValue(plain) && !Console.IsErrorRedirected;
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            bool open = false;   // a progress line is being rewritten in place
+            var study = new DepthStudy(settings, line =>
+            {
+                Console.Error.WriteLine($"{(open ? "\n" : "")}{DateTime.Now:HH:mm:ss} {line}");
+                open = false;
+            })
+            {
+                Progress = inPlace ? line => { Console.Error.Write($"\r{DateTime.Now:HH:mm:ss} {line}"); open = true; } : null,
+            };
+            var files = study.Run();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"depth study: {settings.Models.Count} model(s), {settings.Docs} document(s), {sw.Elapsed.TotalSeconds:F1} s"));
+            Console.WriteLine("wrote:");
+            foreach (var f in files) Console.WriteLine("  " + f);
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>"1,2,4,6" (distinct positive whole numbers; empty: none).</summary>
+    public static int[] ParseLayers(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var depths = new List<int>();
+        foreach (var p in parts)
+        {
+            if (!int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1)
+                throw new ArgumentException($"'{p}' is not a number of layers (a whole number of at least 1)");
+            if (depths.Contains(n)) throw new ArgumentException($"'{text}' names {n} twice");
+            depths.Add(n);
+        }
+        return [.. depths];
+    }
+
+    /// <summary>NAME=DIR pairs; each name at most once.</summary>
+    public static List<DepthModel> ParseModels(IEnumerable<string> values)
+    {
+        var result = new List<DepthModel>();
+        foreach (var v in values)
+        {
+            int eq = v.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || eq == v.Length - 1) throw new ArgumentException($"'{v}' is not NAME=DIR (e.g. paper=runs/paper-model or transformer-2=runs/t2)");
+            var m = DepthModel.Parse(v[..eq], v[(eq + 1)..]);
+            if (result.Any(x => x.Name == m.Name)) throw new ArgumentException($"{m.Name} is given twice");
+            result.Add(m);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Globalization;
+using AttnXai.Explain;
+using AttnXai.Model;
+using AttnXai.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AttnXai.Depth;
+
+/// <summary>How the study's models are trained when they are not given: the data preparation and, per kind of
+/// model, the sizes and the optimiser's settings.</summary>
+public sealed record DepthRecipe
+{
+    /// <summary>IMDB as the paper prepares it; the final test accuracy on a seeded 5,000 of the 25,000 test reviews
+    /// (enough for +-1.2 points at 95 %; evaluating all of them would cost a deep model several minutes).</summary>
+    public DataOptions Data { get; init; } = new() { MaxTest = 5000 };
+
+    /// <summary>The paper's sizes (d_e 128, d_att 64, d_out 64, K 6).</summary>
+    public int EmbedDim { get; init; } = 128;
+    public int AttDim { get; init; } = 64;
+    public int OutDim { get; init; } = 64;
+    public int PaperHeads { get; init; } = 6;
+
+    /// <summary>The appendix's Transformer per layer (d 128, H 6, d_h 32, d_ff 512, pre-norm, dropout 0.1).</summary>
+    public int ModelDim { get; init; } = 128;
+    public int Heads { get; init; } = 6;
+    public int HeadDim { get; init; } = 32;
+    public int FeedForwardDim { get; init; } = 512;
+    public double Dropout { get; init; } = 0.1;
+
+    /// <summary>The paper's model: AdamW at 1e-3 (the paper's 1e-4 needs its 10 epochs), 2 epochs, batch 16.</summary>
+    public TrainingOptions Paper { get; init; } = new() { Epochs = 2, LearningRate = 1e-3 };
+
+    /// <summary>The Transformers: AdamW at 5e-4, 2 epochs, batch 16.</summary>
+    public TrainingOptions Transformer { get; init; } = new() { Epochs = 2, LearningRate = 5e-4 };
+
+    /// <summary>The smoke preset: tiny models (d 32) trained for one epoch on 1,000 reviews at L = 48.</summary>
+    public static DepthRecipe Quick => new()
+    {
+        Data = new DataOptions { Length = 48, MaxTrain = 1000, MaxValidation = 200, MaxTest = 200 },
+        EmbedDim = 32, AttDim = 16, OutDim = 16, PaperHeads = 2,
+        ModelDim = 32, Heads = 2, HeadDim = 16, FeedForwardDim = 64,
+        Paper = new TrainingOptions { Epochs = 1, LearningRate = 3e-3 },
+        Transformer = new TrainingOptions { Epochs = 1, LearningRate = 1e-3 },
+    };
+
+    /// <summary>The architecture of a study model for a vocabulary of <paramref name="vocab"/> tokens.</summary>
+    public IModelArchitecture Architecture(DepthModel model, int vocab, int classes = 2) => model.Layers is null
+        ? new ModelConfig(vocab, EmbedDim, AttDim, OutDim, PaperHeads, Data.Length, classes, Data.IncludeMask, 0, 1).Validate()
+        : new TransformerConfig(vocab, ModelDim, Heads, HeadDim, model.Layers.Value, FeedForwardDim, Dropout, Data.Length, classes, Data.IncludeMask).Validate();
+
+    public TrainingOptions Training(DepthModel model) => model.Layers is null ? Paper : Transformer;
+
+    /// <summary>One line naming everything a trained model depends on (a stage setting).</summary>
+    public string Describe(DepthModel model)
+    {
+        var t = Training(model);
+        var inv = CultureInfo.InvariantCulture;
+        string sizes = model.Layers is null
+            ? $"d_e {EmbedDim}, d_att {AttDim}, d_out {OutDim}, K {PaperHeads}"
+            : $"{model.Layers} layers, d {ModelDim}, H {Heads}, d_h {HeadDim}, d_ff {FeedForwardDim}, dropout {Dropout.ToString(inv)}, pre-norm";
+        return string.Create(inv, $"{sizes}, L {Data.Length}, {t.Epochs} epochs, batch {t.BatchSize}, AdamW lr {t.LearningRate}, weight decay {t.WeightDecay}, seed {t.Seed}, " +
+            $"max train/val/test {Data.MaxTrain?.ToString(inv) ?? "all"}/{Data.MaxValidation?.ToString(inv) ?? "all"}/{Data.MaxTest?.ToString(inv) ?? "all"}");
+    }
+}
+
+/// <summary>A model of the study: the paper's one-layer classifier (<see cref="Layers"/> null) or a Transformer of
+/// <see cref="Layers"/> layers; <see cref="Directory"/> set when it is reused rather than trained.</summary>
+public sealed record DepthModel(string Name, int? Layers, string? Directory = null)
+{
+    public const string PaperName = "paper";
+
+    public static DepthModel Paper(string? directory = null) => new(PaperName, null, directory);
+
+    public static DepthModel Transformer(int layers, string? directory = null) =>
+        layers >= 1 ? new($"transformer-{layers}", layers, directory) : throw new ArgumentException($"a Transformer needs at least one layer, got {layers}");
+
+    /// <summary>The model a name denotes: "paper" or "transformer-N" (N at least 1); ArgumentException otherwise.</summary>
+    public static DepthModel Parse(string name, string? directory = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var n = name.Trim().ToLowerInvariant();
+        if (n == PaperName) return Paper(directory);
+        const string prefix = "transformer-";
+        if (n.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(n.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int layers) && layers >= 1)
+            return Transformer(layers, directory);
+        throw new ArgumentException($"unknown model name '{name}': use {PaperName} or transformer-N (N layers, at least 1)");
+    }
+
+    /// <summary>"the paper's model" or "the 4-layer Transformer", for sentences.</summary>
+    public string Description => Layers is null ? "the paper's model" : $"the {Layers}-layer Transformer";
+}
+
+/// <summary>Settings of a depth study (the options of `attnxai depth`).</summary>
+public sealed record DepthSettings
+{
+    /// <summary>The default methods: the attention family, the gradient family, IG, LIME and occlusion with UNK in place
+    /// (what Theorem 5.1 models), and the random baseline.</summary>
+    public static readonly IReadOnlyList<string> DefaultMethods =
+        ["alpha-avg", "alpha-max", "rollout", "grad-rollout", "AttGrad", "G-avg", "G-l2", "GxI", "IG", "lime-unk", "occlusion-unk", "random"];
+
+    public required string OutputDirectory { get; init; }
+    /// <summary>IMDB (folder or archive); null: found as `train` finds it.</summary>
+    public string? DataPath { get; init; }
+    /// <summary>The models, in the order of the outputs.</summary>
+    public IReadOnlyList<DepthModel> Models { get; init; } = [DepthModel.Paper(), .. new[] { 1, 2, 4, 6 }.Select(l => DepthModel.Transformer(l))];
+    public DepthRecipe Recipe { get; init; } = new();
+    /// <summary>Test documents: a seeded sample of the 25,000 test reviews, the same for every model.</summary>
+    public int Docs { get; init; } = 100;
+    public ulong Seed { get; init; }
+    public IReadOnlyList<string> Methods { get; init; } = DefaultMethods;
+    public int LimeSamples { get; init; } = 1000;
+    public int LimeRuns { get; init; } = 1;
+    public int IgSteps { get; init; } = 32;
+    /// <summary>Top-k overlap: k = max(1, ceil(TopFraction d)) of a document's d distinct words.</summary>
+    public double TopFraction { get; init; } = 0.1;
+    public RemovalMode ErasureRemoval { get; init; } = RemovalMode.Delete;
+    /// <summary>Documents per resumable part file.</summary>
+    public int ChunkSize { get; init; } = 10;
+    public Device? Device { get; init; }
+
+    /// <summary>Throws ArgumentException naming the first bad setting (before any work).</summary>
+    public DepthSettings Validate()
+    {
+        if (Docs < 1) throw new ArgumentException($"--docs must be at least 1, got {Docs}");
+        if (LimeSamples < 2) throw new ArgumentException($"--lime-samples must be at least 2, got {LimeSamples}");
+        if (LimeRuns < 1) throw new ArgumentException($"--lime-runs must be at least 1, got {LimeRuns}");
+        if (IgSteps < 1) throw new ArgumentException($"--ig-steps must be at least 1, got {IgSteps}");
+        if (!(TopFraction > 0 && TopFraction <= 1)) throw new ArgumentException($"--top-fraction must lie in (0, 1], got {TopFraction.ToString(CultureInfo.InvariantCulture)}");
+        if (ChunkSize < 1) throw new ArgumentException($"the chunk size must be at least 1, got {ChunkSize}");
+        if (Models.Count == 0) throw new ArgumentException("no model to study");
+        foreach (var g in Models.GroupBy(m => m.Name)) if (g.Count() > 1) throw new ArgumentException($"two models are named '{g.Key}' (give each depth once)");
+        Recipe.Data.Validate();
+        Recipe.Paper.Validate();
+        Recipe.Transformer.Validate();
+        var explainers = DocumentMeasures.Explainers(this, 0);   // parses the method names
+        if (!Methods.Any(m => m.Equals("random", StringComparison.OrdinalIgnoreCase)))
+            throw new ArgumentException("--methods must include random (the reference pair of the agreement and the baseline of the other measures)");
+        if (explainers.Count < 2) throw new ArgumentException("--methods needs at least one method besides random");
+        return this;
+    }
+}

@@ -1,0 +1,370 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AttnXai.Common.IO;
+using AttnXai.Common.Random;
+using AttnXai.Data.Imdb;
+using AttnXai.Data.Sources;
+using AttnXai.Model;
+
+namespace AttnXai.Depth;
+
+/// <summary>What one stage left behind (its marker, .stages/NAME.json): its time, values and the settings it ran with.</summary>
+public sealed record DepthStage(string Name, double Seconds, Dictionary<string, string> Values, Dictionary<string, string> Settings);
+
+/// <summary>
+/// The depth study: for the paper's model and Transformers of several depths (trained here through the
+/// <see cref="Trainer"/>, resumable, or reused), the same seeded test documents, and per model the agreement between
+/// explainers, the faithfulness violation ratios, the erasure curves and the theorems on the last layer
+/// (<see cref="DocumentMeasures"/>); then tidy CSVs, SVG figures and report.html (<see cref="DepthReport"/>).
+/// <para>Stages: model-NAME (train or check the reused folder), measure-NAME (documents in chunks of
+/// <see cref="DepthSettings.ChunkSize"/>, each chunk's tables written as part files, so an interrupted stage resumes
+/// at its first missing chunk), then the outputs (always rebuilt, cheap). Each stage records its settings when it
+/// starts (.stages/NAME.settings.json) and in its marker; a rerun with other settings is refused before any work,
+/// naming them. A completed stage is skipped.</para>
+/// </summary>
+public sealed class DepthStudy
+{
+    public const string MarkerFolder = ".stages";
+    public const string PartsFolder = "parts";
+    public const string ModelsFolder = "models";
+
+    /// <summary>The per-document tables: file name and header.</summary>
+    public static readonly IReadOnlyList<(string File, string[] Header)> Tables =
+    [
+        ("documents", DocumentMeasures.DocumentHeader), ("agreement", DocumentMeasures.AgreementHeader), ("violations", DocumentMeasures.ViolationHeader),
+        ("erasure", DocumentMeasures.ErasureHeader), ("theory", DocumentMeasures.TheoryHeader),
+    ];
+
+    private readonly DepthSettings _s;
+    private readonly Action<string> _log;
+
+    public DepthStudy(DepthSettings settings, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _s = settings.Validate();
+        _log = log ?? (_ => { });
+    }
+
+    /// <summary>Where progress lines go (a line rewritten in place on a terminal); null: to the log.</summary>
+    public Action<string>? Progress { get; init; }
+
+    public string OutDir => _s.OutputDirectory;
+    public List<DepthStage> Stages { get; } = [];
+
+    /// <summary>The study's documents: the first <paramref name="count"/> of a SplitMix64 permutation of the test reviews
+    /// (seed derived from <paramref name="seed"/>), in the split's order; all of them when fewer. Document i of the
+    /// study is element i of this list, whatever part of the list a run computes.</summary>
+    public static IReadOnlyList<ImdbReview> Documents(IReadOnlyList<ImdbReview> test, int count, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(test);
+        if (test.Count == 0) throw new ArgumentException("the IMDB data holds no test review");
+        if (count >= test.Count) return test;
+        var perm = new SplitMix64(SplitMix64.Derive(seed, 13UL)).Permutation(test.Count);
+        return perm.Take(count).Order().Select(i => test[i]).ToArray();
+    }
+
+    /// <summary>Where a model is: its reused folder, or models/NAME under the output.</summary>
+    public string ModelDirectory(DepthModel m) => m.Directory ?? Path.Combine(_s.OutputDirectory, ModelsFolder, m.Name);
+
+    // ---- settings of the stages ------------------------------------------------------------------------------
+
+    public static string[] StageNames(DepthSettings s) => [.. s.Models.Select(m => "model-" + m.Name), .. s.Models.Select(m => "measure-" + m.Name)];
+
+    /// <summary>The settings a stage's results depend on (no data needed: a run folder is checked before any is read).</summary>
+    public static Dictionary<string, string> StageSettings(DepthSettings s, string stage)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var model = s.Models.Single(m => stage == "model-" + m.Name || stage == "measure-" + m.Name);
+        var d = new Dictionary<string, string>
+        {
+            ["model"] = model.Directory is { } dir ? $"reused from {Path.GetFullPath(dir)} (weights {WeightsDigest(dir)})" : $"trained here: {s.Recipe.Describe(model)}",
+            ["data"] = s.DataPath is null ? "IMDB as train finds it" : Path.GetFullPath(s.DataPath),
+        };
+        if (stage.StartsWith("measure-", StringComparison.Ordinal))
+        {
+            d["docs"] = s.Docs.ToString(inv);
+            d["seed"] = s.Seed.ToString(inv);
+            d["methods"] = string.Join(",", s.Methods);
+            d["lime_samples"] = s.LimeSamples.ToString(inv);
+            d["lime_runs"] = s.LimeRuns.ToString(inv);
+            d["ig_steps"] = s.IgSteps.ToString(inv);
+            d["top_fraction"] = s.TopFraction.ToString("R", inv);
+            d["erasure_removal"] = s.ErasureRemoval == AttnXai.Explain.RemovalMode.Delete ? "delete" : "unk";
+            d["chunk_size"] = s.ChunkSize.ToString(inv);
+        }
+        return d;
+    }
+
+    /// <summary>The first 16 hex digits of the SHA-256 of a reused folder's weights file, so that a folder retrained
+    /// in place is not mixed with results of its earlier weights ("missing" when there is none yet).</summary>
+    public static string WeightsDigest(string dir)
+    {
+        var weights = Path.Combine(dir, ModelCheckpoint.WeightsFile);
+        if (!File.Exists(weights)) return "missing";
+        using var stream = File.OpenRead(weights);
+        return "sha256 " + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream))[..16];
+    }
+
+    /// <summary>Refuses an output folder whose stages (completed or started) ran with other settings, naming them.</summary>
+    public static void CheckRunFolder(DepthSettings s)
+    {
+        foreach (var name in StageNames(s))
+        {
+            var now = StageSettings(s, name);
+            var marker = Path.Combine(s.OutputDirectory, MarkerFolder, name + ".json");
+            if (File.Exists(marker)) CheckSettings(s.OutputDirectory, name, ReadMarker(marker).Settings, now, "computed");
+            var started = Path.Combine(s.OutputDirectory, MarkerFolder, name + ".settings.json");
+            if (File.Exists(started)) CheckSettings(s.OutputDirectory, name, ReadJson<Dictionary<string, string>>(started), now, "started");
+        }
+    }
+
+    private static DepthStage ReadMarker(string path) => ReadJson<DepthStage>(path);
+
+    private static T ReadJson<T>(string path)
+    {
+        try { return JsonSerializer.Deserialize<T>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty"); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid ({e.Message}); delete it to recompute the stage", e); }
+    }
+
+    private static void CheckSettings(string outDir, string stage, Dictionary<string, string>? recorded, Dictionary<string, string> now, string where)
+    {
+        if (recorded is null) return;
+        var differing = now.Keys.Union(recorded.Keys).Order(StringComparer.Ordinal)
+            .Where(k => recorded.GetValueOrDefault(k) != now.GetValueOrDefault(k))
+            .Select(k => $"{k}: {recorded.GetValueOrDefault(k) ?? "(none)"} there, {now.GetValueOrDefault(k) ?? "(none)"} now").ToList();
+        if (differing.Count > 0)
+            throw new InvalidOperationException($"{outDir} holds stage {stage} {where} with other settings ({string.Join("; ", differing)}); use another --out folder, or delete it to recompute");
+    }
+
+    private DepthStage Stage(string name, Func<(double Seconds, Dictionary<string, string> Values)> run)
+    {
+        var settings = StageSettings(_s, name);
+        var marker = Path.Combine(_s.OutputDirectory, MarkerFolder, name + ".json");
+        if (File.Exists(marker))
+        {
+            var done = ReadMarker(marker);
+            CheckSettings(_s.OutputDirectory, name, done.Settings, settings, "computed");
+            _log($"[{name}] done earlier ({done.Seconds:F1} s): skipped");
+            Stages.Add(done);
+            return done;
+        }
+        var started = Path.Combine(_s.OutputDirectory, MarkerFolder, name + ".settings.json");
+        if (File.Exists(started)) CheckSettings(_s.OutputDirectory, name, ReadJson<Dictionary<string, string>>(started), settings, "started");
+        else AtomicFile.WriteAllText(started, JsonSerializer.Serialize(settings, Indented));
+        _log($"[{name}] running ...");
+        var sw = Stopwatch.StartNew();
+        var (seconds, values) = run();
+        var rec = new DepthStage(name, Math.Max(seconds, sw.Elapsed.TotalSeconds), values, settings);
+        AtomicFile.WriteAllText(marker, JsonSerializer.Serialize(rec, Indented));
+        _log($"[{name}] done in {rec.Seconds:F1} s");
+        Stages.Add(rec);
+        return rec;
+    }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    // ---- the run ------------------------------------------------------------------------------------------------
+
+    /// <summary>Runs (or resumes) the study and writes its outputs; returns the written files.</summary>
+    public IReadOnlyList<string> Run()
+    {
+        CheckRunFolder(_s);
+        foreach (var m in _s.Models.Where(m => m.Directory is not null)) CheckReused(m);
+        var dataPath = DataSource.LocateImdb(_s.DataPath);
+        _log($"reading IMDB from {dataPath} ...");
+        var imdb = ImdbReader.Read(dataPath);
+        Directory.CreateDirectory(Path.Combine(_s.OutputDirectory, MarkerFolder));   // only now: bad input leaves nothing behind
+        var documents = Documents(imdb.Test, _s.Docs, _s.Seed);
+        _log($"{documents.Count} test documents, {_s.Models.Count} models ({string.Join(", ", _s.Models.Select(m => m.Name))})");
+
+        PreparedData? prepared = null;
+        foreach (var m in _s.Models)
+            Stage("model-" + m.Name, () =>
+            {
+                var dir = ModelDirectory(m);
+                double seconds = 0;
+                if (m.Directory is null)
+                {
+                    prepared ??= DataPreparation.Prepare(DataSource.FromImdb(imdb), _s.Recipe.Data);
+                    seconds = Train(m, prepared, dir);
+                }
+                return (seconds, ModelValues(m, dir, seconds));
+            });
+
+        foreach (var m in _s.Models)
+        {
+            var marker = Path.Combine(_s.OutputDirectory, MarkerFolder, $"measure-{m.Name}.json");
+            if (File.Exists(marker) && MissingChunks(m, documents.Count) is { Count: > 0 } missing)
+            {
+                _log($"[measure-{m.Name}] chunk(s) {string.Join(", ", missing)} missing on disk: recomputing them");
+                File.Delete(marker);
+            }
+            Stage("measure-" + m.Name, () => Measure(m, documents));
+        }
+
+        var files = DepthReport.Write(_s, Stages, documents.Count, _log);
+        _log($"report: {Path.GetFullPath(Path.Combine(_s.OutputDirectory, DepthReport.ReportFile))}");
+        return files;
+    }
+
+    /// <summary>
+    /// Checks a reused model folder before any work, from its config.json alone: a model folder, of the kind its name
+    /// says (the paper's classifier for "paper", a Transformer of N layers for "transformer-N"), binary. Throws
+    /// IOException or InvalidDataException naming the folder and what differs.
+    /// </summary>
+    public static void CheckReused(DepthModel m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        var dir = m.Directory ?? throw new ArgumentException($"{m.Name} is not reused");
+        string where = $"{m.Name}={dir}";
+        var config = Path.Combine(dir, ModelCheckpoint.ConfigFile);
+        if (!File.Exists(config))
+            throw new IOException(Directory.Exists(dir) ? $"{where}: no {ModelCheckpoint.ConfigFile}: not a model folder, or an incomplete one" : $"{where}: no such model folder");
+        JsonObject json;
+        try { json = JsonNode.Parse(File.ReadAllText(config)) as JsonObject ?? throw new InvalidDataException($"{where}: {config} is not a JSON object"); }
+        catch (JsonException e) { throw new InvalidDataException($"{where}: {config} is not valid JSON ({e.Message})", e); }
+        string? name = json["architecture"] is JsonValue v && v.TryGetValue(out string? a) ? a : null;
+        var arch = ModelArchitectures.Read(name, json["model"], config);
+        string expected = m.Layers is null ? "the paper's model" : $"a Transformer of {m.Layers} layer{(m.Layers == 1 ? "" : "s")}";
+        bool kind = m.Layers is null ? arch is ModelConfig : arch is TransformerConfig t && t.Layers == m.Layers;
+        if (!kind) throw new InvalidDataException($"{where}: the folder holds {arch.Summary}, but the name {m.Name} asks for {expected}");
+        if (arch.Classes != 2) throw new InvalidDataException($"{where}: the model has {arch.Classes} classes; the study needs a binary (IMDB) model");
+    }
+
+    private double Train(DepthModel m, PreparedData data, string dir)
+    {
+        var arch = _s.Recipe.Architecture(m, data.Vocabulary.Count, data.Labels.Count);
+        var options = _s.Recipe.Training(m) with { Device = _s.Device };
+        var trainer = new Trainer(arch, options, data.Train, data.Validation, data.Test, dir)
+        {
+            Vocabulary = data.Vocabulary, Tokenizer = data.Tokenizer.Name, DataSettings = data.Settings, Labels = data.Labels, Observer = new LogObserver(_log),
+        };
+        var outcome = trainer.Run();
+        using (outcome.Model)
+            _log($"  {m.Name}: test accuracy {outcome.Test?.Accuracy:P2} on {outcome.Test?.Count} reviews, {outcome.Seconds:F0} s of training");
+        return outcome.Seconds;
+    }
+
+    private static Dictionary<string, string> ModelValues(DepthModel m, string dir, double seconds)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        using var loaded = ModelCheckpoint.Load(dir);
+        var metrics = Path.Combine(loaded.Directory, ModelCheckpoint.MetricsFile);
+        var json = File.Exists(metrics) ? JsonNode.Parse(File.ReadAllText(metrics)) : null;
+        string acc = json?["test_accuracy"] is JsonValue v && v.TryGetValue(out double a) ? a.ToString("R", inv) : "";
+        string count = json?["test_count"] is JsonValue c && c.TryGetValue(out int n) ? n.ToString(inv) : "";
+        long parameters = loaded.Model.Module.parameters().Sum(p => p.numel());
+        return new Dictionary<string, string>
+        {
+            ["architecture"] = loaded.Architecture.Summary,
+            ["layers"] = loaded.Model is IAttentionModel am ? am.Layers.ToString(inv) : "",
+            ["parameters"] = parameters.ToString(inv),
+            ["test_accuracy"] = acc,
+            ["test_count"] = count,
+            ["source"] = m.Directory is null ? "trained here" : $"reused from {Path.GetFullPath(dir)}",
+            ["training_seconds"] = seconds > 0 ? seconds.ToString("F1", inv) : "",
+        };
+    }
+
+    private sealed class LogObserver(Action<string> log) : ITrainingObserver
+    {
+        public void EpochCompleted(EpochMetrics e, bool best) =>
+            log(string.Create(CultureInfo.InvariantCulture, $"  epoch {e.Epoch}: train loss {e.TrainLoss:F4}, validation accuracy {e.ValidationAccuracy:P2}, {e.Seconds:F0} s{(best ? " (best)" : "")}"));
+        public void Message(string text) => log("  " + text);
+    }
+
+    /// <summary>The measure stage of one model: every chunk of documents not on disk yet, one document at a time.</summary>
+    private (double Seconds, Dictionary<string, string> Values) Measure(DepthModel m, IReadOnlyList<ImdbReview> documents)
+    {
+        var parts = Path.Combine(_s.OutputDirectory, PartsFolder, m.Name);
+        Directory.CreateDirectory(parts);
+        int chunks = (documents.Count + _s.ChunkSize - 1) / _s.ChunkSize;
+        StudyModel? model = null;
+        var last = Stopwatch.StartNew();
+        try
+        {
+            for (int c = 0; c < chunks; c++)
+            {
+                if (ChunkComplete(parts, c)) continue;
+                model ??= StudyModel.Load(m, ModelDirectory(m), _s.Device);
+                var clock = Stopwatch.StartNew();
+                var tables = Tables.Select(t => new CsvTable(t.Header)).ToArray();
+                var seconds = new Dictionary<string, double>();
+                int start = c * _s.ChunkSize, end = Math.Min(documents.Count, start + _s.ChunkSize);
+                for (int i = start; i < end; i++)
+                {
+                    var rows = DocumentMeasures.Measure(model, _s, i, documents[i]);
+                    tables[0].Add(rows.Document);
+                    foreach (var r in rows.Agreement) tables[1].Add(r);
+                    foreach (var r in rows.Violations) tables[2].Add(r);
+                    foreach (var r in rows.Erasure) tables[3].Add(r);
+                    if (rows.Theory is { } th) tables[4].Add(th);
+                    foreach (var (k, v) in rows.Seconds) seconds[k] = seconds.GetValueOrDefault(k) + v;
+                    if (i + 1 == end || last.Elapsed.TotalSeconds > 10)
+                    {
+                        (Progress ?? _log)($"  {m.Name}: {Bar(i + 1, documents.Count)} {i + 1}/{documents.Count} documents");
+                        last.Restart();
+                    }
+                }
+                for (int t = 0; t < Tables.Count; t++) tables[t].Write(Path.Combine(parts, $"{c:D5}.{Tables[t].File}.csv"));
+                seconds["total"] = clock.Elapsed.TotalSeconds;
+                seconds["documents"] = end - start;
+                AtomicFile.WriteAllText(ChunkDone(parts, c), JsonSerializer.Serialize(seconds, Indented));   // last: the chunk is complete
+            }
+        }
+        finally { model?.Dispose(); }
+        var times = ChunkSeconds(parts);
+        var inv = CultureInfo.InvariantCulture;
+        return (times.GetValueOrDefault("total"), new Dictionary<string, string>
+        {
+            ["documents"] = documents.Count.ToString(inv),
+            ["seconds_per_document"] = (times.GetValueOrDefault("total") / Math.Max(1, documents.Count)).ToString("F3", inv),
+        });
+    }
+
+    private static string ChunkDone(string parts, int chunk) => Path.Combine(parts, $"{chunk:D5}.seconds.json");
+
+    /// <summary>A chunk is complete when its seconds file (written last) and every table's part file exist.</summary>
+    private static bool ChunkComplete(string parts, int chunk) =>
+        File.Exists(ChunkDone(parts, chunk)) && Tables.All(t => File.Exists(Path.Combine(parts, $"{chunk:D5}.{t.File}.csv")));
+
+    /// <summary>The chunks of a model's measure stage missing on disk (deleted part files are recomputed).</summary>
+    private List<int> MissingChunks(DepthModel m, int documents)
+    {
+        var parts = Path.Combine(_s.OutputDirectory, PartsFolder, m.Name);
+        int chunks = (documents + _s.ChunkSize - 1) / _s.ChunkSize;
+        return Enumerable.Range(0, chunks).Where(c => !ChunkComplete(parts, c)).ToList();
+    }
+
+    /// <summary>Seconds per method and measure summed over a model's chunks (earlier, interrupted runs included).</summary>
+    public static Dictionary<string, double> ChunkSeconds(string parts)
+    {
+        var sum = new Dictionary<string, double>();
+        if (!Directory.Exists(parts)) return sum;
+        foreach (var f in Directory.GetFiles(parts, "*.seconds.json").Order(StringComparer.Ordinal))
+            foreach (var (k, v) in ReadJson<Dictionary<string, double>>(f)) sum[k] = sum.GetValueOrDefault(k) + v;
+        return sum;
+    }
+
+    /// <summary>A model's rows of one table, its chunks in order.</summary>
+    public static List<string[]> ReadTable(string outDir, string model, string table, string[] header)
+    {
+        var parts = Path.Combine(outDir, PartsFolder, model);
+        var rows = new List<string[]>();
+        foreach (var f in Directory.GetFiles(parts, $"*.{table}.csv").Order(StringComparer.Ordinal))
+        {
+            var (h, rs) = Csv.Parse(File.ReadAllText(f));
+            if (!h.SequenceEqual(header)) throw new InvalidDataException($"{f} has another header: delete it and its chunk to recompute");
+            rows.AddRange(rs);
+        }
+        return rows;
+    }
+
+    public static string Bar(int done, int total, int width = 30)
+    {
+        int f = total == 0 ? width : (int)((long)done * width / total);
+        return "[" + new string('#', f) + new string('.', width - f) + "]";
+    }
+}

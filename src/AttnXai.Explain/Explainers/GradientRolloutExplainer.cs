@@ -1,0 +1,80 @@
+using AttnXai.Engine;
+using AttnXai.Explain.Adapters;
+using AttnXai.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AttnXai.Explain.Explainers;
+
+/// <summary>
+/// Gradient-weighted attention rollout of Chefer, Gur and Wolf (ICCV 2021, "Generic Attention-model Explainability for
+/// Interpreting Bi-Modal and Encoder-Decoder Transformers", Eqs. 5-6 for self-attention): per layer
+/// <c>A_bar_l = mean_h ( (dA_l^(h)/df) ⊙ A_l^(h) )^+</c>, the positive part taken per head before the mean (as the
+/// paper's Eq. 5 and the authors' code do; "the positive part of the head mean" would differ when heads disagree in
+/// sign), then <c>R = I</c> and <c>R = R + A_bar_l R</c> for l = 1..N, i.e. <c>R = (I + A_bar_N) ... (I + A_bar_1)</c>,
+/// without renormalisation. The score of token t is the [CLS] row R[0, t] at positions 1..T (computed as a row vector,
+/// as <see cref="AttentionRolloutExplainer.ClsRow"/>). f is the explained logit; dA/df is autograd's gradient with
+/// respect to the maps the model returns (which must be the tensors its logits were computed from). On a one-layer
+/// model R[0, t] = (1/H) sum_h (alpha_t^(h) df/dalpha_t^(h))^+, the per-head terms of AttGrad, clamped and averaged.
+/// Unsigned (non-negative). Needs a model with attention maps.
+/// </summary>
+public sealed class GradientRolloutExplainer(WordAggregation aggregation = WordAggregation.Last) : TokenExplainer(aggregation), ICataloguedExplainer
+{
+    public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
+    [
+        new("grad-rollout", "gradient-weighted attention rollout (Chefer et al. 2021): [CLS] row of the product over layers of I + mean over heads of (grad of f x attention)^+",
+            Signed: false, typeof(IAttentionModel), (s, _) => new GradientRolloutExplainer(s.Aggregation)) { Order = 66 },
+    ];
+
+    /// <summary>Documents per pass: every layer's maps and their gradients are held at once.</summary>
+    public const int MaxBatch = 8;
+
+    public override string Name => "grad-rollout";
+
+    protected override IEnumerable<KeyValuePair<string, string>> MethodSettings() =>
+        [new("heads", "mean of the per-head positive parts"), new("update", "R = R + A_bar R from R = I, first layer first"), new("gradient", "of the explained logit")];
+
+    protected override (double[] Tokens, Dictionary<string, double>? Diagnostics)[] ScoreTokens(ExplainTarget target, IReadOnlyList<ExplainDocument> documents)
+    {
+        var model = (IAttentionModel)target.Model;
+        int L = model.Inputs.Length;
+        var result = new (double[], Dictionary<string, double>?)[documents.Count];
+        BatchedPass.Run(model, documents.Count, Math.Min(target.BatchSize, MaxBatch), ModelPasses.Rows(documents), batch =>
+        {
+            // e a leaf, so that the maps are in a graph whatever the parameters' requires_grad.
+            var e = batch.Embedded().detach().requires_grad_(true);
+            var (logits, maps) = model.LogitsAndAttention(e, batch.Mask);
+            var f = model.Explained(logits);
+            var grads = Gradients(model, f, maps);
+            var steps = new List<Tensor>(maps.Count);
+            for (int l = 0; l < maps.Count; l++)
+            {
+                var abar = grads[l].mul(maps[l]).detach().to(ScalarType.Float64).clamp_min(0).mean([1]);   // A_bar_l [B, L, L]
+                steps.Add(abar.add(eye(L, dtype: ScalarType.Float64, device: abar.device)));              // I + A_bar_l
+            }
+            var row = AttentionRolloutExplainer.ClsRow(steps).ToArray<double>();
+            var output = f.detach().ToArray<double>();
+            for (int b = 0; b < batch.Count; b++)
+            {
+                var doc = documents[batch.Start + b];
+                result[batch.Start + b] = (row.AsSpan(b * L + 1, doc.TokenCount).ToArray(), new Dictionary<string, double> { ["output"] = output[b] });
+            }
+        }, gradients: true);
+        return result;
+    }
+
+    /// <summary>df/dA_l for every layer's map, or an ArgumentException naming the first map outside the logits' graph
+    /// (allow_unused, so that such a model gets this error instead of libtorch's).</summary>
+    private Tensor[] Gradients(IAttentionModel model, Tensor f, IReadOnlyList<Tensor> maps)
+    {
+        for (int l = 0; l < maps.Count; l++)
+            if (!maps[l].requires_grad) throw NotInGraph(model, l, maps.Count);
+        var g = torch.autograd.grad([f.sum()], [.. maps], allow_unused: true);
+        for (int l = 0; l < maps.Count; l++)
+            if (g[l] is null || g[l].IsInvalid) throw NotInGraph(model, l, maps.Count);
+        return [.. g];
+    }
+
+    private ArgumentException NotInGraph(IAttentionModel model, int layer, int layers) =>
+        new($"{Name}: the attention map of layer {layer + 1} of {layers} of {model.Describe()} is not part of the graph of its logits (return the tensors the forward pass used, not copies or views made afterwards)");
+}

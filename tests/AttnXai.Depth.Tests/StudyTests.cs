@@ -1,0 +1,126 @@
+using AttnXai.Common.IO;
+using AttnXai.Model;
+
+namespace AttnXai.Depth.Tests;
+
+/// <summary>
+/// A tiny study end to end (a tiny aclImdb folder, tiny models trained by the study, five documents): the outputs and
+/// their headers, the theorems' self-checks on the trained models, resumption after a deleted part file (same bytes),
+/// and a rerun with another setting refused naming it.
+/// </summary>
+public sealed class StudyTests
+{
+    private static readonly string[] Good = ["good", "great", "fine", "lovely", "superb"];
+    private static readonly string[] Bad = ["bad", "awful", "poor", "boring", "dull"];
+    private static readonly string[] Fillers = ["the", "film", "movie", "a", "was", "plot", "actor", "and", "it", "is"];
+
+    private static string TinyImdb(string root)
+    {
+        var rng = new Random(3);
+        var dir = Path.Combine(root, "aclImdb");
+        foreach (var (part, count) in new[] { ("train", 80), ("test", 12) })
+            for (int i = 0; i < count; i++)
+            {
+                bool pos = i % 2 == 0;
+                var words = Enumerable.Range(0, rng.Next(4, 12)).Select(_ => Fillers[rng.Next(Fillers.Length)])
+                    .Concat(Enumerable.Range(0, 2).Select(_ => (pos ? Good : Bad)[rng.Next(5)])).OrderBy(_ => rng.Next());
+                var path = Path.Combine(dir, part, pos ? "pos" : "neg", $"{i}_{(pos ? 9 : 2)}.txt");
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.WriteAllText(path, string.Join(' ', words));
+            }
+        return dir;
+    }
+
+    private static DepthSettings Settings(string outDir, string data) => new()
+    {
+        OutputDirectory = outDir,
+        DataPath = data,
+        Models = [DepthModel.Paper(), DepthModel.Transformer(1), DepthModel.Transformer(2)],
+        Recipe = new DepthRecipe
+        {
+            Data = new DataOptions { Length = 16, ValidationCount = 16 },
+            EmbedDim = 8, AttDim = 4, OutDim = 4, PaperHeads = 2,
+            ModelDim = 8, Heads = 2, HeadDim = 4, FeedForwardDim = 16, Dropout = 0,
+            Paper = new TrainingOptions { Epochs = 1, LearningRate = 1e-2 },
+            Transformer = new TrainingOptions { Epochs = 1, LearningRate = 1e-2 },
+        },
+        Docs = 5,
+        ChunkSize = 2,
+        Methods = ["alpha-avg", "rollout", "grad-rollout", "G-l2", "lime-unk", "random"],
+        LimeSamples = 40,
+        IgSteps = 4,
+    };
+
+    private static readonly string[] Deterministic =
+        ["documents.csv", "agreement.csv", "violations.csv", "erasure.csv", "theory.csv", "agreement_summary.csv", "violation_summary.csv", "erasure_summary.csv", "theory_summary.csv", DepthReport.HeadlineFile];
+
+    [Fact]
+    public void A_tiny_study_runs_resumes_with_the_same_bytes_and_refuses_other_settings()
+    {
+        using var tmp = new TempFolder();
+        var data = TinyImdb(tmp.Path);
+        var outDir = Path.Combine(tmp.Path, "run");
+        var s = Settings(outDir, data);
+        var files = new DepthStudy(s).Run();
+
+        // The outputs and their headers.
+        foreach (var f in Deterministic.Append(DepthReport.ModelsFile).Append(DepthReport.TimingFile).Append(DepthReport.ReportFile))
+            Assert.Contains(Path.Combine(outDir, f), files);
+        foreach (var (table, header) in DepthStudy.Tables)
+        {
+            var (h, rows) = Csv.Parse(File.ReadAllText(Path.Combine(outDir, table + ".csv")));
+            Assert.Equal(header, h);
+            Assert.NotEmpty(rows);
+        }
+        var (dh, docs) = Csv.Parse(File.ReadAllText(Path.Combine(outDir, "documents.csv")));
+        Assert.Equal(3 * 5, docs.Count);
+        Assert.Equal(["paper", "transformer-1", "transformer-2"], docs.Select(r => r[0]).Distinct());
+        // The same documents for every model.
+        Assert.Equal(docs.Where(r => r[0] == "paper").Select(r => r[2]), docs.Where(r => r[0] == "transformer-2").Select(r => r[2]));
+        // Every pair of the six methods on every document of every model.
+        var (_, agreement) = Csv.Parse(File.ReadAllText(Path.Combine(outDir, "agreement.csv")));
+        Assert.Equal(3 * 5 * 15, agreement.Count);
+
+        // The theorems' self-checks on trained float64 copies: Theorem 4.1 on the last layer is exact for the layer's
+        // own inputs on every model, and for the input embeddings on the one-layer paper model only.
+        var (th, theory) = Csv.Parse(File.ReadAllText(Path.Combine(outDir, "theory.csv")));
+        Assert.Equal(15, theory.Count);
+        int input = Array.IndexOf(th, "thm41_rel_l2_input"), layer = Array.IndexOf(th, "thm41_rel_l2_layer"), lime = Array.IndexOf(th, "thm51_rel_l2");
+        foreach (var r in theory)
+        {
+            Assert.True(Csv.D(r[layer]) < 1e-8, $"{r[0]} doc {r[1]}: {r[layer]}");
+            Assert.True(double.IsFinite(Csv.D(r[lime])));
+        }
+        foreach (var r in theory.Where(r => r[0] == "paper")) Assert.True(Csv.D(r[input]) < 1e-8, r[input]);
+        foreach (var r in theory.Where(r => r[0] == "transformer-2")) Assert.True(Csv.D(r[input]) > 1e-6, r[input]);
+
+        var models = Csv.Parse(File.ReadAllText(Path.Combine(outDir, DepthReport.ModelsFile)));
+        Assert.Equal(["model", "architecture", "layers", "parameters", "test_accuracy", "test_count", "source", "training_seconds"], models.Header);
+        Assert.Equal(["1", "1", "2"], models.Rows.Select(r => r[2]));
+        Assert.All(models.Rows, r => Assert.Equal("trained here", r[6]));
+        var headline = Csv.Parse(File.ReadAllText(Path.Combine(outDir, DepthReport.HeadlineFile)));
+        Assert.Equal(DepthReport.HeadlineHeader, headline.Header);
+        Assert.Equal(3, headline.Rows.Count);
+        Assert.All(headline.Rows, r => Assert.Equal("lime-unk", r[3]));
+        Assert.Contains("<svg", File.ReadAllText(Path.Combine(outDir, "agreement_vs_depth.svg")));
+        Assert.Contains("Theorem 4.1 applied to the last layer", File.ReadAllText(Path.Combine(outDir, DepthReport.ReportFile)));
+
+        // Resumption: a deleted part file is recomputed, with the same bytes everywhere.
+        var before = Deterministic.ToDictionary(f => f, f => File.ReadAllBytes(Path.Combine(outDir, f)));
+        File.Delete(Path.Combine(outDir, DepthStudy.PartsFolder, "transformer-1", "00001.agreement.csv"));
+        var log = new List<string>();
+        new DepthStudy(s, log.Add).Run();
+        Assert.Contains(log, l => l.Contains("[measure-transformer-1] chunk(s) 1 missing on disk: recomputing them"));
+        Assert.Contains(log, l => l.Contains("[measure-paper] done earlier"));
+        Assert.Contains(log, l => l.Contains("[model-transformer-2] done earlier"));
+        foreach (var f in Deterministic) Assert.True(before[f].AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(outDir, f))), $"{f} changed");
+
+        // Other settings are refused before any work, naming them.
+        var e = Assert.Throws<InvalidOperationException>(() => new DepthStudy(s with { Docs = 6, LimeSamples = 50 }).Run());
+        Assert.Contains("docs: 5 there, 6 now", e.Message);
+        Assert.Contains("lime_samples: 40 there, 50 now", e.Message);
+        e = Assert.Throws<InvalidOperationException>(() => new DepthStudy(s with { Recipe = s.Recipe with { Transformer = new TrainingOptions { Epochs = 2, LearningRate = 1e-2 } } }).Run());
+        Assert.Contains("stage model-transformer-1", e.Message);
+        Assert.Contains("2 epochs", e.Message);
+    }
+}
