@@ -68,8 +68,9 @@ public sealed class AttentionRolloutExplainer(WordAggregation aggregation = Word
         ArgumentNullException.ThrowIfNull(layers);
         if (layers.Count == 0) throw new ArgumentException("the model reported no attention layer", nameof(layers));
         using var scope = NewDisposeScope();
-        var r = layers[0].narrow(1, 0, 1);                           // e_0^T M_N: [B, 1, L]
-        for (int l = 1; l < layers.Count; l++) r = r.bmm(layers[l]);
+        int n = layers.Count;
+        var r = layers[n - 1].narrow(1, 0, 1);                       // e_0^T M_N: [B, 1, L]
+        for (int l = n - 2; l >= 0; l--) r = r.bmm(layers[l]);        // then M_{N-1}, ..., M_1
         return r.squeeze(1).MoveToOuterDisposeScope();
     }
 }
