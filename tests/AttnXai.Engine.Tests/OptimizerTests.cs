@@ -61,6 +61,36 @@ public class OptimizerTests
         Assert.Equal(2, opt.ParameterSteps(0));
     }
 
+    /// <summary>TorchSharp's own torch.optim.AdamW (an independent implementation; the trainer uses AttnXai's step
+    /// because `attnxai bench optimizer` measures it faster) gives the same parameters over 20 steps of a gradient that
+    /// changes with the parameters, in doubles, to rounding (TorchSharp's first moment uses mul_ and add_ where PyTorch
+    /// uses lerp_).</summary>
+    [Fact]
+    public void Twenty_steps_match_TorchSharps_AdamW()
+    {
+        using var scope = NewDisposeScope();
+        var c = tensor(C);
+        var ours = Leaf(W0);
+        // A Parameter takes over its tensor's handle: work on the parameter itself.
+        var theirs = new TorchSharp.Modules.Parameter(tensor(W0, dtype: ScalarType.Float64));
+        using var own = new AdamW([ours], Lr, B1, B2, Eps, 0.05);
+        using var torchSharp = torch.optim.AdamW([theirs], Lr, B1, B2, Eps, 0.05);
+        // loss = sum(c w + w^4 / 4): its gradient c + w^3 moves with w, so a wrong update would compound.
+        for (int k = 0; k < 20; k++)
+        {
+            using var inner = NewDisposeScope();
+            own.zero_grad();
+            (ours * c + ours.pow(4) / 4).sum().backward();
+            own.step();
+            torchSharp.zero_grad();
+            (theirs * c + theirs.pow(4) / 4).sum().backward();
+            torchSharp.step();
+        }
+        var expected = theirs.ToArray<double>();
+        Close(expected, ours.ToArray<double>(), 1e-12);
+        Assert.NotEqual(W0, expected);
+    }
+
     [Fact]
     public void A_parameter_without_gradient_is_left_alone_and_keeps_its_own_count()
     {

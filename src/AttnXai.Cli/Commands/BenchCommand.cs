@@ -10,6 +10,7 @@ public static class BenchCommand
         var cmd = new Command("bench", "Benchmarks that print measured numbers");
         cmd.Subcommands.Add(TorchBench.Create());
         cmd.Subcommands.Add(ModelBenchCommand.Create());
+        cmd.Subcommands.Add(OptimizerBench.Create());
         cmd.Subcommands.Add(ExplainBench.Create());
         cmd.Subcommands.Add(DataBench.Create());
         return cmd;
