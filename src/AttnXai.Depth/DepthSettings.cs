@@ -1,4 +1,5 @@
 using System.Globalization;
+using AttnXai.Common.Sharding;
 using AttnXai.Explain;
 using AttnXai.Model;
 using AttnXai.Engine;
@@ -118,6 +119,10 @@ public sealed record DepthSettings
     /// <summary>Documents per resumable part file.</summary>
     public int ChunkSize { get; init; } = 10;
     public Device? Device { get; init; }
+    /// <summary>Compute only this shard of the documents (whole chunks), into a part folder with shard.json, for
+    /// <see cref="DepthStudy.Merge"/>; null: the whole study and its outputs. A sharded study measures reused models
+    /// only (training them in every shard would repeat the same work N times).</summary>
+    public ShardSpec? Shard { get; init; }
 
     /// <summary>Throws ArgumentException naming the first bad setting (before any work).</summary>
     public DepthSettings Validate()
@@ -137,6 +142,14 @@ public sealed record DepthSettings
         if (!Methods.Any(m => m.Equals("random", StringComparison.OrdinalIgnoreCase)))
             throw new ArgumentException("--methods must include random (the reference pair of the agreement and the baseline of the other measures)");
         if (explainers.Count < 2) throw new ArgumentException("--methods needs at least one method besides random");
+        if (Shard is { } shard)
+        {
+            var trained = Models.Where(m => m.Directory is null).Select(m => m.Name).ToList();
+            if (trained.Count > 0)
+                throw new ArgumentException($"--shard {shard}: a sharded depth study measures trained models only; give {string.Join(", ", trained)} with --model NAME=DIR " +
+                                            "(train them first: `attnxai train`, or an unsharded `attnxai depth` run, whose models are in its models/NAME folders)");
+            shard.CheckFits(Docs, ChunkSize, $"the {Docs} documents of --docs", "--shard");
+        }
         return this;
     }
 }

@@ -4,8 +4,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AttnXai.Common.IO;
 using AttnXai.Common.Random;
+using AttnXai.Common.Sharding;
 using AttnXai.Data.Imdb;
 using AttnXai.Data.Sources;
+using AttnXai.Explain;
 using AttnXai.Model;
 
 namespace AttnXai.Depth;
@@ -23,12 +25,19 @@ public sealed record DepthStage(string Name, double Seconds, Dictionary<string, 
 /// at its first missing chunk), then the outputs (always rebuilt, cheap). Each stage records its settings when it
 /// starts (.stages/NAME.settings.json) and in its marker; a rerun with other settings is refused before any work,
 /// naming them. A completed stage is skipped.</para>
+/// <para>Sharded (<see cref="DepthSettings.Shard"/>), a run measures only its shard's chunks of the documents, for every
+/// model (all reused), and writes shard.json instead of the outputs; <see cref="Merge"/> gathers the parts' chunk files
+/// into one folder and writes the outputs from them, as an unsharded run does (the per-document CSVs byte-identical:
+/// each document's seeds derive from its index in the whole study).</para>
 /// </summary>
 public sealed class DepthStudy
 {
     public const string MarkerFolder = ".stages";
     public const string PartsFolder = "parts";
     public const string ModelsFolder = "models";
+
+    /// <summary>The name of the study in shard manifests (and the command).</summary>
+    public const string Study = "depth";
 
     /// <summary>The per-document tables: file name and header.</summary>
     public static readonly IReadOnlyList<(string File, string[] Header)> Tables =
@@ -91,8 +100,9 @@ public sealed class DepthStudy
             d["lime_runs"] = s.LimeRuns.ToString(inv);
             d["ig_steps"] = s.IgSteps.ToString(inv);
             d["top_fraction"] = s.TopFraction.ToString("R", inv);
-            d["erasure_removal"] = s.ErasureRemoval == AttnXai.Explain.RemovalMode.Delete ? "delete" : "unk";
+            d["erasure_removal"] = s.ErasureRemoval.Name();
             d["chunk_size"] = s.ChunkSize.ToString(inv);
+            if (s.Shard is { } shard) d["shard"] = shard.ToString();   // a part folder holds one shard's chunks only
         }
         return d;
     }
@@ -177,7 +187,11 @@ public sealed class DepthStudy
         var imdb = ImdbReader.Read(dataPath);
         Directory.CreateDirectory(Path.Combine(_s.OutputDirectory, MarkerFolder));   // only now: bad input leaves nothing behind
         var documents = Documents(imdb.Test, _s.Docs, _s.Seed);
-        _log($"{documents.Count} test documents, {_s.Models.Count} models ({string.Join(", ", _s.Models.Select(m => m.Name))})");
+        var shard = _s.Shard ?? ShardSpec.Whole;
+        shard.CheckFits(documents.Count, _s.ChunkSize, $"the {documents.Count} documents of the study");
+        var slice = shard.Slice(documents.Count, _s.ChunkSize);
+        string which = _s.Shard is null ? "" : $"; shard {shard}: documents {slice.Start.Value} to {slice.End.Value - 1}";
+        _log($"{documents.Count} test documents, {_s.Models.Count} models ({string.Join(", ", _s.Models.Select(m => m.Name))}){which}");
 
         PreparedData? prepared = null;
         foreach (var m in _s.Models)
@@ -204,6 +218,7 @@ public sealed class DepthStudy
             Stage("measure-" + m.Name, () => Measure(m, documents));
         }
 
+        if (_s.Shard is not null) return WritePart(documents.Count);
         var files = DepthReport.Write(_s, Stages, documents.Count, _log);
         _log($"report: {Path.GetFullPath(Path.Combine(_s.OutputDirectory, DepthReport.ReportFile))}");
         return files;
@@ -280,12 +295,12 @@ public sealed class DepthStudy
     {
         var parts = Path.Combine(_s.OutputDirectory, PartsFolder, m.Name);
         Directory.CreateDirectory(parts);
-        int chunks = (documents.Count + _s.ChunkSize - 1) / _s.ChunkSize;
+        var (firstChunk, endChunk) = ChunkRange(documents.Count);
         StudyModel? model = null;
         var last = Stopwatch.StartNew();
         try
         {
-            for (int c = 0; c < chunks; c++)
+            for (int c = firstChunk; c < endChunk; c++)
             {
                 if (ChunkComplete(parts, c)) continue;
                 model ??= StudyModel.Load(m, ModelDirectory(m), _s.Device);
@@ -316,12 +331,136 @@ public sealed class DepthStudy
         }
         finally { model?.Dispose(); }
         var times = ChunkSeconds(parts);
-        var inv = CultureInfo.InvariantCulture;
-        return (times.GetValueOrDefault("total"), new Dictionary<string, string>
+        int measured = Math.Min(documents.Count, endChunk * _s.ChunkSize) - firstChunk * _s.ChunkSize;
+        return (times.GetValueOrDefault("total"), MeasureValues(measured, times.GetValueOrDefault("total")));
+    }
+
+    private static Dictionary<string, string> MeasureValues(int documents, double seconds) => new()
+    {
+        ["documents"] = documents.ToString(CultureInfo.InvariantCulture),
+        ["seconds_per_document"] = (seconds / Math.Max(1, documents)).ToString("F3", CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>The chunks [first, end) this run computes: all of them, or its shard's.</summary>
+    private (int First, int End) ChunkRange(int documents)
+    {
+        var slice = (_s.Shard ?? ShardSpec.Whole).Slice(documents, _s.ChunkSize);
+        return (slice.Start.Value / _s.ChunkSize, (slice.End.Value + _s.ChunkSize - 1) / _s.ChunkSize);
+    }
+
+    // ---- shards ---------------------------------------------------------------------------------------------------
+
+    /// <summary>A shard's shard.json: its chunk files and the model markers, the settings that make parts belong to one
+    /// run, and a fingerprint of every model's files.</summary>
+    private IReadOnlyList<string> WritePart(int documents)
+    {
+        var shard = _s.Shard!.Value;
+        var slice = shard.Slice(documents, _s.ChunkSize);
+        var (first, end) = ChunkRange(documents);
+        var files = new List<string>();
+        var seconds = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var m in _s.Models)
         {
-            ["documents"] = documents.Count.ToString(inv),
-            ["seconds_per_document"] = (times.GetValueOrDefault("total") / Math.Max(1, documents.Count)).ToString("F3", inv),
-        });
+            files.Add($"{MarkerFolder}/model-{m.Name}.json");
+            for (int c = first; c < end; c++)
+            {
+                files.AddRange(Tables.Select(t => $"{PartsFolder}/{m.Name}/{c:D5}.{t.File}.csv"));
+                files.Add($"{PartsFolder}/{m.Name}/{c:D5}.seconds.json");
+            }
+            seconds[m.Name] = ChunkSeconds(Path.Combine(_s.OutputDirectory, PartsFolder, m.Name)).GetValueOrDefault("total");
+        }
+        new ShardManifest
+        {
+            Study = Study, Shard = shard.Index, Shards = shard.Count, Documents = documents, ChunkSize = _s.ChunkSize,
+            First = slice.Start.Value, End = slice.End.Value,
+            Model = string.Join("; ", _s.Models.Select(m => Path.GetFullPath(ModelDirectory(m)))), ModelFingerprint = ModelsFingerprint(),
+            Settings = ShardSettings(_s), Files = files, Seconds = seconds,
+            Environment = new(StringComparer.Ordinal)
+            {
+                ["host"] = Environment.MachineName, ["threads"] = TorchSharp.torch.get_num_threads().ToString(CultureInfo.InvariantCulture),
+                ["device"] = _s.Device?.ToString() ?? "cpu",
+            },
+        }.Write(_s.OutputDirectory);
+        _log($"shard {shard} of the depth study written to {Path.GetFullPath(_s.OutputDirectory)}; `attnxai merge` of the {shard.Count} part folders writes the outputs");
+        return [.. files.Select(f => Path.Combine(_s.OutputDirectory, f)), Path.Combine(_s.OutputDirectory, ShardManifest.FileName)];
+    }
+
+    /// <summary>One fingerprint over every model's folder (name and <see cref="ModelCheckpoint.Fingerprint"/>).</summary>
+    private string ModelsFingerprint()
+    {
+        var lines = string.Concat(_s.Models.Select(m => $"{m.Name} {ModelCheckpoint.Fingerprint(ModelDirectory(m))}\n"));
+        return "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(lines)));
+    }
+
+    /// <summary>Everything a sharded run's rows depend on besides the models' weights; <see cref="Merge"/> rebuilds the
+    /// settings from it.</summary>
+    public static SortedDictionary<string, string> ShardSettings(DepthSettings s)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var d = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["models"] = string.Join(",", s.Models.Select(m => m.Name)),
+            ["data"] = s.DataPath is null ? "" : Path.GetFullPath(s.DataPath),
+            ["docs"] = s.Docs.ToString(inv),
+            ["seed"] = s.Seed.ToString(inv),
+            ["methods"] = string.Join(",", s.Methods),
+            ["lime_samples"] = s.LimeSamples.ToString(inv),
+            ["lime_runs"] = s.LimeRuns.ToString(inv),
+            ["ig_steps"] = s.IgSteps.ToString(inv),
+            ["top_fraction"] = s.TopFraction.ToString("R", inv),
+            ["erasure_removal"] = s.ErasureRemoval.Name(),
+        };
+        foreach (var m in s.Models) d["model." + m.Name] = Path.GetFullPath(m.Directory ?? throw new ArgumentException($"{m.Name} is not reused"));
+        return d;
+    }
+
+    /// <summary>
+    /// `attnxai merge` of depth shards (checked by <see cref="ShardSet.Open"/>): the parts' chunk files gathered into
+    /// <paramref name="outputDirectory"/>, the model markers of the first part, the measure stages' markers from the
+    /// chunk times, then the outputs of an unsharded run (<see cref="DepthReport.Write"/>). The merged folder is a
+    /// complete run folder: `attnxai depth` with the same settings finds every stage done. Returns the written files.
+    /// </summary>
+    public static IReadOnlyList<string> Merge(ShardSet set, string outputDirectory, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        var run = set.Run;
+        if (run.Study != Study) throw new ArgumentException($"the parts are shards of {run.Study}, not of the {Study} study");
+        var inv = CultureInfo.InvariantCulture;
+        string Get(string key) => run.Settings.TryGetValue(key, out var v) ? v
+            : throw new InvalidDataException($"{set.Parts[0].Directory}: its {ShardManifest.FileName} has no setting '{key}' (written by another AttnXai?)");
+        var s = new DepthSettings
+        {
+            OutputDirectory = outputDirectory,
+            DataPath = Get("data") is { Length: > 0 } data ? data : null,
+            Models = Get("models").Split(',').Select(name => DepthModel.Parse(name, Get("model." + name))).ToList(),
+            Docs = int.Parse(Get("docs"), inv),
+            Seed = ulong.Parse(Get("seed"), inv),
+            Methods = Get("methods").Split(','),
+            LimeSamples = int.Parse(Get("lime_samples"), inv),
+            LimeRuns = int.Parse(Get("lime_runs"), inv),
+            IgSteps = int.Parse(Get("ig_steps"), inv),
+            TopFraction = double.Parse(Get("top_fraction"), inv),
+            ErasureRemoval = RemovalNames.Parse(Get("erasure_removal")),
+            ChunkSize = run.ChunkSize,
+        }.Validate();
+        set.Gather(PartsFolder, outputDirectory);
+        var stages = new List<DepthStage>();
+        Directory.CreateDirectory(Path.Combine(outputDirectory, MarkerFolder));
+        foreach (var m in s.Models)
+        {
+            var file = $"{MarkerFolder}/model-{m.Name}.json";
+            var to = Path.Combine(outputDirectory, file);
+            AtomicFile.WriteAllBytes(to, File.ReadAllBytes(ShardSet.PartFile(set.Parts[0], file)));
+            stages.Add(ReadMarker(to));
+        }
+        foreach (var m in s.Models)
+        {
+            double seconds = ChunkSeconds(Path.Combine(outputDirectory, PartsFolder, m.Name)).GetValueOrDefault("total");
+            var stage = new DepthStage("measure-" + m.Name, seconds, MeasureValues(run.Documents, seconds), StageSettings(s, "measure-" + m.Name));
+            AtomicFile.WriteAllText(Path.Combine(outputDirectory, MarkerFolder, stage.Name + ".json"), JsonSerializer.Serialize(stage, Indented));
+            stages.Add(stage);
+        }
+        return DepthReport.Write(s, stages, run.Documents, log);
     }
 
     private static string ChunkDone(string parts, int chunk) => Path.Combine(parts, $"{chunk:D5}.seconds.json");
@@ -334,8 +473,8 @@ public sealed class DepthStudy
     private List<int> MissingChunks(DepthModel m, int documents)
     {
         var parts = Path.Combine(_s.OutputDirectory, PartsFolder, m.Name);
-        int chunks = (documents + _s.ChunkSize - 1) / _s.ChunkSize;
-        return Enumerable.Range(0, chunks).Where(c => !ChunkComplete(parts, c)).ToList();
+        var (first, end) = ChunkRange(documents);
+        return Enumerable.Range(first, end - first).Where(c => !ChunkComplete(parts, c)).ToList();
     }
 
     /// <summary>Seconds per method and measure summed over a model's chunks (earlier, interrupted runs included).</summary>

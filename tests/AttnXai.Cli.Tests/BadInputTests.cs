@@ -136,6 +136,9 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "depth-device", "depth --out {out} --device gpu7", "unknown device 'gpu7'" },
         { "depth-out-file", "depth --out {file}", "--out {file} is a file, not a folder" },
         { "depth-data-missing", "depth --out {out} --data {root}/nothing", "{root}/nothing" },
+        { "depth-shard-trains", "depth --out {out} --layers 1 --model paper={model} --shard 1/2", "--shard 1/2: a sharded depth study measures trained models only; give transformer-1 with --model NAME=DIR" },
+        { "depth-shard-chunks", "depth --out {out} --layers '' --model paper={model} --docs 20 --shard 3/3", "--shard 3/3: 3 shards for the 20 documents of --docs, which make 2 chunks of 10" },
+        { "depth-shard-form", "depth --out {out} --shard 0/3", "--shard: 0/3: shards are numbered from 1" },
 
         // sets
         { "sets-lime-samples-overflow", "sets --out {out} --lime-samples 2000000000", "--lime-samples must be between 2 and 1000000" },
@@ -188,7 +191,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "merge-out-file", "merge --out {file} {root}/parts/one-of-two {root}/parts/two-of-two", "--out {file} is a file, not a folder" },
 
         // slurm: the study's options are checked by the study before any script is written
-        { "slurm-not-a-study", "slurm train --out {out} --shards 2", "'train' is not a study that runs sharded: give one of reproduce, faithfulness or explain" },
+        { "slurm-not-a-study", "slurm train --out {out} --shards 2", "'train' is not a study that runs sharded: give one of reproduce, faithfulness, explain or depth" },
         { "slurm-shards-0", "slurm faithfulness --model {model} --out {out} --shards 0", "--shards must be at least 1, got 0" },
         { "slurm-shards-missing", "slurm faithfulness --model {model} --out {out}", "'--shards' is required" },
         { "slurm-study-option", "slurm faithfulness --model {model} --out {out} --shards 2 --docs 0", "faithfulness: --docs must be at least 1, got 0" },

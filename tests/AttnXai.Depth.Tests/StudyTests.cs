@@ -1,4 +1,5 @@
 using AttnXai.Common.IO;
+using AttnXai.Common.Sharding;
 using AttnXai.Model;
 
 namespace AttnXai.Depth.Tests;
@@ -122,5 +123,52 @@ public sealed class StudyTests
         e = Assert.Throws<InvalidOperationException>(() => new DepthStudy(s with { Recipe = s.Recipe with { Transformer = new TrainingOptions { Epochs = 2, LearningRate = 1e-2 } } }).Run());
         Assert.Contains("stage model-transformer-1", e.Message);
         Assert.Contains("2 epochs", e.Message);
+    }
+    /// <summary>
+    /// The study in three shards (5 documents in chunks of 2: one chunk each) on the models a first, unsharded run
+    /// trained, merged in any order: the per-document tables and the summaries are byte-identical to the unsharded
+    /// run's; the merged folder is a complete run (a rerun finds every stage done); a missing shard, a shard of another
+    /// seed and a sharded run that would train are refused by name.
+    /// </summary>
+    [Fact]
+    public void Shards_merge_into_the_unsharded_runs_bytes()
+    {
+        using var tmp = new TempFolder();
+        var data = TinyImdb(tmp.Path);
+        var whole = Path.Combine(tmp.Path, "whole");
+        var trained = Settings(whole, data);
+        new DepthStudy(trained).Run();
+
+        var reused = trained with { Models = trained.Models.Select(m => DepthModel.Parse(m.Name, Path.Combine(whole, DepthStudy.ModelsFolder, m.Name))).ToList() };
+        string Part(int i, ulong seed = 0)
+        {
+            var dir = Path.Combine(tmp.Path, $"part{i}-seed{seed}");
+            var files = new DepthStudy(reused with { OutputDirectory = dir, Shard = new ShardSpec(i, 3), Seed = seed }).Run();
+            Assert.Contains(Path.Combine(dir, ShardManifest.FileName), files);
+            Assert.False(File.Exists(Path.Combine(dir, "documents.csv")));   // a part holds chunks, not outputs
+            return dir;
+        }
+        var parts = new[] { Part(1), Part(2), Part(3) };
+        Assert.Equal(["00001.documents.csv"], Directory.GetFiles(Path.Combine(parts[1], DepthStudy.PartsFolder, "paper"), "*.documents.csv").Select(Path.GetFileName));
+
+        var merged = Path.Combine(tmp.Path, "merged");
+        var written = DepthStudy.Merge(ShardSet.Open([parts[2], parts[0], parts[1]]), merged);
+        Assert.Contains(Path.Combine(merged, DepthReport.ReportFile), written);
+        foreach (var f in Deterministic)
+            Assert.True(File.ReadAllBytes(Path.Combine(whole, f)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(merged, f))), $"{f} differs from the unsharded run's");
+
+        var log = new List<string>();
+        new DepthStudy(reused with { OutputDirectory = merged }, log.Add).Run();
+        Assert.Equal(6, log.Count(l => l.Contains("done earlier")));
+
+        var missing = Assert.Throws<InvalidDataException>(() => ShardSet.Open([parts[0], parts[2]]));
+        Assert.Contains("shard 2/3 is missing", missing.Message);
+        var foreign = Assert.Throws<InvalidDataException>(() => ShardSet.Open([parts[0], Part(2, seed: 1), parts[2]]));
+        Assert.Contains("is not a part of this run", foreign.Message);
+        Assert.Contains("seed 1, 0", foreign.Message);
+        var training = Assert.Throws<ArgumentException>(() => new DepthStudy(trained with { OutputDirectory = Path.Combine(tmp.Path, "x"), Shard = new ShardSpec(1, 3) }));
+        Assert.Contains("--model NAME=DIR", training.Message);
+        var tooMany = Assert.Throws<ArgumentException>(() => new DepthStudy(reused with { OutputDirectory = Path.Combine(tmp.Path, "y"), Shard = new ShardSpec(1, 4) }));
+        Assert.Contains("use at most 3 shards", tooMany.Message);
     }
 }

@@ -41,43 +41,14 @@ public static class DepthCommand
         var seed = new Option<ulong>("--seed") { Description = "seed of the document sample, LIME and the random baseline (default 0)" };
         var quick = new Option<bool>("--quick") { Description = $"smoke preset: tiny models (d 32) trained for one epoch on 1,000 reviews at L 48, {QuickDocs} documents, LIME {QuickLimeSamples} samples, IG {QuickIgSteps} steps (options still override)" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
+        var shard = Opt.ShardOption();
         var plain = new Option<bool>("--plain") { Description = "one progress line per update instead of a line rewritten in place (automatic when output is redirected)" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { outDir, data, docs, layers, noPaper, models, methods, limeSamples, limeRuns, igSteps, topFraction, erasure, chunk, seed, quick, device, plain, threads })
+        foreach (var o in new Option[] { outDir, data, docs, layers, noPaper, models, methods, limeSamples, limeRuns, igSteps, topFraction, erasure, chunk, seed, quick, device, shard, plain, threads })
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
-            bool q = r.GetValue(quick);
-            var depths = Opt.Parse("--layers", () => ParseLayers(r.GetValue(layers)!));
-            var reused = Opt.Parse("--model", () => ParseModels(r.GetValue(models) ?? []));
-            var list = new List<DepthModel>();
-            if (!r.GetValue(noPaper)) list.Add(DepthModel.Paper());
-            list.AddRange(depths.Select(n => DepthModel.Transformer(n)));
-            foreach (var m in reused)
-            {
-                int i = list.FindIndex(x => x.Name == m.Name);
-                if (i < 0) throw new ArgumentException($"--model {m.Name}={m.Directory}: {m.Name} is not one of the study's models ({string.Join(", ", list.Select(x => x.Name))}); see --layers and --no-paper");
-                list[i] = m;
-            }
-            if (list.Count == 0) throw new ArgumentException("--no-paper and an empty --layers leave no model to study");
-            var settings = new DepthSettings
-            {
-                OutputDirectory = r.GetValue(outDir)!,
-                DataPath = r.GetValue(data),
-                Models = list,
-                Recipe = q ? DepthRecipe.Quick : new DepthRecipe(),
-                Docs = r.GetValue(docs) ?? (q ? QuickDocs : d.Docs),
-                Seed = r.GetValue(seed),
-                Methods = r.GetValue(methods) is { } ms ? ms.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : DepthSettings.DefaultMethods,
-                LimeSamples = r.GetValue(limeSamples) ?? (q ? QuickLimeSamples : d.LimeSamples),
-                LimeRuns = r.GetValue(limeRuns) ?? d.LimeRuns,
-                IgSteps = r.GetValue(igSteps) ?? (q ? QuickIgSteps : d.IgSteps),
-                TopFraction = r.GetValue(topFraction) ?? d.TopFraction,
-                ErasureRemoval = Opt.Parse("--erasure-removal", () => RemovalNames.Parse(r.GetValue(erasure)!)),
-                ChunkSize = r.GetValue(chunk) ?? d.ChunkSize,
-                Device = r.GetValue(device) is { } ds ? Opt.Parse("--device", () => Devices.Parse(ds)) : null,
-            };
-            Opt.Parse("--methods", () => settings.Validate());
+            var settings = Settings(r);
             Output.Folder(settings.OutputDirectory);
             CliRunner.ApplyThreads(r.GetValue(threads));
             bool inPlace = !r.GetValue(plain) && !Console.IsErrorRedirected;
@@ -92,12 +63,60 @@ public static class DepthCommand
                 Progress = inPlace ? line => { Console.Error.Write($"\r{DateTime.Now:HH:mm:ss} {line}"); open = true; } : null,
             };
             var files = study.Run();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"depth study: {settings.Models.Count} model(s), {settings.Docs} document(s), {sw.Elapsed.TotalSeconds:F1} s"));
+            string part = settings.Shard is { } sh ? $" (shard {sh}; `attnxai merge` of the {sh.Count} part folders writes the outputs)" : "";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"depth study: {settings.Models.Count} model(s), {settings.Docs} document(s){part}, {sw.Elapsed.TotalSeconds:F1} s"));
             Console.WriteLine("wrote:");
             foreach (var f in files) Console.WriteLine("  " + f);
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>The study's settings from a parsed command line, validated (no data read): the run's and, for `attnxai
+    /// slurm` and `merge`, <see cref="CheckShard"/>'s.</summary>
+    public static DepthSettings Settings(ParseResult r)
+    {
+        var d = new DepthSettings { OutputDirectory = "." };
+        bool q = r.GetValue<bool>("--quick");
+        var depths = Opt.Parse("--layers", () => ParseLayers(r.GetValue<string>("--layers")!));
+        var reused = Opt.Parse("--model", () => ParseModels(r.GetValue<string[]>("--model") ?? []));
+        var list = new List<DepthModel>();
+        if (!r.GetValue<bool>("--no-paper")) list.Add(DepthModel.Paper());
+        list.AddRange(depths.Select(n => DepthModel.Transformer(n)));
+        foreach (var m in reused)
+        {
+            int i = list.FindIndex(x => x.Name == m.Name);
+            if (i < 0) throw new ArgumentException($"--model {m.Name}={m.Directory}: {m.Name} is not one of the study's models ({string.Join(", ", list.Select(x => x.Name))}); see --layers and --no-paper");
+            list[i] = m;
+        }
+        if (list.Count == 0) throw new ArgumentException("--no-paper and an empty --layers leave no model to study");
+        var settings = new DepthSettings
+        {
+            OutputDirectory = r.GetValue<string>("--out")!,
+            DataPath = r.GetValue<string?>("--data"),
+            Models = list,
+            Recipe = q ? DepthRecipe.Quick : new DepthRecipe(),
+            Docs = r.GetValue<int?>("--docs") ?? (q ? QuickDocs : d.Docs),
+            Seed = r.GetValue<ulong>("--seed"),
+            Methods = r.GetValue<string?>("--methods") is { } ms ? ms.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : DepthSettings.DefaultMethods,
+            LimeSamples = r.GetValue<int?>("--lime-samples") ?? (q ? QuickLimeSamples : d.LimeSamples),
+            LimeRuns = r.GetValue<int?>("--lime-runs") ?? d.LimeRuns,
+            IgSteps = r.GetValue<int?>("--ig-steps") ?? (q ? QuickIgSteps : d.IgSteps),
+            TopFraction = r.GetValue<double?>("--top-fraction") ?? d.TopFraction,
+            ErasureRemoval = Opt.Parse("--erasure-removal", () => RemovalNames.Parse(r.GetValue<string>("--erasure-removal")!)),
+            ChunkSize = r.GetValue<int?>("--chunk") ?? d.ChunkSize,
+            Device = r.GetValue<string?>("--device") is { } ds ? Opt.Parse("--device", () => Devices.Parse(ds)) : null,
+            Shard = r.Shard(),
+        };
+        Opt.Parse("--methods", () => settings.Validate());   // its messages name their option; unnamed ones are the methods'
+        return settings;
+    }
+
+    /// <summary>The --shard checks that need no data (before any work, and by `attnxai slurm`): every model reused, at
+    /// most one shard per chunk of --docs.</summary>
+    public static void CheckShard(ParseResult r)
+    {
+        if (r.Shard() is not null) Settings(r);
     }
 
     /// <summary>"1,2,4,6" (distinct positive whole numbers; empty: none).</summary>

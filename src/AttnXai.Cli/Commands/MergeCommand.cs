@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AttnXai.Common.Sharding;
+using AttnXai.Depth;
 using AttnXai.Explain.Output;
 using AttnXai.Faithfulness;
 using AttnXai.Reproduce;
@@ -35,6 +36,7 @@ public static class MergeCommand
             return files;
         }),
         new(ExplanationWriters.Study, ExplainCommand.CheckShard, (set, outDir, _) => ExplanationWriters.Merge(set, outDir).Paths),
+        new(DepthStudy.Study, DepthCommand.CheckShard, (set, outDir, _) => DepthStudy.Merge(set, outDir, line => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {line}"))),
     ];
 
     public static ShardableStudy? Find(string name) => Studies.FirstOrDefault(s => s.Name == name);

@@ -41,7 +41,7 @@ public static class Opt
         option.Check(v => v == 0 || (v >= 2 && v <= MaxLimeSamples), v => $"{option.Name} must be 0 (skip the limit) or between 2 and {MaxLimeSamples}, got {F(v)}");
 
     /// <summary>
-    /// The --shard I/N option of the studies that run sharded (reproduce, faithfulness, explain --split): compute only
+    /// The --shard I/N option of the studies that run sharded (reproduce, faithfulness, explain --split, depth): compute only
     /// shard I of N, a slice of whole chunks of the documents, into --out with shard.json; `attnxai merge` joins them.
     /// A value that is not I/N with 1 &lt;= I &lt;= N is refused while parsing.
     /// </summary>
