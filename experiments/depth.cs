@@ -1,7 +1,7 @@
 #:project ../src/AttnXai.Depth/AttnXai.Depth.csproj
 #:property PublishAot=false
 // The depth study (src/AttnXai.Depth/README.md) over the same library code as `attnxai depth`: the paper's model and
-// Transformers of 1, 2, 4 and 6 layers, the same 100 seeded IMDB test documents, agreement between explainers,
+// Transformers of 1, 2, 4 and 6 layers, the same 50 seeded IMDB test documents, agreement between explainers,
 // violation ratios, erasure curves and the theorems on the last layer. Resumable: rerun the same command to continue.
 // Usage (repo root): dotnet run experiments/depth.cs -- OUT_DIR [DATA] [NAME=MODEL_DIR ...]
 //   NAME=MODEL_DIR reuses a trained model instead of training it, e.g. paper=runs/paper-model transformer-2=runs/t2.
@@ -25,7 +25,7 @@ var settings = new DepthSettings
     OutputDirectory = outDir,
     DataPath = data,
     Models = models,
-    Docs = 100,
+    Docs = 50,
     Seed = 0,
     Methods = DepthSettings.DefaultMethods,
     LimeSamples = 1000,

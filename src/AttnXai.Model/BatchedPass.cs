@@ -86,6 +86,19 @@ public sealed class PassBatch
 /// </summary>
 public static class BatchedPass
 {
+    /// <summary>The most bytes a batch's largest temporary tensor may take (<see cref="ITextClassifier.LargestTemporaryBytes"/>):
+    /// 128 MiB. A 4-layer Transformer's evaluation at batch 256 (400 MB attention maps) grew past 20 GB resident on the
+    /// trainer's heap and was killed; capped, the batch is 85 at H 6, L 256, and the rate within a few percent.</summary>
+    public const long TemporaryBudget = 128L << 20;
+
+    /// <summary>The batch size a pass over <paramref name="model"/> uses when asked for <paramref name="batchSize"/>:
+    /// at most the budget's worth of the model's largest temporary, at least 1.</summary>
+    public static int Capped(ITextClassifier model, int batchSize)
+    {
+        long per = model.LargestTemporaryBytes;
+        return per <= 0 ? batchSize : (int)Math.Clamp(TemporaryBudget / per, 1, batchSize);
+    }
+
     /// <summary>Runs <paramref name="consume"/> on batches of at most <paramref name="batchSize"/> of the
     /// <paramref name="count"/> rows, under no_grad unless <paramref name="gradients"/>.</summary>
     public static void Run(ITextClassifier model, int count, int batchSize, RowFiller fill, Action<PassBatch> consume, bool gradients = false)
@@ -95,6 +108,7 @@ public static class BatchedPass
         ArgumentNullException.ThrowIfNull(consume);
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "the row count must be non-negative");
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the batch size must be positive");
+        batchSize = Capped(model, batchSize);
         var inputs = model.Inputs;
         int L = inputs.Length;
         int cap = Math.Min(batchSize, Math.Max(count, 1));

@@ -38,6 +38,12 @@ public interface ITextClassifier : IDisposable
     /// <summary>The floating-point type of the weights.</summary>
     ScalarType DType { get; }
 
+    /// <summary>Bytes of the largest temporary tensor one document adds to a batched forward pass (0: small, such as
+    /// the paper's [CLS]-only pass). <see cref="BatchedPass"/> keeps a batch's largest temporary within
+    /// <see cref="BatchedPass.TemporaryBudget"/>: a full self-attention map of a Transformer is H x L x L values per
+    /// document (1.5 MB at H 6, L 256), and batches of hundreds of such maps fragment the heap.</summary>
+    long LargestTemporaryBytes => 0;
+
     /// <summary>The device of the weights.</summary>
     Device Device { get; }
 

@@ -115,6 +115,9 @@ public sealed class TransformerClassifier : nn.Module, IAttentionModel
 
     public TransformerConfig Config { get; }
 
+    /// <summary>One document's attention scores in a layer, H x L x L values.</summary>
+    public long LargestTemporaryBytes => (long)Config.Heads * Config.Length * Config.Length * (DType == ScalarType.Float64 ? 8 : 4);
+
     /// <summary>The floating-point type of the weights.</summary>
     public ScalarType DType => W_c.dtype;
 
@@ -177,9 +180,13 @@ public sealed class TransformerClassifier : nn.Module, IAttentionModel
         var maps = attention ? new List<Tensor>(Config.Layers) : null;
         for (int l = 0; l < Config.Layers; l++)
         {
+            // Each layer's temporaries are released when it ends (autograd keeps what backward needs on its own): a
+            // batch then holds one layer's attention scores at a time, not every layer's.
+            using var layerScope = torch.NewDisposeScope();
             // The output reads the last layer at [CLS] only: without the maps, that layer computes no other position.
             (x, var a) = layers[l].Forward(x, padding, clsOnly: !attention && l == Config.Layers - 1);
-            maps?.Add(a);                                                            // x^(l), A^(l)
+            x = x.MoveToOuterDisposeScope();
+            if (maps is not null) maps.Add(a.MoveToOuterDisposeScope());            // x^(l), A^(l)
         }
         var z = Config.Norm == NormPlacement.Pre ? TransformerLayer.LayerNorm(x, gamma_f!, beta_f!) : x;
         var logits = F.linear(z.select(1, 0), W_c, b_c);                           // [B, C] = W_c z_0 + b_c

@@ -103,4 +103,35 @@ public class BatchedPassTests
         for (int k = 0; k < 20; k++) BatchedPass.Logits(model, 50, 7, BatchedPass.FromIds(ids, null, L));
         Assert.Equal(before, TorchEngine.LiveTensors);
     }
+    /// <summary>A Transformer's batches are capped so that one batch's attention scores (H x L x L values per
+    /// document) stay within 128 MiB: 85 documents at H 6, L 256 in float32; the paper's [CLS]-only model is not
+    /// capped; the logits are the same as at a batch the cap does not touch.</summary>
+    [Fact]
+    public void Batches_of_a_Transformer_are_capped_by_its_attention_maps_size()
+    {
+        var cfg = new TransformerConfig(VocabSize: 20, ModelDim: 8, Heads: 6, HeadDim: 4, Layers: 2, FeedForwardDim: 16, Dropout: 0, Length: 256);
+        using var transformer = new TransformerClassifier(cfg, 5);
+        Assert.Equal(6L * 256 * 256 * 4, transformer.LargestTemporaryBytes);
+        Assert.Equal(85, BatchedPass.Capped(transformer, 512));   // floor(128 MiB / 1.5 MiB)
+        Assert.Equal(16, BatchedPass.Capped(transformer, 16));
+        using var paper = new AttentionClassifier(ForwardTests.Tiny, 3);
+        Assert.Equal(0, ((ITextClassifier)paper).LargestTemporaryBytes);
+        Assert.Equal(512, BatchedPass.Capped(paper, 512));
+
+        const int n = 200;
+        var rng = new Random(2);
+        var ids = new long[n * 256];
+        for (int i = 0; i < ids.Length; i++) ids[i] = i % 256 == 0 ? 0 : rng.Next(2, 20);
+        var lengths = Enumerable.Repeat(256, n).ToArray();
+        var sizes = new List<int>();
+        var capped = new double[n * 2];
+        BatchedPass.Run(transformer, n, 512, BatchedPass.FromIds(ids, lengths, 256), b =>
+        {
+            sizes.Add(b.Count);
+            b.Logits().ToArray<float>().Select(v => (double)v).ToArray().CopyTo(capped, b.Start * 2);
+        });
+        Assert.Equal([85, 85, 30], sizes);
+        var small = BatchedPass.Logits(transformer, n, 10, BatchedPass.FromIds(ids, lengths, 256));
+        for (int i = 0; i < small.Length; i++) Assert.Equal(small[i], capped[i], 1e-5);
+    }
 }
