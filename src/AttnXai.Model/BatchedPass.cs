@@ -87,8 +87,9 @@ public sealed class PassBatch
 public static class BatchedPass
 {
     /// <summary>The most bytes a batch's largest temporary tensor may take (<see cref="ITextClassifier.LargestTemporaryBytes"/>):
-    /// 128 MiB. A 4-layer Transformer's evaluation at batch 256 (400 MB attention maps) grew past 20 GB resident on the
-    /// trainer's heap and was killed; capped, the batch is 85 at H 6, L 256, and the rate within a few percent.</summary>
+    /// 128 MiB: 85 documents at H 6, L 256 (a batch of 512 would hold 805 MB of scores per layer). The 1-layer
+    /// Transformer's forward ran at 1,958-2,118 documents/s capped, 1,559-2,302 at batches of 32 to 2,048 before
+    /// (`bench explain --model`, one run each).</summary>
     public const long TemporaryBudget = 128L << 20;
 
     /// <summary>The batch size a pass over <paramref name="model"/> uses when asked for <paramref name="batchSize"/>:
