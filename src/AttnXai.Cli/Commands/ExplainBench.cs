@@ -87,7 +87,7 @@ public static class ExplainBench
             Console.WriteLine();
             Console.WriteLine($"LIME, one explanation of n = {samples} samples through the fast path, on this thread: the whole explanation, then its");
             Console.WriteLine("steps timed apart (sampling the masks into a reused buffer, f of every row, the fit: kernel weights, weighted moments,");
-            Console.WriteLine("ridge solve and score); 'other' is what the whole costs beyond its steps. Median / minimum of 15 runs, in ms:");
+            Console.WriteLine("ridge solve and score); 'other' is what the whole costs beyond its steps. Median / minimum of 41 runs, in ms:");
             Console.WriteLine($"{"document",-22} {"removal",-8} {"total",15} {"sampling",15} {"f",15} {"fit",15} {"(solve)",8} {"other",7}");
             foreach (var doc in new[] { d99, d255 })
                 foreach (var mode in new[] { RemovalMode.Delete, RemovalMode.ReplaceWithUnk })
@@ -197,11 +197,15 @@ public static class ExplainBench
     /// </summary>
     private static (double Median, double Min) Timed(int runs, Action action)
     {
+        // Warm-up: two rounds of 30 calls with a pause after each (the JIT's tier-up of hot methods happens in the
+        // background), then 10 more calls right before the timed ones, so that they start in the steady state that a
+        // study runs in (not just after an idle pause).
         for (int round = 0; round < 2; round++)
         {
             for (int k = 0; k < 30; k++) action();
             Thread.Sleep(200);
         }
+        for (int k = 0; k < 10; k++) action();
         var times = new double[runs];
         var sw = new Stopwatch();
         for (int r = 0; r < runs; r++)
@@ -217,12 +221,12 @@ public static class ExplainBench
     private static string Mode(RemovalMode mode) => mode == RemovalMode.Delete ? "delete" : "unk";
 
     /// <summary>
-    /// One fast-path LIME explanation and its steps, each timed apart (median / min of 15): sampling into a reused
+    /// One fast-path LIME explanation and its steps, each timed apart (median / min of 41): sampling into a reused
     /// buffer, f of all rows, Lime.Fit on those masks and outputs, and the ridge solve alone.
     /// </summary>
     private static void FastLimeRow(ExplainTarget target, ExplainDocument doc, RemovalMode mode, int samples)
     {
-        const int runs = 15;
+        const int runs = 41;
         int d = doc.WordCount;
         var options = new LimeOptions { SampleCount = samples, Seed = 7 };
         var fast = target.FastPath.For(doc, mode);
