@@ -193,13 +193,11 @@ public static class ExplainBench
     /// <summary>
     /// Median and minimum of <paramref name="runs"/> timings of <paramref name="action"/>, in ms, after a warm-up long
     /// enough for the JIT's tiering to replace the first, unoptimised code of every method involved (twice 30 calls,
-    /// each followed by a pause for the background compilation).
+    /// each followed by a pause for the background compilation), then 10 more calls right before the timed ones, so that
+    /// these start in the steady state a study runs in rather than just after an idle pause.
     /// </summary>
     private static (double Median, double Min) Timed(int runs, Action action)
     {
-        // Warm-up: two rounds of 30 calls with a pause after each (the JIT's tier-up of hot methods happens in the
-        // background), then 10 more calls right before the timed ones, so that they start in the steady state that a
-        // study runs in (not just after an idle pause).
         for (int round = 0; round < 2; round++)
         {
             for (int k = 0; k < 30; k++) action();
