@@ -24,7 +24,7 @@ public sealed class StudyModel : IDisposable
     {
         Spec = spec;
         Loaded = loaded;
-        Target = new ExplainTarget(loaded.Model, loaded.Vocabulary);
+        Target = ExplainTarget.For(loaded);
         Model64 = model64;
         Paper = loaded.Model is AttentionClassifier a ? PaperWeights.From(a) : null;
     }

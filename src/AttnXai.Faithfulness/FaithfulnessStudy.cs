@@ -108,7 +108,7 @@ public static class FaithfulnessStudy
         if (s.ChunkSize < 1) throw new ArgumentException($"the chunk size must be at least 1, got {s.ChunkSize}");
         shard.CheckFits(sample.Count, s.ChunkSize, $"the {sample.Count} documents of the sample");
         var slice = shard.Slice(sample.Count, s.ChunkSize);
-        var target = new ExplainTarget(loaded.Model, loaded.Vocabulary);
+        var target = ExplainTarget.For(loaded);
         var docs = new List<TestDocument>();
         foreach (var r in sample.Take(slice).ToArray())
         {

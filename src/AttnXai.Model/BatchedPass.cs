@@ -19,7 +19,7 @@ public ref struct BatchRow
         RealLength = length;
     }
 
-    /// <summary>The L ids of the row (all UNK on entry).</summary>
+    /// <summary>The L ids of the row (all padding on entry: the model's pad id).</summary>
     public Span<long> Ids { get; }
 
     /// <summary>[CLS] plus the words; positions from here on are padding (L on entry: no padding).</summary>
@@ -58,7 +58,7 @@ public sealed class PassBatch
     /// <summary>Rows in this batch.</summary>
     public int Count { get; }
 
-    /// <summary>int64 ids [Count, L].</summary>
+    /// <summary>int64 ids [Count, L] (L: the model's length, or the batch's longest document in a trimmed pass).</summary>
     public Tensor Ids { get; }
 
     /// <summary>bool [Count, L], true at positions taking part in attention; null when every position does.</summary>
@@ -70,7 +70,7 @@ public sealed class PassBatch
         if (_keep is null) return _model.Embed(Ids);
         using var scope = NewDisposeScope();
         var w = _model.WordEmbed(Ids).mul(_keep);
-        return (_model.PositionEncoding is { } pe ? w.add(pe) : w).MoveToOuterDisposeScope();
+        return (_model.PositionEncoding is { } pe ? w.add(pe.shape[0] == w.shape[1] ? pe : pe.narrow(0, 0, w.shape[1])) : w).MoveToOuterDisposeScope();
     }
 
     /// <summary>The logits [Count, C] (under the pass's grad mode).</summary>
@@ -101,8 +101,10 @@ public static class BatchedPass
     }
 
     /// <summary>Runs <paramref name="consume"/> on batches of at most <paramref name="batchSize"/> of the
-    /// <paramref name="count"/> rows, under no_grad unless <paramref name="gradients"/>.</summary>
-    public static void Run(ITextClassifier model, int count, int batchSize, RowFiller fill, Action<PassBatch> consume, bool gradients = false)
+    /// <paramref name="count"/> rows, under no_grad unless <paramref name="gradients"/>. With <paramref name="trim"/>, a
+    /// model that reads shorter documents (<see cref="TextInputs.VariableLength"/>) is given each batch cut to its
+    /// longest row (the padding after it is masked out anyway): the logits are the same, the work is less.</summary>
+    public static void Run(ITextClassifier model, int count, int batchSize, RowFiller fill, Action<PassBatch> consume, bool gradients = false, bool trim = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(fill);
@@ -122,7 +124,7 @@ public static class BatchedPass
         for (int start = 0; start < count; start += batchSize)
         {
             int m = Math.Min(batchSize, count - start);
-            ids.AsSpan(0, m * L).Fill(inputs.UnkId);
+            ids.AsSpan(0, m * L).Fill(inputs.Special.Pad);
             hidden.AsSpan(0, m * L).Clear();
             blank.AsSpan(0, m * L).Clear();
             bool anyHidden = false, anyBlank = false;
@@ -141,13 +143,32 @@ public static class BatchedPass
                     keep[r * L + t] = row.Blank[t] ? 0f : 1f;
                 }
             }
+            int Lb = L;
+            if (trim && inputs.VariableLength && inputs.PaddingMask && !anyBlank)
+            {
+                // The longest row's real length, hidden positions included (they lie before it).
+                Lb = 1;
+                for (int r = 0; r < m; r++)
+                    for (int t = L - 1; t >= Lb; t--)
+                        if (mask[r * L + t]) { Lb = t + 1; break; }
+            }
             using var scope = NewDisposeScope();
             var device = model.Device;
-            var idT = tensor(ids.AsSpan(0, m * L).ToArray(), [m, L], device: device);
-            var maskT = inputs.PaddingMask || anyHidden ? tensor(mask.AsSpan(0, m * L).ToArray(), [m, L], device: device) : null;
+            var idT = tensor(Cut(ids, m, L, Lb), [m, Lb], device: device);
+            var maskT = inputs.PaddingMask || anyHidden ? tensor(Cut(mask, m, L, Lb), [m, Lb], device: device) : null;
             var keepT = anyBlank ? tensor(keep.AsSpan(0, m * L).ToArray(), [m, L, 1], device: device).to(model.DType) : null;
             consume(new PassBatch(model, start, m, idT, maskT, keepT));
         }
+    }
+
+    /// <summary>The first <paramref name="rows"/> rows of a row-major table of width <paramref name="width"/>, each cut
+    /// to its first <paramref name="keep"/> values.</summary>
+    private static T[] Cut<T>(T[] table, int rows, int width, int keep)
+    {
+        if (keep == width) return table.AsSpan(0, rows * width).ToArray();
+        var result = new T[rows * keep];
+        for (int r = 0; r < rows; r++) table.AsSpan(r * width, keep).CopyTo(result.AsSpan(r * keep, keep));
+        return result;
     }
 
     /// <summary>The logits [count, C] of every row, row-major, in float64.</summary>
@@ -155,7 +176,7 @@ public static class BatchedPass
     {
         int c = model.Classes;
         var result = new double[(long)count * c];
-        Run(model, count, batchSize, fill, b => b.Logits().ToArray<double>().CopyTo(result, (long)b.Start * c));
+        Run(model, count, batchSize, fill, b => b.Logits().ToArray<double>().CopyTo(result, (long)b.Start * c), trim: true);
         return result;
     }
 
@@ -163,7 +184,7 @@ public static class BatchedPass
     public static double[] Explained(ITextClassifier model, int count, int batchSize, RowFiller fill)
     {
         var result = new double[count];
-        Run(model, count, batchSize, fill, b => model.Explained(b.Logits()).ToArray<double>().CopyTo(result, b.Start));
+        Run(model, count, batchSize, fill, b => model.Explained(b.Logits()).ToArray<double>().CopyTo(result, b.Start), trim: true);
         return result;
     }
 

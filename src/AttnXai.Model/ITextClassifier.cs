@@ -1,3 +1,4 @@
+using AttnXai.Data.Text;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -6,11 +7,36 @@ namespace AttnXai.Model;
 
 /// <summary>
 /// How a classifier reads a document: <see cref="Length"/> positions, the first holding <see cref="ClsId"/> (a model
-/// without a [CLS] token ignores it or reads it as any token), then the word ids, padded to Length with
-/// <see cref="UnkId"/>; ids lie in [0, <see cref="VocabSize"/>). With <see cref="PaddingMask"/> the model must be given
-/// the padding mask (true at [CLS] and the words, false at padding).
+/// without a [CLS] token ignores it or reads it as any token), then the token ids, then [SEP] when the model has one
+/// (<see cref="Special"/>), padded to Length with the pad id (<see cref="UnkId"/> for the paper's model and AttnXai's
+/// Transformers, [PAD] for BERT); ids lie in [0, <see cref="VocabSize"/>). With <see cref="PaddingMask"/> the model
+/// must be given the padding mask (true at [CLS], the tokens and [SEP], false at padding).
 /// </summary>
-public sealed record TextInputs(int Length, long VocabSize, long ClsId = 0, long UnkId = 1, bool PaddingMask = false);
+public sealed record TextInputs(int Length, long VocabSize, long ClsId = 0, long UnkId = 1, bool PaddingMask = false)
+{
+    private readonly SpecialTokens? _special;
+
+    /// <summary>The special ids: by default the paper's ([CLS], UNK, UNK padding, no [SEP] or [MASK]); a BERT-family
+    /// model sets its own (whose Cls and Unk must equal <see cref="ClsId"/> and <see cref="UnkId"/>).</summary>
+    public SpecialTokens Special
+    {
+        get => _special ?? SpecialTokens.Paper(ClsId, UnkId);
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Cls != ClsId || value.Unk != UnkId)
+                throw new ArgumentException($"the special tokens' [CLS] {value.Cls} and UNK {value.Unk} differ from the inputs' {ClsId} and {UnkId}");
+            _special = value;
+        }
+    }
+
+    /// <summary>True when the model reads documents shorter than <see cref="Length"/> as well (learned positions and a
+    /// padding mask, as BERT): a pass may then cut a batch to its longest document, which changes no logit.</summary>
+    public bool VariableLength { get; init; }
+
+    /// <summary>Tokens a document can hold: Length minus the special positions ([CLS], and [SEP] when there is one).</summary>
+    public int MaxTokens => Length - Special.Count;
+}
 
 /// <summary>
 /// The contract AttnXai trains and explains against: any TorchSharp text classifier implements it in a few lines (see
@@ -58,7 +84,7 @@ public interface ITextClassifier : IDisposable
     {
         using var scope = NewDisposeScope();
         var w = WordEmbed(ids);
-        return (PositionEncoding is { } pe ? w.add(pe) : w).MoveToOuterDisposeScope();
+        return (PositionEncoding is { } pe ? w.add(pe.shape[0] == w.shape[1] ? pe : pe.narrow(0, 0, w.shape[1])) : w).MoveToOuterDisposeScope();
     }
 
     /// <summary>Logits [B, C] of embedded documents e [B, L, d]. <paramref name="mask"/> (bool [B, L], true at

@@ -14,18 +14,36 @@ namespace AttnXai.Model;
 /// <summary>A model loaded from a checkpoint folder with its text pipeline. Dispose to free the weights.</summary>
 public sealed class LoadedModel : IDisposable
 {
+    private readonly Vocabulary? _vocabulary;
+    private readonly ITokenizer? _tokenizer;
+
     internal LoadedModel(string directory, ITextClassifier model, IModelArchitecture architecture, Vocabulary vocabulary, ITokenizer tokenizer,
         long seed, JsonObject json, LabelMap labels)
     {
         Directory = directory;
         Model = model;
         Architecture = architecture;
-        Vocabulary = vocabulary;
-        Tokenizer = tokenizer;
+        _vocabulary = vocabulary;
+        _tokenizer = tokenizer;
         Seed = seed;
         Json = json;
         Labels = labels;
         Encoder = new TextEncoder(tokenizer, vocabulary, model.Inputs.Length, includeMask: model.Inputs.PaddingMask);
+    }
+
+    /// <summary>A model that brings its own tokenizer (a pretrained BERT-family checkpoint).</summary>
+    public LoadedModel(string directory, ITextClassifier model, IModelArchitecture architecture, ITextTokenizer tokenizer, long seed, JsonObject json, LabelMap labels)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        Directory = directory;
+        Model = model;
+        Architecture = architecture;
+        TextTokenizer = tokenizer;
+        Seed = seed;
+        Json = json;
+        Labels = labels;
+        Encoder = new TextEncoder(tokenizer, model.Inputs.Length, includeMask: model.Inputs.PaddingMask);
     }
 
     public string Directory { get; }
@@ -38,8 +56,22 @@ public sealed class LoadedModel : IDisposable
     /// ArgumentException naming the folder and its architecture otherwise.</summary>
     public AttentionClassifier Paper => Model as AttentionClassifier
         ?? throw new ArgumentException($"{Directory} holds a {Architecture.Architecture} model; this needs the paper's attention classifier");
-    public Vocabulary Vocabulary { get; }
-    public ITokenizer Tokenizer { get; }
+
+    /// <summary>The word vocabulary of a model AttnXai trained from scratch; an ArgumentException for a pretrained model,
+    /// which reads WordPieces through <see cref="TextTokenizer"/>.</summary>
+    public Vocabulary Vocabulary => _vocabulary
+        ?? throw new ArgumentException($"{Directory} holds a pretrained {Architecture.Architecture} model with its own WordPiece tokenizer; this needs a model trained with a word vocabulary");
+
+    /// <summary>The word tokenizer of a model AttnXai trained from scratch (see <see cref="Vocabulary"/>).</summary>
+    public ITokenizer Tokenizer => _tokenizer
+        ?? throw new ArgumentException($"{Directory} holds a pretrained {Architecture.Architecture} model with its own WordPiece tokenizer; this needs a model trained with a word tokenizer");
+
+    /// <summary>The model's own tokenizer (text to words and WordPieces) for a pretrained model; null for a model
+    /// trained here with a word vocabulary.</summary>
+    public ITextTokenizer? TextTokenizer { get; }
+
+    /// <summary>The name of the tokenizer that encodes texts for the model.</summary>
+    public string TokenizerName => TextTokenizer?.Name ?? Tokenizer.Name;
 
     /// <summary>Tokenizer + vocabulary + the model's length (and mask when the model uses one).</summary>
     public TextEncoder Encoder { get; }

@@ -45,15 +45,16 @@ public static class ExplainCommand
         var limeMasks = new Option<string?>("--lime-masks") { Description = "LIME on your own masks instead of sampled ones (one document only): a text file, one sample per line, one 0/1 per distinct word (in order of first occurrence), e.g. 1101 or 1,1,0,1" };
         var limitSamples = new Option<long?>("--limit-samples") { Description = $"samples of LIME's large-sample limit (default 200000; 0 skips it; at most {MaxLimitSamples:N0})" }.Between(0, MaxLimitSamples);
         var seed = new Option<ulong?>("--seed") { Description = "seed of LIME and SHAP sampling and of the --split sample (default 0)" };
-        var aggregation = new Option<string?>("--aggregation") { Description = "per-word value of per-token methods: last (authors, default), sum, mean, max" }.OneOf("last", "sum", "mean", "max");
+        var aggregation = new Option<string?>("--aggregation") { Description = "per-word value of per-token methods: last, sum, mean, max, first (default: last, the authors', for word-vocabulary models; sum over the WordPieces for pretrained models)" }.OneOf("last", "sum", "mean", "max", "first", "auto");
         var igSteps = new Option<int?>("--ig-steps") { Description = "Integrated Gradients steps (default 64)" }.AtLeast(1);
-        var igBaseline = new Option<string?>("--ig-baseline") { Description = "Integrated Gradients baseline: unk (default) or zero" }.OneOf("unk", "zero");
+        var igBaseline = new Option<string?>("--ig-baseline") { Description = "Integrated Gradients baseline: every token replaced by unk, pad or mask ([CLS] and [SEP] kept), or zero (default: unk for word-vocabulary models, pad for pretrained models)" }.OneOf("unk", "zero", "pad", "mask", "auto");
+        var replacement = new Option<string?>("--replace-with") { Description = "pretrained models: what a removed word's WordPieces become with --removal unk: mask (default) or unk" }.OneOf("mask", "unk");
         var noTheory = new Option<bool>("--no-theory") { Description = "skip Theorems 4.1/5.1 and the agreement numbers" };
         var generic = new Option<bool>("--generic") { Description = "evaluate perturbations through the batched forward instead of the exact fast path" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var threads = CliRunner.ThreadsOption();
         var shardOption = Opt.ShardOption();
-        foreach (var o in new Option[] { model, output, text, file, split, count, methods, removal, limeSamples, limeRuns, kernelWidth, limeMasks, limitSamples, seed, aggregation, igSteps, igBaseline, noTheory, generic, device, threads, shardOption }
+        foreach (var o in new Option[] { model, output, text, file, split, count, methods, removal, limeSamples, limeRuns, kernelWidth, limeMasks, limitSamples, seed, aggregation, igSteps, igBaseline, replacement, noTheory, generic, device, threads, shardOption }
                      .Concat(dataArgs.All()))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
@@ -72,14 +73,14 @@ public static class ExplainCommand
             };
             var settings = new ExplainerSettings
             {
-                Aggregation = WordScores.Parse(r.GetValue(aggregation) ?? "last"),
+                Aggregation = WordScores.Parse(r.GetValue(aggregation) ?? "auto"),
                 Removals = removals,
                 LimeSamples = r.GetValue(limeSamples) ?? 5000,
                 LimeRuns = r.GetValue(limeRuns) ?? 5,
                 KernelWidth = r.GetValue(kernelWidth) ?? LimeKernel.DefaultWidth,
                 Seed = r.GetValue(seed) ?? 0,
                 IgSteps = r.GetValue(igSteps) ?? 64,
-                IgBaseline = (r.GetValue(igBaseline) ?? "unk").Trim().ToLowerInvariant() == "zero" ? IgBaseline.Zero : IgBaseline.Unk,
+                IgBaseline = Enum.Parse<IgBaseline>(r.GetValue(igBaseline) ?? "auto", ignoreCase: true),
             };
             long limit = r.GetValue(limitSamples) ?? 200_000;
             if (limit == 1) throw new ArgumentException("--limit-samples must be 0 (skip the limit) or at least 2, got 1");
@@ -99,7 +100,12 @@ public static class ExplainCommand
             using var loaded = ModelCheckpoint.Load(r.GetValue(model)!, dev);
             if (loaded.Model.Classes != 2)
                 throw new ArgumentException($"explain needs a two-class model (the explained output is class 1's logit); {loaded.Directory} has {loaded.Model.Classes} classes ({loaded.Labels.Describe()})");
-            var target = new ExplainTarget(loaded.Model, loaded.Vocabulary, preferFast: !r.GetValue(generic));
+            if (r.GetValue(replacement) is not null && loaded.TextTokenizer is null)
+                throw new ArgumentException("--replace-with goes with a pretrained model (its words are replaced by [MASK] or [UNK]); a word-vocabulary model replaces words by UNK");
+            var target = Opt.Parse("--replace-with", () => ExplainTarget.For(loaded, preferFast: !r.GetValue(generic),
+                replacement: r.GetValue(replacement) is { } rw ? Enum.Parse<ReplacementToken>(rw, ignoreCase: true) : null));
+            var aggregationUsed = settings.Aggregation == WordAggregation.Auto ? target.DefaultAggregation : settings.Aggregation;
+            var igBaselineUsed = new IntegratedGradientsExplainer(1, settings.IgBaseline).Resolve(target);
             // "all" is every method the model supports; a method named on its own that the model lacks is refused.
             if (methodNames.Any(n => n.Equals("all", StringComparison.OrdinalIgnoreCase)))
                 explainers = [.. explainers.Where(e => e.Info.Supports(loaded.Model) || methodNames.Contains(e.Name, StringComparer.OrdinalIgnoreCase))];
@@ -130,7 +136,7 @@ public static class ExplainCommand
                 ["lime_runs"] = masks is null ? settings.LimeRuns.ToString(CultureInfo.InvariantCulture) : "1 (--lime-masks)",
                 ["lime_kernel_width"] = settings.KernelWidth.ToString("R", CultureInfo.InvariantCulture),
                 ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
-                ["word_aggregation"] = settings.Aggregation.ToString().ToLowerInvariant(),
+                ["word_aggregation"] = aggregationUsed.ToString().ToLowerInvariant(),
                 ["perturbation_path"] = target.PreferFast ? "fast (exact closed form)" : "generic batched forward",
                 ["theory"] = study is null ? "off" : $"on (large-sample limit: {study.LimitSamples} samples{(masks is null ? "" : "; its LIME runs are sampled, not --lime-masks")})",
                 ["device"] = loaded.Model.Device.ToString(),
@@ -147,7 +153,7 @@ public static class ExplainCommand
                 var compared = new SortedDictionary<string, string>(runSettings.Where(kv => kv.Key is not ("model" or "device")).ToDictionary(), StringComparer.Ordinal)
                 {
                     ["data"] = source, ["split"] = r.GetValue(split)!, ["count"] = (r.GetValue(count) ?? 10).ToString(CultureInfo.InvariantCulture),
-                    ["ig_steps"] = settings.IgSteps.ToString(CultureInfo.InvariantCulture), ["ig_baseline"] = settings.IgBaseline.ToString().ToLowerInvariant(),
+                    ["ig_steps"] = settings.IgSteps.ToString(CultureInfo.InvariantCulture), ["ig_baseline"] = igBaselineUsed.ToString().ToLowerInvariant(),
                 };
                 new ShardManifest
                 {

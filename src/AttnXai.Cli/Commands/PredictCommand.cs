@@ -79,7 +79,7 @@ public static class PredictCommand
     public static Prediction Predict(LoadedModel loaded, string text)
     {
         var enc = loaded.Encoder.Encode(text);
-        if (enc.IsEmpty) throw new ArgumentException($"the text has no words for the '{loaded.Tokenizer.Name}' tokenizer");
+        if (enc.IsEmpty) throw new ArgumentException($"the text has no words for the '{loaded.TokenizerName}' tokenizer");
         if (enc.AllUnknown) throw new ArgumentException($"none of the {enc.WordCount} words of the text is in the model's vocabulary");
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();

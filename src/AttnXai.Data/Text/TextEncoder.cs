@@ -49,14 +49,35 @@ public sealed class TextEncoder
         IncludeMask = includeMask;
     }
 
-    public ITokenizer Tokenizer { get; }
-    public Vocabulary Vocabulary { get; }
+    /// <summary>An encoder through a model's own tokenizer (a BERT-family model's WordPieces): [CLS], the first
+    /// Length minus its special positions tokens, [SEP] when the model has one, then its padding id.</summary>
+    public TextEncoder(ITextTokenizer tokenizer, int length, bool includeMask = true)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        if (length < tokenizer.Special.Count + 1)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"length must leave room for a token beside the {tokenizer.Special.Count} special positions");
+        TextTokenizer = tokenizer;
+        Length = length;
+        IncludeMask = includeMask;
+    }
+
+    /// <summary>The word tokenizer (null when the encoder reads through a model's own <see cref="TextTokenizer"/>).</summary>
+    public ITokenizer? Tokenizer { get; }
+
+    /// <summary>The word vocabulary (null when the encoder reads through a model's own <see cref="TextTokenizer"/>).</summary>
+    public Vocabulary? Vocabulary { get; }
+
+    /// <summary>A model's own tokenizer, or null for a word tokenizer with a vocabulary.</summary>
+    public ITextTokenizer? TextTokenizer { get; }
+
+    /// <summary>The tokenizer's name, for messages and outputs.</summary>
+    public string TokenizerName => TextTokenizer?.Name ?? Tokenizer!.Name;
 
     /// <summary>Positions per encoded text, [cls] included.</summary>
     public int Length { get; }
 
-    /// <summary>Words kept: Length - 1.</summary>
-    public int MaxWords => Length - 1;
+    /// <summary>Tokens kept: Length minus the special positions ([CLS], and [SEP] when the model has one).</summary>
+    public int MaxWords => Length - (TextTokenizer?.Special.Count ?? 1);
 
     public bool IncludeMask { get; }
 
@@ -81,13 +102,26 @@ public sealed class TextEncoder
     {
         if (ids.Length != Length) throw new ArgumentException($"ids must hold {Length} values", nameof(ids));
         if (!mask.IsEmpty && mask.Length != Length) throw new ArgumentException($"mask must hold {Length} values", nameof(mask));
-        Tokenizer.Tokenize(text, buffer, MaxWords);
+        if (TextTokenizer is { } own)
+        {
+            var tokenized = own.Tokenize(text.ToString(), MaxWords);
+            buffer.Set(tokenized.Tokens, tokenized.Truncated);
+            int real = own.Special.Write(tokenized.Ids, ids);
+            int unk = tokenized.Ids.Count(id => id == own.Special.Unk);
+            if (!mask.IsEmpty)
+            {
+                mask[..real].Fill(true);
+                mask[real..].Fill(false);
+            }
+            return new EncodeCounts(tokenized.Tokens.Length, unk, tokenized.Truncated);
+        }
+        Tokenizer!.Tokenize(text, buffer, MaxWords);
         int words = buffer.Count;
         int unknown = 0;
         ids[0] = Vocabulary.ClsId;
         for (int i = 0; i < words; i++)
         {
-            if (!Vocabulary.TryGetId(buffer[i], out int id)) { id = Vocabulary.UnkId; unknown++; }
+            if (!Vocabulary!.TryGetId(buffer[i], out int id)) { id = Vocabulary.UnkId; unknown++; }
             ids[i + 1] = id;
         }
         ids[(words + 1)..].Fill(Vocabulary.UnkId);

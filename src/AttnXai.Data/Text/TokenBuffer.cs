@@ -45,6 +45,22 @@ public sealed class TokenBuffer
 
     // ---- writer side, for tokenizers ----
 
+    /// <summary>Clears the buffer and writes these tokens into it (a tokenizer that makes strings anyway).</summary>
+    internal void Set(IReadOnlyList<string> tokens, bool truncated)
+    {
+        int chars = 0;
+        foreach (var t in tokens) chars += t.Length;
+        var buffer = Begin(chars);
+        int at = 0;
+        foreach (var t in tokens)
+        {
+            t.CopyTo(buffer.AsSpan(at));
+            Add(at, t.Length, int.MaxValue);
+            at += t.Length;
+        }
+        Truncated = truncated;
+    }
+
     /// <summary>Clears the buffer and returns an array of at least minLength chars for the normalised text that
     /// the tokens will be ranges of.</summary>
     internal char[] Begin(int minLength)

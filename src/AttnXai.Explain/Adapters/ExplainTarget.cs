@@ -26,6 +26,43 @@ public sealed class ExplainTarget
         PreferFast = preferFast;
     }
 
+    /// <summary>A model with its own tokenizer (a BERT-family model's WordPieces): texts become documents through it.
+    /// <paramref name="replacement"/>: what a removed token becomes in place (null: [MASK] when the model has one,
+    /// else UNK).</summary>
+    public ExplainTarget(ITextClassifier model, ITextTokenizer tokenizer, int batchSize = 512, ReplacementToken? replacement = null)
+        : this(model, (Vocabulary?)null, batchSize, preferFast: false)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        TextTokenizer = tokenizer;
+        var special = model.Inputs.Special;
+        Replacement = replacement ?? (special.Mask is null ? ReplacementToken.Unk : ReplacementToken.Mask);
+        if (Replacement == ReplacementToken.Mask && special.Mask is null)
+            throw new ArgumentException($"the model ({model.Describe()}) has no [MASK] token: replace removed words by UNK");
+    }
+
+    /// <summary>The model's loaded text pipeline: its own tokenizer when it has one (a pretrained model), else its
+    /// word vocabulary.</summary>
+    public static ExplainTarget For(LoadedModel loaded, int batchSize = 512, bool preferFast = true, ReplacementToken? replacement = null)
+    {
+        ArgumentNullException.ThrowIfNull(loaded);
+        return loaded.TextTokenizer is { } tokenizer
+            ? new ExplainTarget(loaded.Model, tokenizer, batchSize, replacement)
+            : new ExplainTarget(loaded.Model, loaded.Vocabulary, batchSize, preferFast);
+    }
+
+    /// <summary>The model's own tokenizer (null for word-vocabulary models, which use <see cref="Vocabulary"/>).</summary>
+    public ITextTokenizer? TextTokenizer { get; }
+
+    /// <summary>What a removed token becomes in place (RemovalMode.ReplaceWithUnk): UNK for word-vocabulary models.</summary>
+    public ReplacementToken Replacement { get; } = ReplacementToken.Unk;
+
+    /// <summary>The id of <see cref="Replacement"/>.</summary>
+    public long ReplacementId => Replacement == ReplacementToken.Mask ? Inputs.Special.Mask!.Value : Inputs.Special.Unk;
+
+    /// <summary>The word aggregation explainers use when none is set: the sum over a word's tokens for a subword
+    /// tokenizer, the authors' last occurrence for word-vocabulary models.</summary>
+    public WordAggregation DefaultAggregation => TextTokenizer is null ? WordAggregation.Last : WordAggregation.Sum;
+
     public ITextClassifier Model { get; }
 
     /// <summary>How documents are encoded for the model.</summary>
@@ -63,9 +100,15 @@ public sealed class ExplainTarget
             throw new ArgumentException($"{explainer.Name} needs {info.RequirementText}; the model ({Model.Describe()}) offers {Model.Abilities()}");
     }
 
-    /// <summary>Cleans, truncates and encodes a text with the target's vocabulary (see <see cref="ExplainDocument.Prepare"/>).</summary>
+    /// <summary>A text as a document: through the model's own tokenizer (<see cref="ExplainDocument.FromTokenized"/>),
+    /// or cleaned, truncated and encoded with the target's vocabulary (<see cref="ExplainDocument.Prepare"/>).</summary>
     public ExplainDocument Prepare(string text, string? label = null)
     {
+        if (TextTokenizer is { } tokenizer)
+        {
+            ArgumentNullException.ThrowIfNull(text);
+            return ExplainDocument.FromTokenized(text, tokenizer.Tokenize(text, Inputs.MaxTokens), Inputs, label, ReplacementId);
+        }
         if (Vocabulary is null) throw new InvalidOperationException("this target has no vocabulary: build documents with ExplainDocument.FromTokens");
         return ExplainDocument.Prepare(text, Vocabulary, Inputs, label);
     }
@@ -74,6 +117,16 @@ public sealed class ExplainTarget
     /// generic batched forward.</summary>
     public IPerturbationModel Perturbation(ExplainDocument document, RemovalMode mode) =>
         UsesFastPath ? FastPath.For(document, mode) : new ScorerPerturbationModel(Scorer, document, mode);
+}
+
+/// <summary>What a removed token becomes when words are replaced in place.</summary>
+public enum ReplacementToken
+{
+    /// <summary>The model's [MASK] (BERT's default: what its pretraining hid words with).</summary>
+    Mask,
+
+    /// <summary>The model's UNK ([UNK] for BERT; the paper's Theorem 5.1 assumes it).</summary>
+    Unk,
 }
 
 /// <summary>Chooses how perturbed documents are evaluated.</summary>

@@ -9,7 +9,7 @@ namespace AttnXai.Explain.Explainers;
 /// <see cref="IAttentionModel.LogitsAndAttention"/> returns (the Transformer uses that default; the paper's one-layer
 /// model computes the row alone), so on a deep model these read the last layer only (tests/AttnXai.Explain.Tests/
 /// RolloutTests.cs checks it on two layers). Needs a model with attention maps.</summary>
-public sealed class AttentionExplainer(bool max, WordAggregation aggregation = WordAggregation.Last) : TokenExplainer(aggregation), ICataloguedExplainer
+public sealed class AttentionExplainer(bool max, WordAggregation aggregation = WordAggregation.Auto) : TokenExplainer(aggregation), ICataloguedExplainer
 {
     public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
     [

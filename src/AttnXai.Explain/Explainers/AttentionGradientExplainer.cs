@@ -14,7 +14,7 @@ namespace AttnXai.Explain.Explainers;
 /// AttGrad_t = (1/K) sum_i alpha_t^(i) W_l^(i) v_t^(i): attention weighted by what the token's value contributes.
 /// Needs a model with attention maps.
 /// </summary>
-public sealed class AttentionGradientExplainer(WordAggregation aggregation = WordAggregation.Last) : TokenExplainer(aggregation), ICataloguedExplainer
+public sealed class AttentionGradientExplainer(WordAggregation aggregation = WordAggregation.Auto) : TokenExplainer(aggregation), ICataloguedExplainer
 {
     public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
     [

@@ -17,7 +17,7 @@ namespace AttnXai.Explain.Explainers;
 /// gradient). On a one-layer model R[0, t] = alpha-avg_t / 2 for t &gt;= 1 (and (alpha-avg_0 + 1) / 2 at [CLS]).
 /// Unsigned. Needs a model with attention maps.
 /// </summary>
-public sealed class AttentionRolloutExplainer(WordAggregation aggregation = WordAggregation.Last) : TokenExplainer(aggregation), ICataloguedExplainer
+public sealed class AttentionRolloutExplainer(WordAggregation aggregation = WordAggregation.Auto) : TokenExplainer(aggregation), ICataloguedExplainer
 {
     public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
     [

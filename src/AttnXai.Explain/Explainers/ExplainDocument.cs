@@ -4,51 +4,67 @@ using AttnXai.Model;
 namespace AttnXai.Explain.Explainers;
 
 /// <summary>
-/// One document ready to explain. The text goes through the paper's LIME-compatible cleaning (the "clean" tokenizer:
-/// every run of characters outside [A-Za-z0-9] becomes a space, lower-case) and is truncated to the model's
-/// Length - 1 words (255 for the paper), so that LIME's words (its \W+ split of the cleaned text) and the model's tokens
-/// coincide one to one. Tokens are the kept words in order (position t = token index + 1, [CLS] at 0); Words are the
-/// distinct tokens in order of first occurrence (LIME's features); <see cref="WordOfToken"/> maps one to the other.
-/// Ids: [CLS], the tokens' ids (unknown words: UNK), then UNK padding up to Length.
+/// One document ready to explain: its tokens (position t = token index + 1, [CLS] at 0, then [SEP] when the model has
+/// one), its words, and the ids the model reads. Words (LIME's features) are the distinct words in order of first
+/// occurrence; <see cref="WordOfToken"/> maps each token to its word, so that per-token scores aggregate to words and a
+/// removed word takes all its tokens with it.
+/// <para>For the paper's model (<see cref="Prepare"/>) the text goes through the paper's LIME-compatible cleaning (the
+/// "clean" tokenizer: every run of characters outside [A-Za-z0-9] becomes a space, lower-case) and is truncated to the
+/// model's Length - 1 words (255 for the paper), so that LIME's words (its \W+ split of the cleaned text) and the
+/// model's tokens coincide one to one; ids: [CLS], the words' ids (unknown words: UNK), then UNK padding. For a model
+/// with its own tokenizer (<see cref="FromTokenized"/>, e.g. BERT's WordPieces) a word is what the tokenizer's basic
+/// split gives and has one or more tokens.</para>
 /// </summary>
 public sealed class ExplainDocument
 {
-    private ExplainDocument(string text, string[] tokens, long[] tokenIds, int originalTokenCount, TextInputs config, string? label)
+    private ExplainDocument(string text, TokenizedText tokenized, TextInputs config, string? label, long? replacementId)
     {
         Text = text;
-        Tokens = tokens;
-        TokenIds = tokenIds;
-        OriginalTokenCount = originalTokenCount;
+        Tokens = tokenized.Tokens;
+        TokenIds = tokenized.Ids;
+        OriginalTokenCount = tokenized.TotalTokens;
+        Occurrences = tokenized.Words;
+        OccurrenceOfToken = tokenized.WordOfToken;
         Length = config.Length;
+        Special = config.Special;
         ClsId = config.ClsId;
         UnkId = config.UnkId;
+        ReplacementId = replacementId ?? config.UnkId;
         Label = label;
+        var tokens = Tokens;
+        SubwordTokens = tokens.Length != Occurrences.Length;
+        // Words (LIME's features) are the distinct words in order of first occurrence; every token of every occurrence
+        // of a word maps to it. With one token per word (the paper's model) a word is a distinct token.
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         var words = new List<string>();
         var wordIds = new List<long>();
         WordOfToken = new int[tokens.Length];
         for (int t = 0; t < tokens.Length; t++)
         {
-            if (!index.TryGetValue(tokens[t], out int j))
+            var word = Occurrences[OccurrenceOfToken[t]];
+            if (!index.TryGetValue(word, out int j))
             {
                 j = words.Count;
-                index.Add(tokens[t], j);
-                words.Add(tokens[t]);
-                wordIds.Add(tokenIds[t]);
+                index.Add(word, j);
+                words.Add(word);
+                wordIds.Add(TokenIds[t]);
             }
             WordOfToken[t] = j;
         }
         Words = words.ToArray();
         WordIds = wordIds.ToArray();
         Ids = new long[Length];
-        Ids[0] = ClsId;
-        for (int t = 0; t < tokens.Length; t++) Ids[t + 1] = tokenIds[t];
-        for (int t = tokens.Length + 1; t < Length; t++) Ids[t] = UnkId;
-        UnknownCount = tokenIds.Count(id => id == UnkId);
+        RealLength = Special.Write(TokenIds, Ids);
+        UnknownCount = TokenIds.Count(id => id == UnkId);
         var warnings = new List<string>();
-        if (Truncated) warnings.Add($"the text has {OriginalTokenCount} words after cleaning; only the first {tokens.Length} (the model's length {Length} minus [CLS]) are explained");
+        if (Truncated)
+            warnings.Add(SubwordTokens
+                ? $"the text has {OriginalTokenCount} tokens; only the first {tokens.Length} (the model's length {Length} minus {Special.Count} special positions) are explained"
+                : $"the text has {OriginalTokenCount} words after cleaning; only the first {tokens.Length} (the model's length {Length} minus [CLS]) are explained");
         if (UnknownCount == tokens.Length) warnings.Add("every word is unknown to the vocabulary: the model sees [CLS] and UNK only, so most explanations are zero");
-        else if (UnknownCount > 0) warnings.Add($"{UnknownCount} of {tokens.Length} words are unknown to the vocabulary (encoded as UNK)");
+        else if (UnknownCount > 0) warnings.Add(SubwordTokens
+            ? $"{UnknownCount} of {tokens.Length} tokens are unknown to the vocabulary (encoded as [UNK])"
+            : $"{UnknownCount} of {tokens.Length} words are unknown to the vocabulary (encoded as UNK)");
         if (words.Count == 1) warnings.Add("the text has a single distinct word: LIME, occlusion and SHAP have one feature");
         Warnings = warnings;
     }
@@ -57,17 +73,30 @@ public sealed class ExplainDocument
     public string Text { get; }
     /// <summary>An optional label (e.g. an IMDB file name or "line 3").</summary>
     public string? Label { get; }
-    /// <summary>The kept cleaned words, in order (T of them).</summary>
+    /// <summary>The kept tokens, in order (T of them): the cleaned words for the paper's model, WordPieces for a
+    /// BERT-family model.</summary>
     public string[] Tokens { get; }
+    /// <summary>The kept words in order of occurrence (a repeated word each time), before WordPiece: for the paper's
+    /// model the same as <see cref="Tokens"/>.</summary>
+    public string[] Occurrences { get; }
+    /// <summary>For each token, the index of its occurrence in <see cref="Occurrences"/>.</summary>
+    public int[] OccurrenceOfToken { get; }
+    /// <summary>True when some word has more than one token (a subword tokenizer).</summary>
+    public bool SubwordTokens { get; }
+    /// <summary>The model's special ids ([CLS], [SEP], padding...).</summary>
+    public SpecialTokens Special { get; }
+    /// <summary>The id a removed token becomes when words are replaced in place (RemovalMode.ReplaceWithUnk): UNK for
+    /// the paper's model, [MASK] (or [UNK], an option) for a BERT-family model.</summary>
+    public long ReplacementId { get; }
     /// <summary>The model id of each token.</summary>
     public long[] TokenIds { get; }
     /// <summary>The distinct tokens in order of first occurrence (d of them): LIME's features.</summary>
     public string[] Words { get; }
-    /// <summary>The model id of each distinct word.</summary>
+    /// <summary>The model id of each distinct word (of its first token, for a subword tokenizer).</summary>
     public long[] WordIds { get; }
     /// <summary>For each token, the index of its word in <see cref="Words"/>.</summary>
     public int[] WordOfToken { get; }
-    /// <summary>The encoded document: L ids ([CLS], tokens, UNK padding).</summary>
+    /// <summary>The encoded document: L ids ([CLS], tokens, [SEP] when the model has one, padding).</summary>
     public long[] Ids { get; }
     /// <summary>Words in the cleaned text before truncation.</summary>
     public int OriginalTokenCount { get; }
@@ -78,8 +107,8 @@ public sealed class ExplainDocument
     public int TokenCount => Tokens.Length;
     /// <summary>d.</summary>
     public int WordCount => Words.Length;
-    /// <summary>1 + T: [CLS] and the words; the rest is padding.</summary>
-    public int RealLength => Tokens.Length + 1;
+    /// <summary>[CLS], the T tokens and [SEP] when the model has one; the rest is padding.</summary>
+    public int RealLength { get; }
     public bool Truncated => OriginalTokenCount > Tokens.Length;
     /// <summary>Tokens encoded as UNK (words not in the vocabulary).</summary>
     public int UnknownCount { get; }
@@ -125,14 +154,46 @@ public sealed class ExplainDocument
             if (ids[t] < 0 || ids[t] >= config.VocabSize)
                 throw new ArgumentException($"token '{kept[t]}' has id {ids[t]}, outside the model's vocabulary [0, {config.VocabSize})", nameof(idOf));
         }
-        return new ExplainDocument(text ?? string.Join(' ', tokens), kept, ids, tokens.Count, config, label);
+        var tokenized = new TokenizedText(kept, kept, ids, [.. Enumerable.Range(0, keep)], tokens.Count, tokens.Count);
+        return new ExplainDocument(text ?? string.Join(' ', tokens), tokenized, config, label, null);
+    }
+
+    /// <summary>
+    /// A document from a model's own tokenization (words and their tokens, see <see cref="ITextTokenizer"/>), already
+    /// truncated to the model's <see cref="TextInputs.MaxTokens"/>. <paramref name="replacementId"/>: the id removed
+    /// tokens become in place (null: UNK). Throws ArgumentException when there is no token to explain.
+    /// </summary>
+    public static ExplainDocument FromTokenized(string text, TokenizedText tokenized, TextInputs config, string? label = null, long? replacementId = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(tokenized);
+        ArgumentNullException.ThrowIfNull(config);
+        if (tokenized.Tokens.Length == 0)
+            throw new ArgumentException("the text has no words to explain: the model's tokenizer finds no token in it", nameof(tokenized));
+        if (tokenized.Tokens.Length > config.MaxTokens)
+            throw new ArgumentException($"{tokenized.Tokens.Length} tokens do not fit the model's {config.MaxTokens} (truncate when tokenizing)", nameof(tokenized));
+        if (tokenized.Ids.Length != tokenized.Tokens.Length || tokenized.WordOfToken.Length != tokenized.Tokens.Length)
+            throw new ArgumentException("a tokenization needs one id and one word index per token", nameof(tokenized));
+        for (int t = 0; t < tokenized.Ids.Length; t++)
+        {
+            long id = tokenized.Ids[t];
+            if (id < 0 || id >= config.VocabSize)
+                throw new ArgumentException($"token '{tokenized.Tokens[t]}' has id {id}, outside the model's vocabulary [0, {config.VocabSize})", nameof(tokenized));
+            int w = tokenized.WordOfToken[t];
+            if (w < 0 || w >= tokenized.Words.Length || (t > 0 && w < tokenized.WordOfToken[t - 1]))
+                throw new ArgumentException($"token {t} maps to word {w}: word indices must be non-decreasing within [0, {tokenized.Words.Length})", nameof(tokenized));
+        }
+        if (replacementId is { } r && (r < 0 || r >= config.VocabSize))
+            throw new ArgumentException($"the replacement id {r} is outside the model's vocabulary [0, {config.VocabSize})", nameof(replacementId));
+        return new ExplainDocument(text, tokenized, config, label, replacementId);
     }
 
     /// <summary>
     /// Writes the L ids of the document perturbed by one mask row (d flags, true = the word is kept) and returns its
-    /// real length (1 + the number of tokens the model sees as words). Delete: removed words' occurrences are
-    /// deleted, later words shift left, UNK padding at the end (the real length shrinks). ReplaceWithUnk: each removed
-    /// occurrence becomes UNK in place (the real length stays 1 + T).
+    /// real length ([CLS], the tokens the model sees, and [SEP] when the model has one). Delete: every token of a removed
+    /// word's occurrences is deleted, later tokens shift left, padding at the end (the real length shrinks): the text
+    /// re-tokenized without those words, as each word's tokens depend on the word alone. ReplaceWithUnk: each removed
+    /// token becomes <see cref="ReplacementId"/> in place (the real length stays).
     /// </summary>
     public int PerturbedIds(ReadOnlySpan<bool> keep, RemovalMode mode, Span<long> ids)
     {
@@ -147,9 +208,22 @@ public sealed class ExplainDocument
         }
         else
         {
-            for (int t = 0; t < TokenIds.Length; t++) ids[pos++] = keep[WordOfToken[t]] ? TokenIds[t] : UnkId;
+            for (int t = 0; t < TokenIds.Length; t++) ids[pos++] = keep[WordOfToken[t]] ? TokenIds[t] : ReplacementId;
         }
-        ids[pos..].Fill(UnkId);
+        if (Special.Sep is { } sep) ids[pos++] = sep;
+        ids[pos..].Fill(Special.Pad);
         return pos;
+    }
+
+    /// <summary>The L ids of a reference document of the same shape: [CLS], every token replaced by
+    /// <paramref name="tokenId"/>, [SEP] when the model has one, then padding (IG's baseline).</summary>
+    public long[] ReferenceIds(long tokenId)
+    {
+        var ids = new long[Length];
+        var tokens = new long[TokenIds.Length];
+        tokens.AsSpan().Fill(tokenId);
+        Special.Write(tokens, ids);
+        // Beyond the document: the padding the model reads there (UNK for the paper's model, as before).
+        return ids;
     }
 }

@@ -6,12 +6,19 @@ namespace AttnXai.Explain.Explainers;
 /// <summary>How a per-token explainer's scores become one score per distinct word.</summary>
 public enum WordAggregation
 {
-    /// <summary>The value of the word's last occurrence (the authors' dictionary overwrite). The default.</summary>
+    /// <summary>The value of the word's last token (the authors' dictionary overwrite: the default for word-vocabulary
+    /// models, whose words are one token each).</summary>
     Last,
+    /// <summary>The sum over the word's tokens (every subword of every occurrence): the default for subword models.</summary>
     Sum,
     Mean,
-    /// <summary>The largest (signed) value over the occurrences.</summary>
+    /// <summary>The largest (signed) value over the word's tokens.</summary>
     Max,
+    /// <summary>The value of the word's first token.</summary>
+    First,
+    /// <summary>The model's default: <see cref="Last"/> for word-vocabulary models, <see cref="Sum"/> for subword
+    /// models (<see cref="Adapters.ExplainTarget.DefaultAggregation"/>); outputs record the one used.</summary>
+    Auto,
 }
 
 /// <summary>Per-token / per-word conversions.</summary>
@@ -35,6 +42,7 @@ public static class WordScores
                 WordAggregation.Last => v,
                 WordAggregation.Sum or WordAggregation.Mean => result[j] + v,
                 WordAggregation.Max => count[j] == 0 ? v : Math.Max(result[j], v),
+                WordAggregation.First => count[j] == 0 ? v : result[j],
                 _ => throw new ArgumentOutOfRangeException(nameof(aggregation), aggregation, "unknown aggregation"),
             };
             count[j]++;
@@ -58,7 +66,9 @@ public static class WordScores
         "sum" => WordAggregation.Sum,
         "mean" => WordAggregation.Mean,
         "max" => WordAggregation.Max,
-        _ => throw new ArgumentException($"unknown word aggregation '{name}' (use last, sum, mean or max)", nameof(name)),
+        "first" => WordAggregation.First,
+        "auto" => WordAggregation.Auto,
+        _ => throw new ArgumentException($"unknown word aggregation '{name}' (use last, sum, mean, max, first or auto)", nameof(name)),
     };
 }
 
@@ -99,7 +109,7 @@ public interface IExplainer
 }
 
 /// <summary>A per-token method; word scores come from <see cref="Aggregation"/>.</summary>
-public abstract class TokenExplainer(WordAggregation aggregation) : IExplainer
+public abstract class TokenExplainer(WordAggregation aggregation = WordAggregation.Auto) : IExplainer
 {
     public abstract string Name { get; }
     public bool PerWord => false;
@@ -117,6 +127,9 @@ public abstract class TokenExplainer(WordAggregation aggregation) : IExplainer
 
     protected virtual IEnumerable<KeyValuePair<string, string>> MethodSettings() => [];
 
+    /// <summary>Settings whose value depends on the model (a default the target resolves), as explanations record them.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string>> ResolvedSettings(ExplainTarget target) => [];
+
     /// <summary>Token scores (T per document) and optional diagnostics, for a batch of documents.</summary>
     protected abstract (double[] Tokens, Dictionary<string, double>? Diagnostics)[] ScoreTokens(ExplainTarget target, IReadOnlyList<ExplainDocument> documents);
 
@@ -127,14 +140,16 @@ public abstract class TokenExplainer(WordAggregation aggregation) : IExplainer
         target.Require(this);
         if (documents.Count == 0) return [];
         var scores = ScoreTokens(target, documents);
-        var settings = Settings;
+        var aggregation = Aggregation == WordAggregation.Auto ? target.DefaultAggregation : Aggregation;
+        var settings = new Dictionary<string, string>(Settings, StringComparer.Ordinal) { ["word_aggregation"] = aggregation.ToString().ToLowerInvariant() };
+        foreach (var (k, v) in ResolvedSettings(target)) settings[k] = v;
         var result = new Explanation[documents.Count];
         for (int i = 0; i < documents.Count; i++)
         {
             var doc = documents[i];
             var (tokens, diag) = scores[i];
             ExplainerChecks.Finite(Name, doc, tokens);
-            var words = WordScores.Aggregate(tokens, doc.WordOfToken, doc.WordCount, Aggregation);
+            var words = WordScores.Aggregate(tokens, doc.WordOfToken, doc.WordCount, aggregation);
             result[i] = new Explanation(Name, doc, tokens, words, settings,
                 (IReadOnlyDictionary<string, double>?)diag ?? new Dictionary<string, double>(), new Dictionary<string, double[]>());
         }

@@ -6,7 +6,8 @@ namespace AttnXai.Explain.Explainers;
 /// <see cref="Extra"/> under the names its catalogue entry declares.</summary>
 public sealed record ExplainerSettings
 {
-    public WordAggregation Aggregation { get; init; } = WordAggregation.Last;
+    /// <summary>How token scores become word scores (Auto: the model's default, see <see cref="WordAggregation.Auto"/>).</summary>
+    public WordAggregation Aggregation { get; init; } = WordAggregation.Auto;
     /// <summary>Removal modes of the perturbation methods (LIME, occlusion, SHAP) named by family alone: one explainer
     /// per mode. A variant named in full ("lime-unk") is that mode only.</summary>
     public IReadOnlyList<RemovalMode> Removals { get; init; } = [RemovalMode.Delete];
@@ -15,7 +16,8 @@ public sealed record ExplainerSettings
     public double KernelWidth { get; init; } = LimeKernel.DefaultWidth;
     public ulong Seed { get; init; }
     public int IgSteps { get; init; } = 64;
-    public IgBaseline IgBaseline { get; init; } = IgBaseline.Unk;
+    /// <summary>IG's reference input (Auto: the model's default, see <see cref="IgBaseline.Auto"/>).</summary>
+    public IgBaseline IgBaseline { get; init; } = IgBaseline.Auto;
     public int ShapSamples { get; init; } = 2048;
     /// <summary>Settings of methods beyond the shared ones, by the names their catalogue entries declare.</summary>
     public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();

@@ -20,7 +20,7 @@ public enum GradientScore
 /// G-avg, G-l1, G-l2 and GxI: gradients of the explained logit with respect to the embedded input e, through autograd
 /// (the model's Logits with e a leaf requiring grad), batched over documents. Any model.
 /// </summary>
-public sealed class GradientExplainer(GradientScore score, WordAggregation aggregation = WordAggregation.Last) : TokenExplainer(aggregation), ICataloguedExplainer
+public sealed class GradientExplainer(GradientScore score, WordAggregation aggregation = WordAggregation.Auto) : TokenExplainer(aggregation), ICataloguedExplainer
 {
     public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
     [

@@ -18,7 +18,7 @@ namespace AttnXai.Explain.Explainers;
 /// model R[0, t] = (1/H) sum_h (alpha_t^(h) df/dalpha_t^(h))^+, the per-head terms of AttGrad, clamped and averaged.
 /// Unsigned (non-negative). Needs a model with attention maps.
 /// </summary>
-public sealed class GradientRolloutExplainer(WordAggregation aggregation = WordAggregation.Last) : TokenExplainer(aggregation), ICataloguedExplainer
+public sealed class GradientRolloutExplainer(WordAggregation aggregation = WordAggregation.Auto) : TokenExplainer(aggregation), ICataloguedExplainer
 {
     public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
     [

@@ -9,10 +9,17 @@ namespace AttnXai.Explain.Explainers;
 /// <summary>The reference input of Integrated Gradients.</summary>
 public enum IgBaseline
 {
-    /// <summary>The all-UNK document [CLS] UNK ... UNK: e'_t = W_e[UNK] + PE(t) for t &gt;= 1, [CLS] kept at t = 0 (the default).</summary>
+    /// <summary>Every token replaced by UNK, the special positions kept: for the paper's model the all-UNK document
+    /// [CLS] UNK ... UNK, e'_t = W_e[UNK] + PE(t) for t &gt;= 1, [CLS] kept at t = 0 (its default).</summary>
     Unk,
     /// <summary>e' = 0 at every position ([CLS] and padding included).</summary>
     Zero,
+    /// <summary>Every token replaced by the padding id, [CLS] and [SEP] kept (a BERT-family model's default: [PAD]).</summary>
+    Pad,
+    /// <summary>Every token replaced by [MASK], [CLS] and [SEP] kept (models with a [MASK] token).</summary>
+    Mask,
+    /// <summary>The model's default: <see cref="Unk"/> for word-vocabulary models, <see cref="Pad"/> for subword models.</summary>
+    Auto,
 }
 
 /// <summary>
@@ -22,7 +29,7 @@ public enum IgBaseline
 /// f(x) - f(x'); the gap is reported as the diagnostic "completeness_gap" (with the [CLS] and padding shares, which are
 /// zero for the UNK baseline in paper mode).
 /// </summary>
-public sealed class IntegratedGradientsExplainer(int steps = 64, IgBaseline baseline = IgBaseline.Unk, WordAggregation aggregation = WordAggregation.Last)
+public sealed class IntegratedGradientsExplainer(int steps = 64, IgBaseline baseline = IgBaseline.Auto, WordAggregation aggregation = WordAggregation.Auto)
     : TokenExplainer(aggregation), ICataloguedExplainer
 {
     public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
@@ -31,7 +38,7 @@ public sealed class IntegratedGradientsExplainer(int steps = 64, IgBaseline base
             Signed: true, typeof(ITextClassifier), (s, _) => new IntegratedGradientsExplainer(s.IgSteps, s.IgBaseline, s.Aggregation))
         {
             Order = 80,
-            Settings = [new("IgSteps", "64", "points of the midpoint rule"), new("IgBaseline", "unk", "unk (the all-UNK document) or zero")],
+            Settings = [new("IgSteps", "64", "points of the midpoint rule"), new("IgBaseline", "auto", "auto (unk for word-vocabulary models, pad for subword models), unk, pad, mask (every token replaced, [CLS] and [SEP] kept) or zero")],
         },
     ];
 
@@ -40,7 +47,13 @@ public sealed class IntegratedGradientsExplainer(int steps = 64, IgBaseline base
     public override string Name => "IG";
 
     protected override IEnumerable<KeyValuePair<string, string>> MethodSettings() =>
-        [new("steps", Steps.ToString()), new("baseline", Baseline == IgBaseline.Unk ? "unk" : "zero"), new("rule", "midpoint")];
+        [new("steps", Steps.ToString()), new("baseline", Baseline.ToString().ToLowerInvariant()), new("rule", "midpoint")];
+
+    protected override IEnumerable<KeyValuePair<string, string>> ResolvedSettings(ExplainTarget target) =>
+        [new("baseline", Resolve(target).ToString().ToLowerInvariant())];
+
+    /// <summary>The baseline used for the target's model (<see cref="IgBaseline.Auto"/> resolved).</summary>
+    public IgBaseline Resolve(ExplainTarget target) => Baseline != IgBaseline.Auto ? Baseline : target.TextTokenizer is null ? IgBaseline.Unk : IgBaseline.Pad;
 
     protected override (double[] Tokens, Dictionary<string, double>? Diagnostics)[] ScoreTokens(ExplainTarget target, IReadOnlyList<ExplainDocument> documents)
     {
@@ -59,9 +72,15 @@ public sealed class IntegratedGradientsExplainer(int steps = 64, IgBaseline base
         using (torch.no_grad())
         {
             e = model.Embed(torch.tensor(doc.Ids, [1, L], device: model.Device));
-            var refIds = Enumerable.Repeat(inputs.UnkId, L).ToArray();
-            refIds[0] = inputs.ClsId;
-            e0 = Baseline == IgBaseline.Unk ? model.Embed(torch.tensor(refIds, [1, L], device: model.Device)) : torch.zeros_like(e);
+            var baseline = Resolve(target);
+            long? token = baseline switch
+            {
+                IgBaseline.Unk => inputs.Special.Unk,
+                IgBaseline.Pad => inputs.Special.Pad,
+                IgBaseline.Mask => inputs.Special.Mask ?? throw new ArgumentException($"IG's [MASK] baseline: the model ({model.Describe()}) has no [MASK] token"),
+                _ => null,
+            };
+            e0 = token is { } id ? model.Embed(torch.tensor(doc.ReferenceIds(id), [1, L], device: model.Device)) : torch.zeros_like(e);
         }
         var diff = e - e0;
         var gradSum = torch.zeros_like(e);
