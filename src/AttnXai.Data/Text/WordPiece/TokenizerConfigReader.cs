@@ -42,7 +42,7 @@ internal static class TokenizerConfigReader
             if (root.TryGetProperty("model_max_length", out var mml) && mml.ValueKind != JsonValueKind.Null)
             {
                 if (mml.ValueKind != JsonValueKind.Number || !mml.TryGetDouble(out double d) || d < 1 || d != Math.Floor(d))
-                    throw new InvalidDataException($"{path}: field 'model_max_length': expected a positive integer, found {Kind(mml)} {mml.GetRawText()}");
+                    throw new InvalidDataException($"{path}: field 'model_max_length': expected a positive integer, found {Kind(mml)} {Raw(mml)}");
                 o = o with { ModelMaxLength = d > int.MaxValue ? null : (int)d };
             }
             return o;
@@ -56,7 +56,7 @@ internal static class TokenizerConfigReader
         {
             JsonValueKind.True => true,
             JsonValueKind.False => false,
-            _ => throw new InvalidDataException($"{path}: field '{name}': expected true or false, found {Kind(e)} {e.GetRawText()}"),
+            _ => throw new InvalidDataException($"{path}: field '{name}': expected true or false, found {Kind(e)} {Raw(e)}"),
         };
     }
 
@@ -66,7 +66,13 @@ internal static class TokenizerConfigReader
         if (e.ValueKind == JsonValueKind.String) return NonEmpty(path, name, e.GetString()!);
         if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String)
             return NonEmpty(path, name, c.GetString()!);
-        throw new InvalidDataException($"{path}: field '{name}': expected a string or an object with a string \"content\", found {Kind(e)} {e.GetRawText()}");
+        throw new InvalidDataException($"{path}: field '{name}': expected a string or an object with a string \"content\", found {Kind(e)} {Raw(e)}");
+    }
+
+    private static string Raw(JsonElement e)
+    {
+        var raw = e.GetRawText();
+        return raw.Length <= 60 ? raw : raw[..57] + "...";
     }
 
     private static string NonEmpty(string path, string name, string s) =>
