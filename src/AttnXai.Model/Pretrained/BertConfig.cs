@@ -72,7 +72,8 @@ public sealed record BertConfig(
     public static BertConfig Parse(JsonObject json, string source)
     {
         ArgumentNullException.ThrowIfNull(json);
-        var reader = new Reader(json, source);
+        // A JsonObject built in code holds CLR values (an int is not readable as a double); its text form is uniform.
+        var reader = new Reader((JsonObject)JsonNode.Parse(json.ToJsonString())!, source);
         var modelType = reader.String("model_type");
         if (modelType is not (Bert or DistilBert))
             throw new InvalidDataException($"{source}: model_type '{modelType}' is not supported (supported: {Bert}, {DistilBert})");
