@@ -82,7 +82,7 @@ public class CheckpointFolderTests : IDisposable
         Assert.Equal(10, tok["model_max_length"]!.GetValue<int>());
 
         var config = HfCheckpoint.ReadConfig(dir);
-        Assert.Equal(Tiny with { Labels = config.Labels, Architectures = config.Architectures }, config);
+        Assert.Equal(Tiny, config);
         Assert.Equal(Tiny.Labels, config.Labels);
         Assert.Equal(Tiny.Architectures, config.Architectures);
         Assert.True(config.HasClassifierHint);
@@ -104,7 +104,7 @@ public class CheckpointFolderTests : IDisposable
         var dir = Path.Combine(_root, "distil");
         WriteConfig(dir, json);
         var read = HfCheckpoint.ReadConfig(dir);
-        Assert.Equal(distil with { Labels = read.Labels, Architectures = read.Architectures }, read);
+        Assert.Equal(distil, read);
         Assert.False(read.HasPoolerHint);
         Assert.True(read.HasClassifierHint);
         Assert.Equal("distilbert.", read.WeightPrefix);

@@ -39,6 +39,17 @@ public sealed record BertConfig(
 
     public int NumLabels => Labels.Count;
 
+    /// <summary>Value equality, the lists compared element by element (a record alone would compare them by reference).</summary>
+    public bool Equals(BertConfig? other) =>
+        other is not null && ModelType == other.ModelType && VocabSize == other.VocabSize && HiddenSize == other.HiddenSize
+        && NumHiddenLayers == other.NumHiddenLayers && NumAttentionHeads == other.NumAttentionHeads && IntermediateSize == other.IntermediateSize
+        && MaxPositionEmbeddings == other.MaxPositionEmbeddings && TypeVocabSize == other.TypeVocabSize && LayerNormEps.Equals(other.LayerNormEps)
+        && HiddenAct == other.HiddenAct && PadTokenId == other.PadTokenId
+        && Labels.SequenceEqual(other.Labels) && Architectures.SequenceEqual(other.Architectures);
+
+    public override int GetHashCode() =>
+        HashCode.Combine(ModelType, VocabSize, HiddenSize, NumHiddenLayers, NumAttentionHeads, IntermediateSize, HiddenAct, Labels.Count);
+
     /// <summary>Width of one attention head.</summary>
     public int HeadSize => HiddenSize / NumAttentionHeads;
 
