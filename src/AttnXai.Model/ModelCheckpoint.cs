@@ -220,6 +220,8 @@ public static class ModelCheckpoint
         var configPath = Path.Combine(dir, ConfigFile);
         if (!File.Exists(configPath))
             throw new FileNotFoundException($"{dir}: no {ConfigFile}: not a model folder, or an incomplete one ({ConfigFile} is written last; was training interrupted?)", configPath);
+        // A Hugging Face checkpoint folder (config.json with a model_type): a pretrained BERT-family classifier.
+        if (Pretrained.HfCheckpoint.IsCheckpointFolder(dir)) return Pretrained.PretrainedModel.Load(dir, device);
         JsonObject json;
         try
         {

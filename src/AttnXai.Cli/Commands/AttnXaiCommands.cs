@@ -13,6 +13,7 @@ public static class AttnXaiCommands
         root.Subcommands.Add(ReproduceCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
         root.Subcommands.Add(FaithfulnessCommand.Create());

@@ -54,11 +54,26 @@ public static class TrainCommand
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var noProgress = new Option<bool>("--plain") { Description = "plain progress lines instead of a progress bar (automatic when output is redirected)" };
         var threads = CliRunner.ThreadsOption();
+        var init = new Option<string?>("--init") { Description = "a pretrained Hugging Face encoder folder (BERT, DistilBERT; e.g. `attnxai import`'s all-MiniLM-L6-v2): a classifier with a new head on it" };
+        var freeze = new Option<string?>("--freeze") { Description = "--init: encoder (default: the encoder is frozen, each document encoded once and cached, the head trained on the cached vectors)" }.OneOf("encoder");
+        var head = new Option<string?>("--head") { Description = "--init: mean (default: the mean of the last hidden states, all-MiniLM-L6-v2's pooling), cls ([CLS]'s last hidden state) or pooler (BERT's pooler, then the classifier)" }.OneOf("mean", "cls", "pooler");
+        var maxLength = new Option<int?>("--max-length") { Description = "--init: positions per document, [CLS] and [SEP] included (default: the checkpoint's model_max_length)" }.Between(3, 8192);
+        foreach (var o in new Option[] { init, freeze, head, maxLength }) cmd.Options.Add(o);
         foreach (var o in new Option[] { output, arch, embed, att, outDim, heads, layers, dim, headDim, ff, dropout, norm, length, epochs, batch, lr, wd, seed, splitSeed, valCount, testCount, maxTrain, maxVal, maxTest, evalBatch, mask, noPosition, tokenizer, quick, device, noProgress, threads }
                      .Concat(dataArgs.All()))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            if (r.GetValue(init) is { } initDir)
+            {
+                foreach (var o in new Option[] { arch, embed, att, outDim, heads, layers, dim, headDim, ff, dropout, norm, length, mask, noPosition, tokenizer, quick })
+                    if (r.GetResult(o) is { Implicit: false }) throw new ArgumentException($"{o.Name} does not apply to --init (the pretrained checkpoint fixes the model and its tokenizer)");
+                return RunInit(r, initDir, r.GetValue(dataArgs.Data), dataArgs.Build(r), r.GetValue(output)!, r.GetValue(head) ?? "mean", r.GetValue(maxLength),
+                    r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr), r.GetValue(wd), r.GetValue(seed) ?? 42, r.GetValue(splitSeed) ?? Data.Imdb.DataSplits.PaperSeed,
+                    r.GetValue(valCount), r.GetValue(testCount), r.GetValue(maxTrain), r.GetValue(maxVal), r.GetValue(maxTest), r.GetValue(evalBatch), r.GetValue(threads));
+            }
+            foreach (var o in new Option[] { freeze, head, maxLength })
+                if (r.GetResult(o) is { Implicit: false }) throw new ArgumentException($"{o.Name} goes with --init (a pretrained encoder)");
             var preset = r.GetValue(quick) ? TrainingRecipe.Quick : TrainingRecipe.Paper;
             var dev = r.GetValue(device) is { } ds ? Devices.Parse(ds) : null;
             var dataOptions = (preset.Data with
@@ -116,6 +131,47 @@ public static class TrainCommand
             return Run(r.GetValue(dataArgs.Data), dataArgs.Build(r), outDir, dataOptions, options, architecture, plain);
         });
         return cmd;
+    }
+
+    /// <summary>`train --init DIR`: a classifier with a new head on a frozen pretrained encoder
+    /// (<see cref="AttnXai.Model.Pretrained.FrozenEncoderTraining"/>), the data split as for every other model.</summary>
+    private static int RunInit(ParseResult r, string initDir, string? dataPath, LabelledTextOptions fileOptions, string output, string head, int? maxLength,
+        int? epochs, int? batch, double? lr, double? wd, long seed, ulong splitSeed, int? valCount, int? testCount, int? maxTrain, int? maxVal, int? maxTest,
+        int? evalBatch, int? threads)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var dir = Path.GetFullPath(initDir);
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--init: folder not found: {dir}");
+        if (!AttnXai.Model.Pretrained.HfCheckpoint.IsCheckpointFolder(dir))
+            throw new InvalidDataException($"--init {dir}: not a pretrained checkpoint folder (a config.json with a model_type such as bert; `attnxai import` makes one)");
+        var outDir = Output.Folder(output);
+        if (File.Exists(Path.Combine(outDir, ModelCheckpoint.ConfigFile)))
+            throw new IOException($"--out {outDir} already holds a trained model (config.json); choose another --out folder");
+        var dataOptions = new DataOptions { ValidationCount = valCount, TestCount = testCount, SplitSeed = splitSeed, MaxTrain = maxTrain, MaxValidation = maxVal, MaxTest = maxTest }.Validate();
+        var options = new AttnXai.Model.Pretrained.HeadTrainingOptions
+        {
+            Head = AttnXai.Model.Pretrained.PretrainedModel.ParseHead(head, "--head"),
+            Length = maxLength,
+            Epochs = epochs ?? 30,
+            BatchSize = batch ?? 32,
+            LearningRate = lr ?? 1e-3,
+            WeightDecay = wd ?? 0.01,
+            Seed = seed,
+            EvalBatchSize = evalBatch ?? 32,
+        };
+        CliRunner.ApplyThreads(threads);
+        var source = DataSource.Read(dataPath, fileOptions, Console.WriteLine);
+        Console.WriteLine($"data: {source.Description}");
+        var parts = PartSplit.Apply(source, dataOptions.ValidationCount, dataOptions.TestCount, dataOptions.SplitSeed);
+        var train = DataPreparation.Subsample(parts.Train, dataOptions.MaxTrain, dataOptions.SplitSeed, 101);
+        var validation = DataPreparation.Subsample(parts.Validation, dataOptions.MaxValidation, dataOptions.SplitSeed, 102);
+        var test = DataPreparation.Subsample(parts.Test, dataOptions.MaxTest, dataOptions.SplitSeed, 103);
+        Console.WriteLine(string.Create(inv, $"encoder: {dir} (frozen), head {head}; train {train.Count}, validation {validation.Count}, test {test.Count}; {torch.get_num_threads()} threads"));
+        var settings = DataPreparation.SettingsJson(source, parts, dataOptions with { Tokenizer = "wordpiece" }, fileOptions);
+        var outcome = AttnXai.Model.Pretrained.FrozenEncoderTraining.Run(dir, outDir, train, validation, test, source.Labels, options, settings, Console.WriteLine);
+        Console.WriteLine(string.Create(inv,
+            $"best epoch {outcome.BestEpoch}: validation {outcome.ValidationAccuracy:P2}, test {outcome.TestAccuracy:P2} ({test.Count} documents); encoding {outcome.EncodeSeconds:F0} s, head {outcome.TrainSeconds:F1} s; wrote {outDir}"));
+        return 0;
     }
 
     private static int Run(string? dataPath, LabelledTextOptions fileOptions, string output, DataOptions dataOptions, TrainingOptions options,

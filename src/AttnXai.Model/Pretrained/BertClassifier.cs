@@ -203,17 +203,26 @@ public sealed class BertClassifier : nn.Module, IAttentionModel
     public Tensor Head(Tensor z, Tensor? mask)
     {
         using var scope = torch.NewDisposeScope();
-        Tensor pooled;
-        if (Architecture.Head == BertHead.Mean)
-        {
-            if (mask is null) pooled = z.mean([1]);
-            else
-            {
-                var m = mask.unsqueeze(-1).to(z.dtype);
-                pooled = z.mul(m).sum(1).div(m.sum(1));
-            }
-        }
-        else pooled = z.select(1, 0);
+        return Classify(Pool(z, mask)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>What the head reads of z [B, L', d]: z_0 ([CLS]) for the pooler and [CLS] heads, the mean over the real
+    /// positions (<paramref name="mask"/>, null: all) for the mean head: [B, d]. A frozen encoder's pooled vectors are
+    /// what head training caches.</summary>
+    public Tensor Pool(Tensor z, Tensor? mask)
+    {
+        if (Architecture.Head != BertHead.Mean) return z.select(1, 0);
+        if (mask is null) return z.mean([1]);
+        using var scope = torch.NewDisposeScope();
+        var m = mask.unsqueeze(-1).to(z.dtype);
+        return z.mul(m).sum(1).div(m.sum(1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The logits of pooled vectors [B, d]: the pooler (tanh; DistilBERT's pre-classifier, ReLU) when the head
+    /// has one, dropout in training, then the classifier.</summary>
+    public Tensor Classify(Tensor pooled)
+    {
+        using var scope = torch.NewDisposeScope();
         if (_pooler is not null)
         {
             var p = F.linear(pooled, _pooler.weight, _pooler.bias);
@@ -221,6 +230,14 @@ public sealed class BertClassifier : nn.Module, IAttentionModel
         }
         pooled = Drop(pooled, Architecture.Config.ClassifierDropout);
         return F.linear(pooled, _classifier.weight, _classifier.bias).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The head's parameters (pooler or pre-classifier when the head has one, and the classifier).</summary>
+    public IEnumerable<Parameter> HeadParameters()
+    {
+        if (_pooler is not null) { yield return _pooler.weight; yield return _pooler.bias; }
+        yield return _classifier.weight;
+        yield return _classifier.bias;
     }
 
     private (Tensor Logits, List<Tensor>? Maps) Forward(Tensor e, Tensor? mask, bool attention)

@@ -188,7 +188,7 @@ public static class HfCheckpoint
     /// bitwise (float32 ones).
     /// </summary>
     public static void Write(string directory, BertConfig config, IReadOnlyDictionary<string, Tensor> tensors, string vocabPath,
-        JsonObject? tokenizerConfig = null)
+        JsonObject? tokenizerConfig = null, JsonObject? extra = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tensors);
@@ -203,7 +203,10 @@ public static class HfCheckpoint
             AtomicFile.Write(vocabTarget, o => { using var s = File.OpenRead(vocabPath); s.CopyTo(o); });
         var tokenizer = tokenizerConfig ?? DefaultTokenizerConfig(doLowerCase: true, config.MaxPositionEmbeddings);
         AtomicFile.WriteAllText(Path.Combine(directory, TokenizerConfigFile), tokenizer.ToJsonString(Indented) + "\n");
-        AtomicFile.WriteAllText(configPath, config.ToJson().ToJsonString(Indented) + "\n");
+        var json = config.ToJson();
+        // Keys Hugging Face's loaders ignore (AttnXai's head, length, seed and training record).
+        if (extra is not null) foreach (var (k, v) in extra) json[k] = v?.DeepClone();
+        AtomicFile.WriteAllText(configPath, json.ToJsonString(Indented) + "\n");
     }
 
     /// <summary>A BERT WordPiece tokenizer_config.json: lower-casing, the longest input, BERT's special tokens.</summary>

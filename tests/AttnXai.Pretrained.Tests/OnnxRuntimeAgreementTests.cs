@@ -1,0 +1,82 @@
+using AttnXai.Common.IO;
+using AttnXai.Data.Imdb;
+using AttnXai.Engine;
+using AttnXai.Model;
+using AttnXai.Model.Pretrained;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace AttnXai.Pretrained.Tests;
+
+/// <summary>
+/// AttnXai's BertClassifier (TorchSharp, float32) against ONNX Runtime running the package's model.onnx itself, on real
+/// IMDB reviews through the WordPiece tokenizer: the last hidden state at every real position agrees to 1e-4 of its
+/// scale; short reviews, reviews truncated at 128 and at 256 positions, in padded batches.
+/// </summary>
+public class OnnxRuntimeAgreementTests(ConvertedMiniLm converted, ITestOutputHelper output) : IClassFixture<ConvertedMiniLm>
+{
+    [SharedDataTheory]
+    [InlineData(128)]
+    [InlineData(256)]
+    public void LastHiddenStateEqualsOnnxRuntimesOnImdbReviews(int length)
+    {
+        var data = ImdbReader.Read(RepoPaths.SharedImdbArchive()!);
+        // 50 reviews: the 20 shortest and 30 spread over the test part (most of them longer than 256 tokens).
+        var test = data.Test;
+        var texts = test.OrderBy(r => r.Text.Length).Take(20).Concat(test.Where((_, i) => i % 834 == 0).Take(30)).Select(r => r.Text).ToList();
+        var tokenizer = AttnXai.Data.Text.WordPiece.BertWordPieceTokenizer.FromCheckpoint(converted.Directory);
+        using var scope = NewDisposeScope();
+        var (model, architecture, _, _) = PretrainedModel.FromEncoder(converted.Directory, BertHead.Mean, 2, length, seed: 1);
+        using var _m = model;
+        using var session = new InferenceSession(converted.OnnxPath);
+        double worst = 0, scale = 0;
+        int truncated = 0, padded = 0;
+        const int batch = 5;
+        for (int start = 0; start < texts.Count; start += batch)
+        {
+            var rows = texts.Skip(start).Take(batch).Select(t => tokenizer.EncodeWithSpecials(t, length)).ToList();
+            int L = rows.Max(r => r.Length), B = rows.Count;
+            truncated += rows.Count(r => r.Length == length);
+            padded += rows.Count(r => r.Length < L);
+            var ids = new long[B * L];
+            var mask = new long[B * L];
+            for (int b = 0; b < B; b++)
+                for (int i = 0; i < rows[b].Length; i++) { ids[b * L + i] = rows[b][i]; mask[b * L + i] = 1; }
+            int[] dims = [B, L];
+            using var results = session.Run(
+            [
+                NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor<long>(ids, dims)),
+                NamedOnnxValue.CreateFromTensor("attention_mask", new DenseTensor<long>(mask, dims)),
+                NamedOnnxValue.CreateFromTensor("token_type_ids", new DenseTensor<long>(new long[B * L], dims)),
+            ], ["last_hidden_state"]);
+            var ort = results.First().AsTensor<float>().ToArray();
+            using var inner = NewDisposeScope();
+            var maskT = tensor(mask.Select(m => m == 1).ToArray(), [B, L]);
+            var mine = model.Encode(((ITextClassifier)model).Embed(tensor(ids, [B, L])), maskT).ToArray<float>();
+            for (int b = 0; b < B; b++)
+                for (int i = 0; i < rows[b].Length; i++)
+                    for (int j = 0; j < 384; j++)
+                    {
+                        int k = (b * L + i) * 384 + j;
+                        worst = Math.Max(worst, Math.Abs((double)mine[k] - ort[k]));
+                        scale = Math.Max(scale, Math.Abs((double)ort[k]));
+                    }
+        }
+        output.WriteLine($"L {length}: largest difference {worst:G3}, scale {scale:G3} ({worst / scale:G3} relative); {truncated} truncated, {padded} padded");
+        Assert.True(truncated >= 5 && padded >= 5, $"{truncated} truncated, {padded} padded rows: the sample does not cover the cases");
+        Assert.True(worst <= 1e-4 * scale, $"largest difference {worst:G3} against a scale of {scale:G3}");
+    }
+}
+
+/// <summary>A theory that runs only when the shared IMDB archive is present, reported as skipped with the reason
+/// otherwise.</summary>
+public sealed class SharedDataTheoryAttribute : TheoryAttribute
+{
+    public SharedDataTheoryAttribute()
+    {
+        if (RepoPaths.SharedImdbArchive() is null)
+            Skip = "the shared IMDB archive (../shared/data/aclImdb_v1_labeled.tar.gz or $ATTNXAI_SHARED_DATA) is not present";
+    }
+}
