@@ -3,7 +3,11 @@ using System.Text;
 namespace AttnXai.Plot;
 
 /// <summary>One explainer's values for the shared tokens (e.g. Name = "LIME", one value per token).</summary>
-public sealed record HighlightRow(string Name, IReadOnlyList<double> Values);
+public sealed record HighlightRow(string Name, IReadOnlyList<double> Values)
+{
+    /// <summary>Hover text per token (null: the value), e.g. a word's value and its subwords' values.</summary>
+    public IReadOnlyList<string>? Hovers { get; init; }
+}
 
 public sealed record HighlightOptions
 {
@@ -97,7 +101,7 @@ public static class HighlightedText
             {
                 var c = scale.Map(row.Values[i]);
                 sb.Append(' ').Append("<span class=\"token\" style=\"background-color:").Append(c.Hex).Append(";color:").Append(c.ContrastText)
-                  .Append(";padding:1px 3px;border-radius:3px\" title=\"").Append(Markup.Escape(NumberFormat.Number(row.Values[i], o.Digits))).Append("\">")
+                  .Append(";padding:1px 3px;border-radius:3px\" title=\"").Append(Markup.Escape(row.Hovers?[i] ?? NumberFormat.Number(row.Values[i], o.Digits))).Append("\">")
                   .Append(Markup.Escape(tokens[i])).Append("</span>");
             }
             sb.Append("</div>\n");
@@ -119,6 +123,8 @@ public static class HighlightedText
             Guard.AllFinite(row.Values, nameof(rows), label: $"rows[{r}].Values");
             if (row.Values.Count != tokens.Count)
                 throw new ArgumentException($"rows[{r}] ('{row.Name}') has {row.Values.Count} values for {tokens.Count} tokens.", nameof(rows));
+            if (row.Hovers is { } h && h.Count != tokens.Count)
+                throw new ArgumentException($"rows[{r}] ('{row.Name}') has {h.Count} hover texts for {tokens.Count} tokens.", nameof(rows));
         }
         var o = options ?? new HighlightOptions();
         if (!double.IsFinite(o.Width) || o.Width < 100) throw new ArgumentException($"options.Width must be at least 100, got {o.Width}.", nameof(options));

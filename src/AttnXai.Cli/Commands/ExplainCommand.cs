@@ -238,7 +238,7 @@ public static class ExplainCommand
             studies?.Add(one.Studies![0]);
             predictions.Add(Predict(loaded, d));
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"[{first + i + 1}/{total}] {d.Label}: {d.TokenCount} words, predicted {predictions[^1].Label} ({clock.Elapsed.TotalSeconds:F1} s)"));
+                $"[{first + i + 1}/{total}] {d.Label}: {(d.ModelTokenized ? $"{d.TokenCount} tokens, {d.Occurrences.Length} words" : $"{d.TokenCount} words")}, predicted {predictions[^1].Label} ({clock.Elapsed.TotalSeconds:F1} s)"));
         }
         return (new ExplainRunResult(docs, explanations, studies, explainers, runSettings), predictions);
     }

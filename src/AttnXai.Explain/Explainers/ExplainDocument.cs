@@ -17,9 +17,10 @@ namespace AttnXai.Explain.Explainers;
 /// </summary>
 public sealed class ExplainDocument
 {
-    private ExplainDocument(string text, TokenizedText tokenized, TextInputs config, string? label, long? replacementId)
+    private ExplainDocument(string text, TokenizedText tokenized, TextInputs config, string? label, long? replacementId, bool modelTokenized)
     {
         Text = text;
+        ModelTokenized = modelTokenized;
         Tokens = tokenized.Tokens;
         TokenIds = tokenized.Ids;
         OriginalTokenCount = tokenized.TotalTokens;
@@ -81,6 +82,9 @@ public sealed class ExplainDocument
     public string[] Occurrences { get; }
     /// <summary>For each token, the index of its occurrence in <see cref="Occurrences"/>.</summary>
     public int[] OccurrenceOfToken { get; }
+    /// <summary>True when the document came from a model's own tokenizer (<see cref="FromTokenized"/>), whose words may
+    /// have several tokens; false for the paper's cleaned words.</summary>
+    public bool ModelTokenized { get; }
     /// <summary>True when some word has more than one token (a subword tokenizer).</summary>
     public bool SubwordTokens { get; }
     /// <summary>The model's special ids ([CLS], [SEP], padding...).</summary>
@@ -155,7 +159,7 @@ public sealed class ExplainDocument
                 throw new ArgumentException($"token '{kept[t]}' has id {ids[t]}, outside the model's vocabulary [0, {config.VocabSize})", nameof(idOf));
         }
         var tokenized = new TokenizedText(kept, kept, ids, [.. Enumerable.Range(0, keep)], tokens.Count, tokens.Count);
-        return new ExplainDocument(text ?? string.Join(' ', tokens), tokenized, config, label, null);
+        return new ExplainDocument(text ?? string.Join(' ', tokens), tokenized, config, label, null, modelTokenized: false);
     }
 
     /// <summary>
@@ -185,7 +189,7 @@ public sealed class ExplainDocument
         }
         if (replacementId is { } r && (r < 0 || r >= config.VocabSize))
             throw new ArgumentException($"the replacement id {r} is outside the model's vocabulary [0, {config.VocabSize})", nameof(replacementId));
-        return new ExplainDocument(text, tokenized, config, label, replacementId);
+        return new ExplainDocument(text, tokenized, config, label, replacementId, modelTokenized: true);
     }
 
     /// <summary>

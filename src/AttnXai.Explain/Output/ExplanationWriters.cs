@@ -44,6 +44,16 @@ public static class ExplanationWriters
         "Texts are cleaned as the paper's LIME experiments: every run of characters outside [A-Za-z0-9] becomes a space, " +
         "the text is lower-cased and truncated to the model's length minus one (255 words), so that LIME's words and the model's tokens coincide.";
 
+    /// <summary>How the texts of a pretrained (WordPiece) model are read.</summary>
+    public const string WordPieceNote =
+        "Texts go through the model's own WordPiece tokenizer (Hugging Face's ids): a word is what its basic split gives (whitespace and " +
+        "punctuation, lower-cased and accents stripped when the model is uncased), each word one or more WordPieces; [CLS] first, [SEP] last, " +
+        "truncated to the model's length. Perturbation methods remove words (all their WordPieces); token methods score WordPieces, summed " +
+        "(or as --aggregation says) into word scores. Pages highlight words; hover a word for its score and its WordPieces' scores.";
+
+    /// <summary>The note that says how the run's texts became tokens.</summary>
+    public static string TextNote(ExplainRunResult run) => run.Documents.Any(d => d.ModelTokenized) ? WordPieceNote : CleaningNote;
+
     /// <summary>Writes all files into <paramref name="directory"/> and returns their paths. <paramref name="predictions"/>
     /// (one per document, or null) are shown on the page and written to the JSON. The documents are numbered from
     /// <paramref name="firstIndex"/> (a shard's first document in the whole run); <paramref name="pages"/> false leaves
@@ -152,7 +162,7 @@ public static class ExplanationWriters
         {
             j.WriteStartObject();
             j.WriteString("tool", "attnxai explain");
-            j.WriteString("cleaning", CleaningNote);
+            j.WriteString("cleaning", TextNote(run));
             j.WriteStartObject("model");
             j.WriteString("architecture", config.Architecture);
             foreach (var (key, value) in config.ToJson())
@@ -210,6 +220,12 @@ public static class ExplanationWriters
         j.WriteStartArray("token_ids"); foreach (var t in d.TokenIds) j.WriteNumberValue(t); j.WriteEndArray();
         j.WriteStartArray("words"); foreach (var t in d.Words) j.WriteStringValue(t); j.WriteEndArray();
         j.WriteStartArray("word_of_token"); foreach (var t in d.WordOfToken) j.WriteNumberValue(t); j.WriteEndArray();
+        if (d.ModelTokenized)
+        {
+            // The words in order of occurrence (what the pages highlight) and each token's occurrence.
+            j.WriteStartArray("occurrences"); foreach (var t in d.Occurrences) j.WriteStringValue(t); j.WriteEndArray();
+            j.WriteStartArray("occurrence_of_token"); foreach (var t in d.OccurrenceOfToken) j.WriteNumberValue(t); j.WriteEndArray();
+        }
         j.WriteStartObject("methods");
         foreach (var x in run.Explanations[i])
         {
@@ -342,7 +358,7 @@ public static class ExplanationWriters
 
     // ---- HTML ------------------------------------------------------------------------------------------------
 
-    private const string Legend = CleaningNote + " The explained quantity is the raw positive-class logit. Each row is scaled on its own: " +
+    private static string Legend(string note) => note + " The explained quantity is the raw positive-class logit. Each row is scaled on its own: " +
                                   "green = positive, red = negative, intensity = |value| / max |value| in the row; hover a word for its value.";
 
     /// <summary>The page file of document <paramref name="index"/> when the documents do not fit on one page.</summary>
@@ -357,8 +373,9 @@ public static class ExplanationWriters
         var settings = root.GetProperty("settings").EnumerateObject().Select(p => new KeyValuePair<string, object?>(p.Name, p.Value.GetString())).ToList();
         string[]? classLabels = root.TryGetProperty("class_labels", out var cl) ? cl.EnumerateArray().Select(x => x.GetString()!).ToArray() : null;
         var docs = root.GetProperty("documents").EnumerateArray().Select(d => PageDocument.Read(d, classLabels)).ToList();
+        var Legend = ExplanationWriters.Legend(root.TryGetProperty("cleaning", out var note) ? note.GetString() ?? CleaningNote : CleaningNote);
         int n = docs.Count;
-        if (n <= PageSize) return [("explanations.html", Html(docs, settings, 0, n, null))];
+        if (n <= PageSize) return [("explanations.html", Html(docs, settings, 0, n, null, Legend))];
         int pages = (n + PageSize - 1) / PageSize;
         var index = new HtmlReport("AttnXai explanations");
         index.Paragraph($"{n} documents on {pages} pages of {PageSize}. " + Legend);
@@ -377,7 +394,7 @@ public static class ExplanationWriters
         for (int p = 0; p < pages; p++)
         {
             int start = p * PageSize, end = Math.Min(n, start + PageSize);
-            list.Add((PageName(start), Html(docs, settings, start, end, $"Documents {start} to {end - 1} of {n} (page {p + 1} of {pages}; index: explanations.html)")));
+            list.Add((PageName(start), Html(docs, settings, start, end, $"Documents {start} to {end - 1} of {n} (page {p + 1} of {pages}; index: explanations.html)", Legend)));
         }
         return list;
     }
@@ -387,7 +404,7 @@ public static class ExplanationWriters
     /// positive, red negative, intensity |value| / max |value| of the row, the value on hover, as the paper's Figure 1),
     /// then the theory's numbers. All text is escaped.
     /// </summary>
-    private static string Html(IReadOnlyList<PageDocument> docs, IReadOnlyList<KeyValuePair<string, object?>> settings, int start, int end, string? pageNote)
+    private static string Html(IReadOnlyList<PageDocument> docs, IReadOnlyList<KeyValuePair<string, object?>> settings, int start, int end, string? pageNote, string Legend)
     {
         var r = new HtmlReport("AttnXai explanations");
         if (pageNote is not null) r.Paragraph(pageNote);
@@ -444,18 +461,41 @@ public static class ExplanationWriters
     private sealed record PageDocument(int Index, string? Label, string[] Tokens, int WordCount, string[] Warnings, string? Prediction,
         List<HighlightRow> Rows, JsonElement? Theory)
     {
+        private static string? PredictionOf(JsonElement d, string[]? classLabels)
+        {
+            if (!d.TryGetProperty("prediction", out var p)) return null;
+            var logits = Numbers(p, "logits");
+            int c = p.GetProperty("class").GetInt32();
+            return new DocumentPrediction(logits, c, classLabels ?? logits.Select((_, k) => k == c ? p.GetProperty("label").GetString()! : k.ToString(CultureInfo.InvariantCulture)).ToArray()).Describe();
+        }
+
         public static PageDocument Read(JsonElement d, string[]? classLabels)
         {
             string[] Strings(string name) => d.GetProperty(name).EnumerateArray().Select(x => x.GetString()!).ToArray();
             var wordOfToken = d.GetProperty("word_of_token").EnumerateArray().Select(x => x.GetInt32()).ToArray();
-            string? prediction = null;
-            if (d.TryGetProperty("prediction", out var p))
-            {
-                var logits = Numbers(p, "logits");
-                int c = p.GetProperty("class").GetInt32();
-                prediction = new DocumentPrediction(logits, c, classLabels ?? logits.Select((_, k) => k == c ? p.GetProperty("label").GetString()! : k.ToString(CultureInfo.InvariantCulture)).ToArray()).Describe();
-            }
+            string? prediction = PredictionOf(d, classLabels);
             var rows = d.GetProperty("methods").EnumerateObject().Select(m => new HighlightRow(m.Name, Numbers(m.Value, "token_scores"))).ToList();
+            if (d.TryGetProperty("occurrences", out var occ))
+            {
+                // A model-tokenized document: one span per word occurrence, valued by its word's score, with the word's
+                // score and its WordPieces' scores on hover.
+                var occurrences = occ.EnumerateArray().Select(x => x.GetString()!).ToArray();
+                var occurrenceOfToken = d.GetProperty("occurrence_of_token").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+                var tokens = Strings("tokens");
+                var wordOfOccurrence = new int[occurrences.Length];
+                for (int k = 0; k < tokens.Length; k++) wordOfOccurrence[occurrenceOfToken[k]] = wordOfToken[k];
+                var words = d.GetProperty("methods").EnumerateObject().Select(m =>
+                {
+                    var w = Numbers(m.Value, "word_scores");
+                    var tok = Numbers(m.Value, "token_scores");
+                    var hovers = Enumerable.Range(0, occurrences.Length).Select(o =>
+                        NumberFormat.Number(w[wordOfOccurrence[o]], 4) + " (word); " + string.Join(", ",
+                            Enumerable.Range(0, tokens.Length).Where(k => occurrenceOfToken[k] == o).Select(k => $"{tokens[k]} {NumberFormat.Number(tok[k], 4)}"))).ToArray();
+                    return new HighlightRow(m.Name, WordScores.Spread(w, wordOfOccurrence)) { Hovers = hovers };
+                }).ToList();
+                return new PageDocument(d.GetProperty("index").GetInt32(), d.TryGetProperty("label", out var l0) ? l0.GetString() : null, occurrences,
+                    d.GetProperty("words").GetArrayLength(), Strings("warnings"), PredictionOf(d, classLabels), words, null);
+            }
             JsonElement? theory = null;
             if (d.TryGetProperty("theory", out var t))
             {
