@@ -175,7 +175,7 @@ public static class Erasure
     }
 
     /// <summary>Logits of requests [from, to) through <see cref="BatchedPass"/> (element r is request from + r): the
-    /// document's tokens whose flag is set, the others deleted (later tokens shift left) or replaced by UNK in place.</summary>
+    /// document's tokens whose flag is set, the others deleted (later tokens shift left) or replaced in place (UNK; a pretrained model's [MASK] or [UNK]).</summary>
     private static (double Negative, double Positive)[] Logits(ITextClassifier model, IReadOnlyList<TestDocument> documents,
         IReadOnlyList<(int Doc, bool[] Keep)> requests, RemovalMode removal, int batchSize, int from, int to)
     {
@@ -186,14 +186,7 @@ public static class Erasure
             var (d, keep) = requests[from + r];
             var doc = documents[d].Document;
             if (doc.Length != L) throw new ArgumentException($"document '{documents[d].Id}' was encoded for length {doc.Length}, the model has {L}");
-            row.Ids[0] = doc.ClsId;
-            int pos = 1;
-            for (int t = 0; t < doc.TokenCount; t++)
-            {
-                if (keep[t]) row.Ids[pos++] = doc.TokenIds[t];
-                else if (removal == RemovalMode.ReplaceWithUnk) row.Ids[pos++] = doc.UnkId;
-            }
-            row.RealLength = pos;          // the rest stays UNK padding
+            row.RealLength = doc.TokenPerturbedIds(keep, removal, row.Ids);
         });
         for (int r = 0; r < result.Length; r++) result[r] = (values[2 * r], values[2 * r + 1]);
         return result;

@@ -219,6 +219,25 @@ public sealed class ExplainDocument
         return pos;
     }
 
+    /// <summary>Writes the L ids of the document with some tokens removed (<paramref name="keepToken"/>: T flags, true
+    /// keeps the token): deleted (later tokens shift left) or replaced in place by <see cref="ReplacementId"/>, then
+    /// [SEP] when the model has one and padding. Returns the real length.</summary>
+    public int TokenPerturbedIds(ReadOnlySpan<bool> keepToken, RemovalMode mode, Span<long> ids)
+    {
+        if (keepToken.Length != TokenCount) throw new ArgumentException($"{keepToken.Length} flags for T = {TokenCount} tokens", nameof(keepToken));
+        if (ids.Length != Length) throw new ArgumentException($"ids must hold {Length} values", nameof(ids));
+        ids[0] = ClsId;
+        int pos = 1;
+        for (int t = 0; t < TokenIds.Length; t++)
+        {
+            if (keepToken[t]) ids[pos++] = TokenIds[t];
+            else if (mode == RemovalMode.ReplaceWithUnk) ids[pos++] = ReplacementId;
+        }
+        if (Special.Sep is { } sep) ids[pos++] = sep;
+        ids[pos..].Fill(Special.Pad);
+        return pos;
+    }
+
     /// <summary>The L ids of a reference document of the same shape: [CLS], every token replaced by
     /// <paramref name="tokenId"/>, [SEP] when the model has one, then padding (IG's baseline).</summary>
     public long[] ReferenceIds(long tokenId)
