@@ -6,6 +6,7 @@ using AttnXai.Model.Pretrained;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Xunit.Abstractions;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace AttnXai.Pretrained.Tests;
@@ -78,5 +79,72 @@ public sealed class SharedDataTheoryAttribute : TheoryAttribute
     {
         if (RepoPaths.SharedImdbArchive() is null)
             Skip = "the shared IMDB archive (../shared/data/aclImdb_v1_labeled.tar.gz or $ATTNXAI_SHARED_DATA) is not present";
+    }
+}
+
+/// <summary>A classifier made from the converted MiniLM, written back as a Hugging Face folder and loaded through the
+/// one loader every command uses.</summary>
+public class PretrainedClassifierFolderTests(ConvertedMiniLm converted) : IClassFixture<ConvertedMiniLm>, IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "attnxai-pretrained-folder-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, true);
+    }
+
+    [Theory]
+    [InlineData(BertHead.Mean)]
+    [InlineData(BertHead.Pooler)]
+    public void AWrittenClassifierReloadsBitwise(BertHead head)
+    {
+        using var scope = NewDisposeScope();
+        var (model, _, config, tokenizer) = PretrainedModel.FromEncoder(converted.Directory, head, 3, 64, seed: 7);
+        using var _m = model;
+        var dir = Path.Combine(_root, head.ToString());
+        var labels = new AttnXai.Data.Labelled.LabelMap(["neg", "neutral", "pos"]);
+        PretrainedModel.Save(dir, model, config, tokenizer, labels, seed: 7);
+        using var loaded = ModelCheckpoint.Load(dir);
+        var reloaded = (BertClassifier)loaded.Model;
+        Assert.Equal(head, reloaded.Architecture.Head);
+        Assert.Equal(64, loaded.Model.Inputs.Length);
+        Assert.Equal(["neg", "neutral", "pos"], loaded.Labels.ClassNames);
+        Assert.Equal(3, loaded.Model.Classes);
+        Assert.Equal("wordpiece-uncased", loaded.TokenizerName);
+        var mine = model.state_dict();
+        foreach (var (name, t) in reloaded.state_dict())
+            Assert.True(torch.equal(t, mine[name]).all().item<bool>(), $"tensor {name} differs after the round trip");
+        Assert.Equal(mine.Count, reloaded.state_dict().Count);
+        // The same logits through the encoder every command uses.
+        var enc = loaded.Encoder.Encode("A film I will not forget.");
+        var ids = tensor(enc.Ids, [1, enc.Ids.Length]);
+        var mask = tensor(enc.Mask!, [1, enc.Ids.Length]);
+        Assert.Equal(model.LogitsOfIds(ids, mask).ToArray<float>(), loaded.Model.LogitsOfIds(ids, mask).ToArray<float>());
+        Assert.Equal(tokenizer.EncodeWithSpecials("A film I will not forget.", 64), enc.Ids.Take(enc.Mask!.Count(m => m)).ToArray());
+    }
+
+    [Fact]
+    public void ABareEncoderIsNotAClassifierAndABadTensorIsNamed()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(converted.Directory));
+        Assert.Contains("attnxai train --init", e.Message);
+        using var scope = NewDisposeScope();
+        var (model, _, config, tokenizer) = PretrainedModel.FromEncoder(converted.Directory, BertHead.Cls, 2, 32, seed: 1);
+        using var _m = model;
+        var dir = Path.Combine(_root, "misshapen");
+        PretrainedModel.Save(dir, model, config, tokenizer, new AttnXai.Data.Labelled.LabelMap(["a", "b"]), seed: 1);
+        // A classifier of 3 rows against config's 2 labels; then a missing tensor.
+        var w = HfCheckpoint.ReadWeights(dir);
+        w["classifier.weight"] = torch.zeros([3, 384]);
+        w["classifier.bias"] = torch.zeros([3]);
+        AttnXai.Engine.SafetensorsFile.Save(Path.Combine(dir, "model.safetensors"), w);
+        e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir));
+        Assert.Contains("id2label", e.Message);
+        w.Remove("classifier.bias");
+        w["classifier.weight"] = torch.zeros([2, 384]);
+        AttnXai.Engine.SafetensorsFile.Save(Path.Combine(dir, "model.safetensors"), w);
+        e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(dir));
+        Assert.Contains("missing tensor 'classifier.bias'", e.Message);
+        Assert.Contains("model.safetensors", e.Message);
     }
 }

@@ -179,7 +179,9 @@ public static class ExplanationWriters
             {
                 j.WriteStartObject(ex.Name);
                 j.WriteBoolean("per_word", ex.PerWord);
-                Strings(j, "settings", ex.Settings);
+                // The settings as used (a default the model resolves, such as the word aggregation, resolved).
+                var used = run.Explanations.Count > 0 ? run.Explanations[0].FirstOrDefault(x => x.Method == ex.Name)?.Settings : null;
+                Strings(j, "settings", used ?? ex.Settings);
                 j.WriteEndObject();
             }
             j.WriteEndObject();
