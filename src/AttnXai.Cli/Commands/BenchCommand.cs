@@ -13,6 +13,7 @@ public static class BenchCommand
         cmd.Subcommands.Add(OptimizerBench.Create());
         cmd.Subcommands.Add(ExplainBench.Create());
         cmd.Subcommands.Add(DataBench.Create());
+        cmd.Subcommands.Add(PretrainedBench.Create());
         return cmd;
     }
 }

@@ -106,6 +106,12 @@ public sealed class BertClassifier : nn.Module, IAttentionModel
         }
     }
 
+    /// <summary>Layer <paramref name="index"/> (from 0).</summary>
+    public BertLayer LayerAt(int index) => _layers[index];
+
+    /// <summary>LN_emb's gain (<c>weight</c>) and bias.</summary>
+    public (Tensor weight, Tensor bias) EmbeddingNorm => (_embNorm.weight, _embNorm.bias);
+
     /// <summary>The embedding table W_word [V, d].</summary>
     public Tensor WordEmbeddings => _word.weight;
 
