@@ -8,6 +8,7 @@ using AttnXai.Common.Sharding;
 using AttnXai.Data.Imdb;
 using AttnXai.Data.Sources;
 using AttnXai.Explain;
+using AttnXai.Explain.Explainers;
 using AttnXai.Model;
 
 namespace AttnXai.Depth;
@@ -271,7 +272,7 @@ public sealed class DepthStudy
         string acc = json?["test_accuracy"] is JsonValue v && v.TryGetValue(out double a) ? a.ToString("R", inv) : "";
         string count = json?["test_count"] is JsonValue c && c.TryGetValue(out int n) ? n.ToString(inv) : "";
         long parameters = loaded.Model.Module.parameters().Sum(p => p.numel());
-        return new Dictionary<string, string>
+        var values = new Dictionary<string, string>
         {
             ["architecture"] = loaded.Architecture.Summary,
             ["layers"] = loaded.Model is IAttentionModel am ? am.Layers.ToString(inv) : "",
@@ -281,7 +282,16 @@ public sealed class DepthStudy
             ["source"] = m.Directory is null ? "trained here" : $"reused from {Path.GetFullPath(dir)}",
             ["training_seconds"] = seconds > 0 ? seconds.ToString("F1", inv) : "",
         };
+        foreach (var (method, reason) in ZeroByConstruction(loaded.Model)) values[ZeroKey + method] = reason;
+        return values;
     }
+
+    /// <summary>The prefix of a model stage's values that record a method zero by construction for the model.</summary>
+    public const string ZeroKey = "zero_by_construction:";
+
+    /// <summary>Every method of the catalogue whose scores are zero by construction for the model, with the reason.</summary>
+    public static IEnumerable<(string Method, string Reason)> ZeroByConstruction(ITextClassifier model) =>
+        ExplainerRegistry.MethodNames().Select(n => (n, ExplainerRegistry.InfoOf(n).ZeroReason(model))).Where(x => x.Item2 is not null).Select(x => (x.n, x.Item2!));
 
     private sealed class LogObserver(Action<string> log) : ITrainingObserver
     {

@@ -131,11 +131,16 @@ public static class ExplainCommand
                 ["lime_kernel_width"] = settings.KernelWidth.ToString("R", CultureInfo.InvariantCulture),
                 ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
                 ["word_aggregation"] = settings.Aggregation.ToString().ToLowerInvariant(),
-                ["perturbation_path"] = target.PreferFast ? "fast (exact closed form)" : "generic batched forward",
+                ["perturbation_path"] = target.UsesFastPath ? "fast (exact closed form)" : "generic batched forward",
                 ["theory"] = study is null ? "off" : $"on (large-sample limit: {study.LimitSamples} samples{(masks is null ? "" : "; its LIME runs are sampled, not --lime-masks")})",
                 ["device"] = loaded.Model.Device.ToString(),
             };
             if (masks is not null) runSettings["lime_masks"] = Path.GetFullPath(r.GetValue(limeMasks)!);
+            // A method zero by construction for this model is computed (its scores are rounding noise) and flagged.
+            var zero = explainers.Select(e => (e.Name, Reason: e.Info.ZeroReason(loaded.Model))).Where(z => z.Reason is not null).ToList();
+            foreach (var (name, reason) in zero)
+                Console.Error.WriteLine($"note: {name} is zero by construction on this model ({reason}); its scores are rounding noise, flagged in the outputs");
+            if (zero.Count > 0) runSettings[ExplanationWriters.ZeroKey] = string.Join("\n", zero.Select(z => $"{z.Name}: {z.Reason}"));
             var clock = Stopwatch.StartNew();
             var (result, predictions) = Explain(loaded, target, docs, explainers, study, runSettings, first, total);
             foreach (var d in docs)
