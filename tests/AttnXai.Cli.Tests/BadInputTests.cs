@@ -11,7 +11,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
 {
     /// <summary>
     /// (case, arguments, what the error line must contain). Placeholders: {data} the labelled CSV, {model} the trained
-    /// model, {nan} the model with a NaN weight, {incomplete} a model folder without config.json, {imdb} a tiny
+    /// model, {nan} the model with a NaN weight, {altered} the model with a bit of its weights flipped, {incomplete} a model folder without config.json, {imdb} a tiny
     /// aclImdb folder, {file} an existing file, {root} the fixture's folder, {out} a fresh path that must not be
     /// created, {missing} a file that does not exist.
     /// </summary>
@@ -59,6 +59,8 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "eval-model-missing", "eval --model {root}/nothing", "model folder not found: {root}/nothing" },
         { "eval-model-incomplete", "eval --model {incomplete}", "{incomplete}: no config.json" },
         { "eval-model-nan", "eval --model {nan}", "{nan}/model.safetensors: tensor 'W_v' holds NaN or infinite values" },
+        { "eval-model-altered", "eval --model {altered}", "{altered}/model.safetensors: the file's SHA-256 (" },
+        { "predict-model-altered", "predict --model {altered} --text good", "is not the one config.json records" },
         { "eval-split", "eval --model {model} --split dev", "--split must be test, val or train, got 'dev'" },
         { "eval-labels-of-the-model", "eval --model {model} --file {root}/all-positive.csv", "all-positive.csv: line 2: label 'positive' is not one of the model's labels ('neg', 'pos'); give the data's labels" },
         { "eval-labels-count", "eval --model {model} --labels a,b,c", "--labels names 3 labels but the model has 2 classes" },
@@ -220,7 +222,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
     public void Bad_input_gives_one_error_line_and_writes_nothing(string name, string arguments, string expected)
     {
         string outDir = fx.Fresh(name);
-        string Fill(string s) => s.Replace("{data}", fx.Data).Replace("{model}", fx.Model).Replace("{nan}", fx.NanModel)
+        string Fill(string s) => s.Replace("{data}", fx.Data).Replace("{model}", fx.Model).Replace("{nan}", fx.NanModel).Replace("{altered}", fx.Altered)
             .Replace("{incomplete}", fx.Incomplete).Replace("{imdb}", fx.Imdb).Replace("{file}", fx.AFile).Replace("{out}", outDir)
             .Replace("{missing}", Path.Combine(fx.Root, "missing.csv")).Replace("{root}", fx.Root);
         var r = Cli.Run(fx.Root, [.. Split(arguments).Select(Fill)]);

@@ -19,6 +19,8 @@ public sealed class CliFixture : IDisposable
     public string Model => Path.Combine(Root, "model");
     public string NanModel => Path.Combine(Root, "model-nan");
     public string Incomplete => Path.Combine(Root, "model-incomplete");
+    /// <summary>The trained model with one bit of its weights file flipped (still finite, still parses).</summary>
+    public string Altered => Path.Combine(Root, "model-altered");
     public string Imdb => Path.Combine(Root, "aclImdb");
     public string AFile => Path.Combine(Root, "a-file.txt");
     public string TrainOutput { get; }
@@ -52,6 +54,10 @@ public sealed class CliFixture : IDisposable
 
         CopyFolder(Model, NanModel);
         PoisonWeight(Path.Combine(NanModel, "model.safetensors"), "W_v");
+        CopyFolder(Model, Altered);
+        var weights = File.ReadAllBytes(Path.Combine(Altered, "model.safetensors"));
+        weights[^4] ^= 1;   // the lowest mantissa bit of the last float32
+        File.WriteAllBytes(Path.Combine(Altered, "model.safetensors"), weights);
         CopyFolder(Model, Incomplete);
         File.Delete(Path.Combine(Incomplete, "config.json"));
 
