@@ -136,7 +136,7 @@ public sealed class DepthStudy
     private static T ReadJson<T>(string path)
     {
         try { return JsonSerializer.Deserialize<T>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty"); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid ({e.Message}); delete it to recompute the stage", e); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid ({JsonErrors.Describe(e)}); delete it to recompute the stage", e); }
     }
 
     private static void CheckSettings(string outDir, string stage, Dictionary<string, string>? recorded, Dictionary<string, string> now, string where)
@@ -240,7 +240,7 @@ public sealed class DepthStudy
             throw new IOException(Directory.Exists(dir) ? $"{where}: no {ModelCheckpoint.ConfigFile}: not a model folder, or an incomplete one" : $"{where}: no such model folder");
         JsonObject json;
         try { json = JsonNode.Parse(File.ReadAllText(config)) as JsonObject ?? throw new InvalidDataException($"{where}: {config} is not a JSON object"); }
-        catch (JsonException e) { throw new InvalidDataException($"{where}: {config} is not valid JSON ({e.Message})", e); }
+        catch (JsonException e) { throw new InvalidDataException($"{where}: {config} is not valid JSON ({JsonErrors.Describe(e)})", e); }
         string? name = json["architecture"] is JsonValue v && v.TryGetValue(out string? a) ? a : null;
         var arch = ModelArchitectures.Read(name, json["model"], config);
         string expected = m.Layers is null ? "the paper's model" : $"a Transformer of {m.Layers} layer{(m.Layers == 1 ? "" : "s")}";

@@ -28,6 +28,9 @@ public sealed record FaithfulnessSettings
     public string Split { get; init; } = "test";
     /// <summary>Documents tested: a seeded sample of the split (all of it when larger).</summary>
     public int Docs { get; init; } = 1000;
+    /// <summary>True when <see cref="Docs"/> was asked for (--docs): more than the part holds is then refused, as
+    /// explain refuses a --count beyond the part; a default beyond it takes the whole part, with a note.</summary>
+    public bool DocsGiven { get; init; }
     /// <summary>Explainer names (ExplainerRegistry's, plus "random"), or "all".</summary>
     public IReadOnlyList<string> Methods { get; init; } = ["all"];
     public IReadOnlyList<FeatureRemoval> Removals { get; init; } = FeatureRemovals.All;
@@ -103,6 +106,11 @@ public static class FaithfulnessStudy
             throw new ArgumentException($"the faithfulness test needs a two-class model; {loaded.Directory} has {loaded.Model.Classes} classes ({loaded.Labels.Describe()})");
         var (parts, documents) = ModelData.ReadPart(loaded, s.DataPath, s.FileOptions, s.Split, progress);
         var source = parts.Path;
+        if (s.Docs > documents.Count)
+        {
+            if (s.DocsGiven) throw new ArgumentException($"--docs {s.Docs} is more than the {documents.Count} documents of the {s.Split} part of {parts.Description}");
+            progress?.Invoke($"note: the {s.Split} part holds {documents.Count} documents, fewer than the default {s.Docs}: all of them are tested");
+        }
         var sample = Sample(documents, s.Docs, s.Seed);
         var shard = s.Shard ?? ShardSpec.Whole;
         if (s.ChunkSize < 1) throw new ArgumentException($"the chunk size must be at least 1, got {s.ChunkSize}");

@@ -220,7 +220,7 @@ public static class ModelCheckpoint
             json = JsonNode.Parse(File.ReadAllText(configPath)) as JsonObject
                    ?? throw new InvalidDataException($"{configPath}: not a JSON object");
         }
-        catch (JsonException e) { throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message})", e); }
+        catch (JsonException e) { throw new InvalidDataException($"{configPath}: not valid JSON ({JsonErrors.Describe(e)})", e); }
 
         var format = Str(json, "format", configPath);
         if (format != Format) throw new InvalidDataException($"{configPath}: format '{format}' is not '{Format}'");

@@ -58,6 +58,8 @@ public sealed class CliFixture : IDisposable
         var weights = File.ReadAllBytes(Path.Combine(Altered, "model.safetensors"));
         weights[^4] ^= 1;   // the lowest mantissa bit of the last float32
         File.WriteAllBytes(Path.Combine(Altered, "model.safetensors"), weights);
+        CopyFolder(Model, Path.Combine(Root, "model-bad-json"));
+        File.WriteAllText(Path.Combine(Root, "model-bad-json", "config.json"), "{\n  \"format\": \"attnxai.attention-classifier\",\n  oops\n}\n");
         CopyFolder(Model, Incomplete);
         File.Delete(Path.Combine(Incomplete, "config.json"));
 
@@ -68,6 +70,7 @@ public sealed class CliFixture : IDisposable
         Write("masks-wrong.txt", "1111\n0101\n1010\n");
         Write("masks-bad.txt", "11\n0x\n");
         Write("unknown.dat", "x\n");
+        Write("bad.jsonl", "{\"text\": \"good\", \"label\": \"pos\"}\n{\"text\": oops}\n");
         Write("fake.tar.gz", "not an archive\n");
         Directory.CreateDirectory(Path.Combine(Root, "empty-folder"));
         // A reproduction folder whose model stage was computed with another model.
@@ -85,9 +88,13 @@ public sealed class CliFixture : IDisposable
 
         foreach (var (name, text) in new[] { ("train/pos/1_9.txt", "a good film"), ("train/neg/1_1.txt", "a bad film"), ("test/pos/2_8.txt", "great"), ("test/neg/2_2.txt", "awful") })
         {
-            var path = Path.Combine(Imdb, name);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, text);
+            foreach (var root in new[] { Imdb, Path.Combine(Root, "aclImdb-incomplete") })
+            {
+                if (root != Imdb && name.StartsWith("test/neg", StringComparison.Ordinal)) continue;   // a copy without test/neg
+                var path = Path.Combine(root, name);
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.WriteAllText(path, text);
+            }
         }
     }
 

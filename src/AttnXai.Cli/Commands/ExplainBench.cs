@@ -31,9 +31,9 @@ public static class ExplainBench
         var cmd = new Command("explain", "LIME (fast path vs batched forward), Theorem 4.1 vs autograd, per-document explanation costs");
         var model = new Option<string?>("--model") { Description = "trained model folder (default: random paper-size model)" };
         var data = new Option<string?>("--data") { Description = "IMDB data for the per-document costs with --model (default: synthetic documents)" };
-        var docs = new Option<int?>("--docs") { Description = "documents for the per-document costs (default 1000)" }.AtLeast(1);
+        var docs = new Option<int?>("--docs") { Description = "documents for the per-document costs (default 1000)" }.Range(1, Opt.MaxDocuments);
         var samples = new Option<int?>("--samples") { Description = $"LIME samples, 2 to {Opt.MaxLimeSamples:N0} (default 5000)" }.LimeSamples();
-        var vocab = new Option<int?>("--vocab") { Description = "synthetic vocabulary size of the random model (default 30000)" }.AtLeast(10);
+        var vocab = new Option<int?>("--vocab") { Description = "synthetic vocabulary size of the random model (default 30000)" }.Range(10, Opt.MaxVocabulary);
         var skipGeneric = new Option<bool>("--skip-generic") { Description = "skip the (slow) generic-path LIME runs" };
         var skipStudy = new Option<bool>("--skip-study") { Description = "skip running the LIME study over the --docs documents" };
         var threads = CliRunner.ThreadsOption();
@@ -323,7 +323,7 @@ public static class ExplainBench
         tokens = Math.Min(tokens, L - 1);
         pool = Math.Min(pool, words.Length);
         var text = string.Join(' ', Enumerable.Range(0, tokens).Select(_ => words[rng.Next(pool)]));
-        return ExplainDocument.FromTokens(text, text.Split(' '), tok => target.Vocabulary!.TryGetId(tok, out int id) ? id : target.Inputs.UnkId, target.Inputs, label);
+        return ExplainDocument.FromTokens(text, text.Split(' '), tok => target.Vocabulary!.TryGetWordId(tok, out int id) ? id : target.Inputs.UnkId, target.Inputs, label);
     }
 
     private sealed record CorpusData(string Source, IReadOnlyList<string> Texts, IReadOnlyList<ExplainDocument> Docs)
