@@ -18,6 +18,20 @@ public static class DepthReport
     public const string ModelsFile = "models.csv";
     public const string TimingFile = "timing.csv";
     public const string HeadlineFile = "headline.csv";
+    public const string ZeroFile = "zero_by_construction.csv";
+
+    /// <summary>(model, method) to the reason the method's scores are zero by construction for the model, from the
+    /// model stages' values, in model then catalogue order.</summary>
+    public static Dictionary<(string Model, string Method), string> ZeroByConstruction(IReadOnlyList<DepthStage> stages, IReadOnlyList<string> models)
+    {
+        ArgumentNullException.ThrowIfNull(stages);
+        ArgumentNullException.ThrowIfNull(models);
+        var zero = new Dictionary<(string, string), string>();
+        foreach (var m in models)
+            foreach (var (k, v) in stages.FirstOrDefault(x => x.Name == "model-" + m)?.Values ?? [])
+                if (k.StartsWith(DepthStudy.ZeroKey, StringComparison.Ordinal)) zero[(m, k[DepthStudy.ZeroKey.Length..])] = v;
+        return zero;
+    }
 
     /// <summary>The notes the report gives (definitions a reader needs).</summary>
     public static readonly IReadOnlyList<string> Notes =
@@ -37,13 +51,20 @@ public static class DepthReport
         string P(string f) { var p = Path.Combine(dir, f); files.Add(p); return p; }
         var models = s.Models.Select(m => m.Name).ToList();
 
+        // Methods zero by construction for a model (recorded by its model stage): left out of every table of that
+        // model (part files of an earlier version may hold their rows), listed with the reason instead.
+        var zero = ZeroByConstruction(stages, models);
+        bool Ranked(string[] row, int methodA, int methodB) =>
+            !zero.ContainsKey((row[0], row[methodA])) && (methodB < 0 || !zero.ContainsKey((row[0], row[methodB])));
+
         // The per-document tables of every model, in model order.
         var tables = new Dictionary<string, List<string[]>>();
         foreach (var (file, header) in DepthStudy.Tables)
         {
             var all = new CsvTable(header);
             var rows = new List<string[]>();
-            foreach (var m in models) rows.AddRange(DepthStudy.ReadTable(dir, m, file, header));
+            int a = Array.IndexOf(header, file == "agreement" ? "method_a" : "method"), b = Array.IndexOf(header, "method_b");
+            foreach (var m in models) rows.AddRange(DepthStudy.ReadTable(dir, m, file, header).Where(r => a < 0 || Ranked(r, a, b)));
             foreach (var r in rows) all.Add(r);
             all.Write(P(file + ".csv"));
             tables[file] = rows;
@@ -62,6 +83,9 @@ public static class DepthReport
         var theory = TheorySummary(tables["theory"], models);
         theory.Write(P("theory_summary.csv"));
         TimingTable(dir, models).Write(P(TimingFile));
+        var zeroTable = new CsvTable("model", "method", "reason");
+        foreach (var ((model, method), reason) in zero) zeroTable.Add(model, method, reason);
+        zeroTable.Write(P(ZeroFile));
         var headline = Headline(s, methods, modelRows, agreement, violations, erasure, theory);
         headline.Write(P(HeadlineFile));
 
@@ -88,7 +112,7 @@ public static class DepthReport
                 "Median relative L2 of Theorem 4.1 (last layer) against the input gradient, and of Theorem 5.1 against LIME (unk), and Theorem 5.1's median Spearman with LIME.");
         }
 
-        AtomicFile.WriteAllText(P(ReportFile), Report(s, stages, documents, methods, modelRows, agreement, violations, erasure, theory, headline, figures));
+        AtomicFile.WriteAllText(P(ReportFile), Report(s, stages, documents, methods, modelRows, agreement, violations, erasure, theory, headline, figures, zero));
         log?.Invoke($"wrote {files.Count} files to {Path.GetFullPath(dir)}");
         return files;
     }
@@ -313,7 +337,8 @@ public static class DepthReport
     // ---- the report --------------------------------------------------------------------------------------------
 
     private static string Report(DepthSettings s, IReadOnlyList<DepthStage> stages, int documents, List<string> methods, CsvTable models, CsvTable agreement,
-        CsvTable violations, CsvTable erasure, CsvTable theory, CsvTable headline, List<(string File, string Caption)> figures)
+        CsvTable violations, CsvTable erasure, CsvTable theory, CsvTable headline, List<(string File, string Caption)> figures,
+        Dictionary<(string Model, string Method), string> zero)
     {
         var inv = CultureInfo.InvariantCulture;
         string F(double v) => double.IsFinite(v) ? v.ToString("F3", inv) : "n/a";
@@ -322,6 +347,10 @@ public static class DepthReport
         string Series(Func<string, double> f, Func<double, string> fmt) => string.Join(", ", s.Models.Select(m => $"{fmt(f(m.Name))} ({m.Name})"));
         var r = new HtmlReport("Depth study: do the paper's findings carry over to deeper Transformers?");
         r.Paragraph($"{documents} IMDB test documents, {s.Models.Count} models ({string.Join(", ", names)}), {methods.Count} methods ({string.Join(", ", methods)}).");
+
+        foreach (var g in zero.GroupBy(z => (z.Key.Method, z.Value)))
+            r.Paragraph($"{g.Key.Method} is zero by construction on {string.Join(", ", g.Select(z => z.Key.Model))} ({g.Key.Value}): what it computes there is " +
+                $"rounding noise, so it is left out of that model's agreement, violation and erasure tables ({ZeroFile}).");
 
         r.Heading("Headline");
         r.Table(headline.Header, headline.Rows.Select(x => (IReadOnlyList<object?>)x.Select(Num).ToArray()), $"{HeadlineFile}: rho = median Spearman with {Reference(methods)}, violation = pooled ratio, aopc_comp = AOPC comprehensiveness");
@@ -362,12 +391,15 @@ public static class DepthReport
             r.Figure(File.ReadAllText(Path.Combine(s.OutputDirectory, file)), $"{file}: {caption}");
 
         r.Heading("Tables");
-        r.Table(["method", .. names], methods.Select(a => (IReadOnlyList<object?>)[a, .. names.Select(m => (object?)Agreement(agreement, m, a, reference, "spearman"))]),
+        // A method zero by construction for a model says so in that model's column, in place of a number.
+        object? Cell(string model, string method, Func<double> value) => zero.ContainsKey((model, method)) ? ZeroCell : value();
+        var listed = methods.Concat(zero.Keys.Select(z => z.Method)).Distinct().ToList();
+        r.Table(["method", .. names], listed.Select(a => (IReadOnlyList<object?>)[a, .. names.Select(m => Cell(m, a, () => Agreement(agreement, m, a, reference, "spearman")))]),
             $"Median Spearman with {reference}");
-        r.Table(["method", .. names], methods.Select(a => (IReadOnlyList<object?>)[a, .. names.Select(m => (object?)ViolationRatio(violations, m, a))]),
+        r.Table(["method", .. names], listed.Select(a => (IReadOnlyList<object?>)[a, .. names.Select(m => Cell(m, a, () => ViolationRatio(violations, m, a)))]),
             "Violation ratio (removals pooled)");
         foreach (var measure in new[] { "comprehensiveness", "sufficiency" })
-            r.Table(["method", .. names], methods.Select(a => (IReadOnlyList<object?>)[a, .. names.Select(m => (object?)Aopc(erasure, m, a, measure))]),
+            r.Table(["method", .. names], listed.Select(a => (IReadOnlyList<object?>)[a, .. names.Select(m => Cell(m, a, () => Aopc(erasure, m, a, measure)))]),
                 $"AOPC {measure}");
         if (theory.Rows.Count > 0) r.Table(theory.Header, theory.Rows.Select(x => (IReadOnlyList<object?>)x.Select(Num).ToArray()), "theory_summary.csv");
 
@@ -389,6 +421,9 @@ public static class DepthReport
         }, "environment");
         return r.Build();
     }
+
+    /// <summary>The cell of a method zero by construction for a model, in the report's tables.</summary>
+    public const string ZeroCell = "zero by construction";
 
     /// <summary>A number cell; empty (how <see cref="Csv.Num"/> writes NaN) is NaN.</summary>
     private static double D(string cell) => cell.Length == 0 ? double.NaN : Csv.D(cell);

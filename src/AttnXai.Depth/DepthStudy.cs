@@ -8,6 +8,7 @@ using AttnXai.Common.Sharding;
 using AttnXai.Data.Imdb;
 using AttnXai.Data.Sources;
 using AttnXai.Explain;
+using AttnXai.Explain.Explainers;
 using AttnXai.Model;
 
 namespace AttnXai.Depth;
@@ -135,7 +136,7 @@ public sealed class DepthStudy
     private static T ReadJson<T>(string path)
     {
         try { return JsonSerializer.Deserialize<T>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty"); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid ({e.Message}); delete it to recompute the stage", e); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid ({JsonErrors.Describe(e)}); delete it to recompute the stage", e); }
     }
 
     private static void CheckSettings(string outDir, string stage, Dictionary<string, string>? recorded, Dictionary<string, string> now, string where)
@@ -239,7 +240,7 @@ public sealed class DepthStudy
             throw new IOException(Directory.Exists(dir) ? $"{where}: no {ModelCheckpoint.ConfigFile}: not a model folder, or an incomplete one" : $"{where}: no such model folder");
         JsonObject json;
         try { json = JsonNode.Parse(File.ReadAllText(config)) as JsonObject ?? throw new InvalidDataException($"{where}: {config} is not a JSON object"); }
-        catch (JsonException e) { throw new InvalidDataException($"{where}: {config} is not valid JSON ({e.Message})", e); }
+        catch (JsonException e) { throw new InvalidDataException($"{where}: {config} is not valid JSON ({JsonErrors.Describe(e)})", e); }
         string? name = json["architecture"] is JsonValue v && v.TryGetValue(out string? a) ? a : null;
         var arch = ModelArchitectures.Read(name, json["model"], config);
         string expected = m.Layers is null ? "the paper's model" : $"a Transformer of {m.Layers} layer{(m.Layers == 1 ? "" : "s")}";
@@ -271,7 +272,7 @@ public sealed class DepthStudy
         string acc = json?["test_accuracy"] is JsonValue v && v.TryGetValue(out double a) ? a.ToString("R", inv) : "";
         string count = json?["test_count"] is JsonValue c && c.TryGetValue(out int n) ? n.ToString(inv) : "";
         long parameters = loaded.Model.Module.parameters().Sum(p => p.numel());
-        return new Dictionary<string, string>
+        var values = new Dictionary<string, string>
         {
             ["architecture"] = loaded.Architecture.Summary,
             ["layers"] = loaded.Model is IAttentionModel am ? am.Layers.ToString(inv) : "",
@@ -281,7 +282,16 @@ public sealed class DepthStudy
             ["source"] = m.Directory is null ? "trained here" : $"reused from {Path.GetFullPath(dir)}",
             ["training_seconds"] = seconds > 0 ? seconds.ToString("F1", inv) : "",
         };
+        foreach (var (method, reason) in ZeroByConstruction(loaded.Model)) values[ZeroKey + method] = reason;
+        return values;
     }
+
+    /// <summary>The prefix of a model stage's values that record a method zero by construction for the model.</summary>
+    public const string ZeroKey = "zero_by_construction:";
+
+    /// <summary>Every method of the catalogue whose scores are zero by construction for the model, with the reason.</summary>
+    public static IEnumerable<(string Method, string Reason)> ZeroByConstruction(ITextClassifier model) =>
+        ExplainerRegistry.MethodNames().Select(n => (n, ExplainerRegistry.InfoOf(n).ZeroReason(model))).Where(x => x.Item2 is not null).Select(x => (x.n, x.Item2!));
 
     private sealed class LogObserver(Action<string> log) : ITrainingObserver
     {

@@ -120,6 +120,7 @@ public static class DocumentMeasures
         foreach (var ex in Explainers(s, index))
         {
             if (!ex.Info.Supports(m.Loaded.Model)) continue;
+            if (ex.Info.ZeroReason(m.Loaded.Model) is not null) continue;   // zero by construction: noise, not ranked (see DepthReport)
             var sw = Stopwatch.StartNew();
             var x = ex.Explain(m.Target, [doc])[0];
             seconds[ex.Name] = sw.Elapsed.TotalSeconds;

@@ -28,6 +28,9 @@ public sealed record FaithfulnessSettings
     public string Split { get; init; } = "test";
     /// <summary>Documents tested: a seeded sample of the split (all of it when larger).</summary>
     public int Docs { get; init; } = 1000;
+    /// <summary>True when <see cref="Docs"/> was asked for (--docs): more than the part holds is then refused, as
+    /// explain refuses a --count beyond the part; a default beyond it takes the whole part, with a note.</summary>
+    public bool DocsGiven { get; init; }
     /// <summary>Explainer names (ExplainerRegistry's, plus "random"), or "all".</summary>
     public IReadOnlyList<string> Methods { get; init; } = ["all"];
     public IReadOnlyList<FeatureRemoval> Removals { get; init; } = FeatureRemovals.All;
@@ -103,11 +106,25 @@ public static class FaithfulnessStudy
             throw new ArgumentException($"the faithfulness test needs a two-class model; {loaded.Directory} has {loaded.Model.Classes} classes ({loaded.Labels.Describe()})");
         var (parts, documents) = ModelData.ReadPart(loaded, s.DataPath, s.FileOptions, s.Split, progress);
         var source = parts.Path;
+        if (s.Docs > documents.Count)
+        {
+            if (s.DocsGiven) throw new ArgumentException($"--docs {s.Docs} is more than the {documents.Count} documents of the {s.Split} part of {parts.Description}");
+            progress?.Invoke($"note: the {s.Split} part holds {documents.Count} documents, fewer than the default {s.Docs}: all of them are tested");
+        }
         var sample = Sample(documents, s.Docs, s.Seed);
         var shard = s.Shard ?? ShardSpec.Whole;
         if (s.ChunkSize < 1) throw new ArgumentException($"the chunk size must be at least 1, got {s.ChunkSize}");
         shard.CheckFits(sample.Count, s.ChunkSize, $"the {sample.Count} documents of the sample");
         var slice = shard.Slice(sample.Count, s.ChunkSize);
+        // A method zero by construction for this model computes rounding noise: left out, with the reason.
+        var zero = explainers.Select(e => (e.Name, Reason: e.Info.ZeroReason(loaded.Model))).Where(z => z.Reason is not null).Select(z => (z.Name, Reason: z.Reason!)).ToList();
+        if (zero.Count > 0)
+        {
+            explainers = [.. explainers.Where(e => !zero.Any(z => z.Name == e.Name))];
+            foreach (var (name, reason) in zero) progress?.Invoke($"{name} left out: zero by construction on this model ({reason})");
+            if (explainers.Count == 0)
+                throw new ArgumentException($"every method chosen is zero by construction on {loaded.Directory} ({string.Join("; ", zero.Select(z => $"{z.Name}: {z.Reason}"))}); choose others with --methods");
+        }
         var target = ExplainTarget.For(loaded);
         var docs = new List<TestDocument>();
         foreach (var r in sample.Take(slice).ToArray())
@@ -131,6 +148,7 @@ public static class FaithfulnessStudy
         });
         result = result with { Seconds = new Dictionary<string, double>(result.Seconds) { ["erasure"] = erasureClock.Elapsed.TotalSeconds } };
         var settings = Settings(s, source, sample.Count, explainers);
+        if (zero.Count > 0) settings[ZeroKey] = string.Join("\n", zero.Select(z => $"{z.Name}: {z.Reason}"));
         int threads = torch.get_num_threads();
         string device = loaded.Model.Device.ToString();
         if (s.Shard is null)
@@ -177,6 +195,9 @@ public static class FaithfulnessStudy
             ["erasure_removal"] = s.ErasureRemoval.Name(),
         };
 
+    /// <summary>The settings key of the methods left out as zero by construction ("METHOD: reason" lines).</summary>
+    public const string ZeroKey = "zero_by_construction";
+
     /// <summary>The settings as summary.json and the report show them (an unsharded run's and a merge's alike).</summary>
     public static JsonObject SettingsJson(IReadOnlyDictionary<string, string> d, string model, int threads, string device)
     {
@@ -185,7 +206,7 @@ public static class FaithfulnessStudy
             T.TryParse(Get(key), Inv, out var v) ? v : throw new InvalidDataException($"the shards' setting {key} '{Get(key)}' is not a number");
         JsonArray Numbers(string key) => new(Get(key).Split(',').Select(x =>
             (JsonNode)(double.TryParse(x, NumberStyles.Float, Inv, out var v) ? v : throw new InvalidDataException($"the shards' setting {key} '{Get(key)}' is not a list of numbers"))).ToArray());
-        return new JsonObject
+        var json = new JsonObject
         {
             ["model"] = Path.GetFullPath(model),
             ["data"] = Get("data"),
@@ -204,6 +225,17 @@ public static class FaithfulnessStudy
             ["threads"] = threads,
             ["device"] = device,
         };
+        if (d.TryGetValue(ZeroKey, out var zero))
+        {
+            var o = new JsonObject();
+            foreach (var line in zero.Split('\n'))
+            {
+                int colon = line.IndexOf(": ", StringComparison.Ordinal);
+                o[line[..colon]] = line[(colon + 2)..];
+            }
+            json[ZeroKey] = o;
+        }
+        return json;
     }
 
     /// <summary>

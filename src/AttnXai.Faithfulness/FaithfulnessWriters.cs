@@ -263,6 +263,9 @@ public static class FaithfulnessWriters
         var inv = CultureInfo.InvariantCulture;
         var rep = new HtmlReport("Faithfulness violation test");
         rep.Paragraph($"{result.Documents} documents, {result.Methods.Count} methods, removals: {string.Join(", ", result.Removals.Select(FeatureRemovals.Name))}. Wall time {wallSeconds.ToString("F1", inv)} s.");
+        if (settings[FaithfulnessStudy.ZeroKey] is JsonObject zero)
+            foreach (var (method, reason) in zero)
+                rep.Paragraph($"{method}: zero by construction on this model ({reason?.GetValue<string>()}); what it computes is rounding noise, so it is left out of the tables below.");
         rep.Figure(svg, "Violation ratio per method and removal; the dashed line is 0.5 (a coin flip).");
         var removalNames = result.Removals.Select(FeatureRemovals.Name).ToList();
         if (result.Removals.Count > 1) removalNames.Add(ViolationTest.MeanRemoval);
@@ -270,6 +273,8 @@ public static class FaithfulnessWriters
             result.Methods.Select(m => (IReadOnlyList<object?>)new object?[] { m, Violation.IsSigned(m) ? "yes" : "no" }
                 .Concat(removalNames.Select(rn => (object?)Cell(result.Rows.Single(r => r.Method == m && r.Removal == rn)))).ToArray()),
             "Violation ratio [95 % Wilson interval] (undecided)");
+        if (settings[FaithfulnessStudy.ZeroKey] is JsonObject left && left.Count > 0)
+            rep.Table(["method", "left out"], left.Select(kv => (IReadOnlyList<object?>)[kv.Key, "zero by construction: " + kv.Value?.GetValue<string>()]), "Methods not ranked");
         rep.Table(["method", "removal", "n", "violations", "undecided", "ratio", "Wilson low", "Wilson high"],
             result.Rows.Select(r => (IReadOnlyList<object?>)[r.Method, r.Removal, r.N, r.Violations, r.Undecided, r.Ratio, r.WilsonLow, r.WilsonHigh]),
             "Counts");

@@ -73,6 +73,14 @@ public interface ITextClassifier : IDisposable
     /// <summary>The device of the weights.</summary>
     Device Device { get; }
 
+    /// <summary>True when the logits do not change if a constant is added to every coordinate of one token's input
+    /// embedding e_t: every path from e meets a LayerNorm over e's coordinates (which removes a constant shift) before
+    /// anything else reads it, or carries the shift unchanged to such a LayerNorm (the residual stream of a pre-norm
+    /// Transformer; BERT's LayerNorm right after its embeddings). Then the coordinates of df/de_t sum to zero for every
+    /// token, exactly, so that G-avg is zero by construction (the explainer catalogue's ZeroByConstruction).
+    /// False (the default) when not known to hold.</summary>
+    bool InputIsLayerNormalized => false;
+
     /// <summary>The word part of the input embedding: int64 ids [B, L] to [B, L, d].</summary>
     Tensor WordEmbed(Tensor ids);
 

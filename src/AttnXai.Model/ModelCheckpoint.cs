@@ -147,6 +147,7 @@ public static class ModelCheckpoint
         var configPath = Path.Combine(directory, ConfigFile);
         if (File.Exists(configPath)) File.Delete(configPath);
         SaveWeights(Path.Combine(directory, WeightsFile), model);
+        string weightsSha256 = Sha256(Path.Combine(directory, WeightsFile));
         vocabulary.Save(Path.Combine(directory, VocabularyFile));
         AtomicFile.WriteAllText(Path.Combine(directory, MetricsFile), (metrics ?? new JsonObject()).ToJsonString(Indented) + "\n");
         var config = new JsonObject
@@ -161,9 +162,34 @@ public static class ModelCheckpoint
             ["labels"] = new JsonArray(labels.ClassNames.Select(n => (JsonNode)n).ToArray()),
             ["vocabulary_file"] = VocabularyFile,
             ["weights_file"] = WeightsFile,
+            [WeightsChecksumField] = weightsSha256,
         };
         if (training is not null) config["training"] = training.DeepClone();
         AtomicFile.WriteAllText(configPath, config.ToJsonString(Indented) + "\n");
+    }
+
+    /// <summary>The config.json field that records the SHA-256 of the weights file as Save wrote it (64 lower-case hex
+    /// digits); Load verifies it when present (checkpoints written before it, or elsewhere, load without the check).</summary>
+    public const string WeightsChecksumField = "weights_sha256";
+
+    /// <summary>The SHA-256 of a file, 64 lower-case hex digits.</summary>
+    public static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
+
+    /// <summary>Refuses a weights file whose SHA-256 differs from the one config.json records (safetensors has no
+    /// checksum of its own: altered tensor bytes still parse).</summary>
+    private static void VerifyChecksum(JsonObject json, string configPath, string weightsPath)
+    {
+        if (!json.ContainsKey(WeightsChecksumField)) return;
+        var expected = Str(json, WeightsChecksumField, configPath);
+        if (expected.Length != 64 || !expected.All(char.IsAsciiHexDigitLower))
+            throw new InvalidDataException($"{configPath}: {WeightsChecksumField} '{expected}' is not a SHA-256 (64 lower-case hex digits)");
+        var actual = Sha256(weightsPath);
+        if (actual != expected)
+            throw new InvalidDataException($"{weightsPath}: the file's SHA-256 ({actual[..16]}...) is not the one {ConfigFile} records ({expected[..16]}...): the weights were altered or corrupted after they were saved");
     }
 
     /// <summary>The model's state dictionary (parameters and the position-encoding buffer) as safetensors.</summary>
@@ -228,7 +254,7 @@ public static class ModelCheckpoint
             json = JsonNode.Parse(File.ReadAllText(configPath)) as JsonObject
                    ?? throw new InvalidDataException($"{configPath}: not a JSON object");
         }
-        catch (JsonException e) { throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message})", e); }
+        catch (JsonException e) { throw new InvalidDataException($"{configPath}: not valid JSON ({JsonErrors.Describe(e)})", e); }
 
         var format = Str(json, "format", configPath);
         if (format != Format) throw new InvalidDataException($"{configPath}: format '{format}' is not '{Format}'");
@@ -268,6 +294,7 @@ public static class ModelCheckpoint
             using var scope = torch.NewDisposeScope();
             var tensors = SafetensorsFile.Load(weightsPath, requireFinite: true);
             CheckTensors(model, tensors, weightsPath);
+            VerifyChecksum(json, configPath, weightsPath);   // after the checks that say more (a NaN, a missing tensor)
             model.Module.load_state_dict(tensors);
             if (device is not null && device.IsCuda()) model.Module.to(device);
             model.Module.eval();

@@ -399,7 +399,7 @@ public sealed class Trainer
         var statePath = Path.Combine(dir, StateFile);
         JsonObject s;
         try { s = JsonNode.Parse(File.ReadAllText(statePath)) as JsonObject ?? throw new InvalidDataException($"{statePath}: not a JSON object"); }
-        catch (JsonException e) { throw new InvalidDataException($"{statePath}: not valid JSON ({e.Message})", e); }
+        catch (JsonException e) { throw new InvalidDataException($"{statePath}: not valid JSON ({JsonErrors.Describe(e)})", e); }
         var savedModel = ModelArchitectures.Read(s["architecture"]?.GetValue<string>(), s["model"], statePath + " (model)");
         if (!savedModel.Equals(_architecture))
             throw new ArgumentException($"{dir} holds a run of another model ({ModelArchitectures.Differences(savedModel, _architecture)}); use another --out folder or delete it");

@@ -206,6 +206,14 @@ public sealed class TransformerClassifier : nn.Module, IAttentionModel
 
     public int Heads => Config.Heads;
 
+    /// <summary>Pre-norm: true. Each sub-layer reads the residual stream through a LayerNorm, and the sub-layers' outputs
+    /// are added to the stream, so a constant c added to every coordinate of e_t stays c added to x_t in every layer
+    /// (no sub-layer sees it) and the final LayerNorm removes it (the readout, at [CLS], then sees nothing of it): f is
+    /// unchanged, and the coordinates of df/de_t sum to zero (in evaluation mode: training's dropout scales
+    /// coordinates apart). Post-norm: false; the attention and feed-forward blocks read x + c directly (tested:
+    /// the gradient's coordinates do not sum to zero there).</summary>
+    public bool InputIsLayerNormalized => Config.Norm == NormPlacement.Pre;
+
     /// <summary>W_e[ids] [B, L, d] for int64 ids [B, L].</summary>
     public Tensor WordEmbed(Tensor ids)
     {

@@ -78,7 +78,7 @@ public sealed class Pipeline
         var p = MarkerPath(stage);
         if (!File.Exists(p)) return null;
         try { return JsonSerializer.Deserialize<StageRecord>(File.ReadAllText(p)); }
-        catch (JsonException e) { throw new InvalidDataException($"{p}: not a stage marker ({e.Message}); delete it to recompute the stage", e); }
+        catch (JsonException e) { throw new InvalidDataException($"{p}: not a stage marker ({JsonErrors.Describe(e)}); delete it to recompute the stage", e); }
     }
 
     /// <summary>The settings a stage's results depend on, as text (compared on a rerun).</summary>
@@ -131,7 +131,7 @@ public sealed class Pipeline
             {
                 StageRecord? rec = null;
                 try { rec = JsonSerializer.Deserialize<StageRecord>(File.ReadAllText(marker)); }
-                catch (JsonException e) { throw new InvalidDataException($"{marker}: not a stage marker ({e.Message}); delete it to recompute the stage", e); }
+                catch (JsonException e) { throw new InvalidDataException($"{marker}: not a stage marker ({JsonErrors.Describe(e)}); delete it to recompute the stage", e); }
                 CheckSettings(o.OutDir, name, rec?.Settings, now, "computed");
             }
             var started = Path.Combine(o.OutDir, MarkerFolder, name + ".settings.json");
@@ -142,7 +142,7 @@ public sealed class Pipeline
     private static Dictionary<string, string>? ReadSettings(string path)
     {
         try { return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message}); delete it and the stage's parts to recompute", e); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({JsonErrors.Describe(e)}); delete it and the stage's parts to recompute", e); }
     }
 
     /// <summary>Throws when <paramref name="recorded"/> differs from <paramref name="now"/>, naming each setting.</summary>
@@ -195,14 +195,15 @@ public sealed class Pipeline
         }
         // Refuse a run folder made with other settings before any work, not at the first stage that differs.
         CheckRunFolder(_o);
+        // A reused model that does not load (missing, corrupt, NaN weights) is refused before the folder is touched.
+        var reused = _o.ModelDir is null ? null : ModelBundle.Load(_o.ModelDir);
         Directory.CreateDirectory(Path.Combine(_o.OutDir, MarkerFolder));
         var modelDir = _o.ModelDir ?? Path.Combine(_o.OutDir, "model");
         Stage("model", () =>
         {
-            if (_o.ModelDir is not null)
+            if (reused is { } b)
             {
-                var b = ModelBundle.Load(_o.ModelDir);
-                return new StageRecord("model", 0, [], [$"Model reused from {Path.GetFullPath(_o.ModelDir)}."], ModelValues(b));
+                return new StageRecord("model", 0, [], [$"Model reused from {Path.GetFullPath(modelDir)}."], ModelValues(b));
             }
             ModelBundle.Train(modelDir, _train, _test, _o.Recipe, m => _log("  " + m));
             return new StageRecord("model", 0, ["model/"], [$"Model trained here with recipe {_o.Recipe}."], ModelValues(ModelBundle.Load(modelDir)));

@@ -11,7 +11,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
 {
     /// <summary>
     /// (case, arguments, what the error line must contain). Placeholders: {data} the labelled CSV, {model} the trained
-    /// model, {nan} the model with a NaN weight, {incomplete} a model folder without config.json, {imdb} a tiny
+    /// model, {nan} the model with a NaN weight, {altered} the model with a bit of its weights flipped, {incomplete} a model folder without config.json, {imdb} a tiny
     /// aclImdb folder, {file} an existing file, {root} the fixture's folder, {out} a fresh path that must not be
     /// created, {missing} a file that does not exist.
     /// </summary>
@@ -54,11 +54,18 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "train-device", "train --out {out} --device gpu7", "unknown device 'gpu7'" },
         { "train-diverges", "train --out {out} --data {data} --labels neg,pos --embed-dim 8 --att-dim 4 --out-dim 4 --heads 2 --length 24 --epochs 2 --lr 10000 --plain",
             "training diverged at epoch 1" },
+        { "train-embed-dim-huge", "train --out {out} --embed-dim 2000000000", "--embed-dim must be at most 65536, got 2000000000" },
+        { "train-epochs-huge", "train --out {out} --epochs 2000000000", "--epochs must be at most 100000, got 2000000000" },
+        { "train-transformer-memory", "train --out {out} --arch transformer --length 60000", "lower --length (60000)" },
+        { "train-memory-with-the-vocabulary", "train --out {out} --data {data} --labels neg,pos --embed-dim 65536 --batch-size 1000000",
+            "needs about " },
 
         // eval
         { "eval-model-missing", "eval --model {root}/nothing", "model folder not found: {root}/nothing" },
         { "eval-model-incomplete", "eval --model {incomplete}", "{incomplete}: no config.json" },
         { "eval-model-nan", "eval --model {nan}", "{nan}/model.safetensors: tensor 'W_v' holds NaN or infinite values" },
+        { "eval-model-altered", "eval --model {altered}", "{altered}/model.safetensors: the file's SHA-256 (" },
+        { "predict-model-altered", "predict --model {altered} --text good", "is not the one config.json records" },
         { "eval-split", "eval --model {model} --split dev", "--split must be test, val or train, got 'dev'" },
         { "eval-labels-of-the-model", "eval --model {model} --file {root}/all-positive.csv", "all-positive.csv: line 2: label 'positive' is not one of the model's labels ('neg', 'pos'); give the data's labels" },
         { "eval-labels-count", "eval --model {model} --labels a,b,c", "--labels names 3 labels but the model has 2 classes" },
@@ -69,6 +76,10 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "eval-file-missing", "eval --model {model} --file {missing}", "{missing}: no such file" },
         { "eval-data-unknown-format", "eval --model {model} --data {root}/unknown.dat", "unknown.dat: cannot tell the format from the extension '.dat'" },
         { "eval-data-not-an-archive", "eval --model {model} --data {root}/fake.tar.gz", "fake.tar.gz: not a gzip-compressed tar archive" },
+        { "eval-config-json-line", "eval --model {root}/model-bad-json", "{root}/model-bad-json/config.json: not valid JSON (line 3, byte 3: 'o' is an invalid start of a property name" },
+        { "eval-imdb-incomplete", "eval --model {model} --data {root}/aclImdb-incomplete", "test/neg holds no review while test/pos holds 1: an incomplete copy of IMDB" },
+        { "eval-batch-huge", "eval --model {model} --batch-size 99999999", "--batch-size must be at most 1000000, got 99999999" },
+        { "eval-out-proc", "eval --model {model} --file {data} --out /proc/attnxai-test.json", "--out /proc/attnxai-test.json: cannot write in /proc (the file system there does not accept new files)" },
         { "eval-imdb-labels", "eval --model {model} --data {imdb} --labels negative,positive", "IMDB's label 'neg' is not one of --labels ('negative', 'positive')" },
 
         // predict
@@ -81,6 +92,9 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "predict-out-folder", "predict --model {model} --file {data} --out {root}", "--out {root} is a folder, not a file" },
         { "predict-out-with-text", "predict --model {model} --text good --out {out}", "--out goes with --file" },
         { "predict-text-column", "predict --model {model} --file {data} --text-column nope", "missing column 'nope'" },
+        { "predict-jsonl-line", "predict --model {model} --file {root}/bad.jsonl", "bad.jsonl: line 2: not valid JSON (byte 10: 'o' is an invalid start of a value" },
+        { "predict-text-cls", "predict --model {model} --text '[cls]'", "none of the 1 words of the text is in the model's vocabulary" },
+        { "predict-out-proc", "predict --model {model} --file {data} --out /proc/attnxai-test.csv", "--out /proc/attnxai-test.csv: cannot write in /proc (the file system there does not accept new files)" },
         { "predict-threads-text", "predict --model {model} --text good --threads many", "--threads: 'many' is not a whole number" },
 
         // explain
@@ -101,6 +115,10 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "explain-nan-model", "explain --model {nan} --out {out} --text good", "holds NaN or infinite values" },
         { "explain-limit-1", "explain --model {model} --out {out} --text good --limit-samples 1", "--limit-samples must be 0 (skip the limit) or at least 2" },
         { "explain-ig-steps", "explain --model {model} --out {out} --text good --ig-steps 0", "--ig-steps must be at least 1, got 0" },
+        { "explain-ig-steps-huge", "explain --model {model} --out {out} --text good --ig-steps 2000000000", "--ig-steps must be at most 10000, got 2000000000" },
+        { "explain-lime-runs-huge", "explain --model {model} --out {out} --text good --lime-runs 2000000000", "--lime-runs must be at most 1000, got 2000000000" },
+        { "explain-text-cls", "explain --model {model} --out {out} --text '[cls]'", "none of the 1 words of the text is in the model's vocabulary" },
+        { "explain-out-proc", "explain --model {model} --out /proc/attnxai-test --text good", "--out /proc/attnxai-test: cannot write in /proc (the file system there does not accept new files)" },
         { "explain-aggregation", "explain --model {model} --out {out} --text good --aggregation median", "--aggregation must be last, sum, mean or max, got 'median'" },
 
         // faithfulness
@@ -113,6 +131,8 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "faithfulness-nan-model", "faithfulness --model {nan} --out {out} --quick", "holds NaN or infinite values" },
         { "faithfulness-removals", "faithfulness --model {model} --out {out} --removals sideways", "--removals: unknown removal 'sideways'" },
         { "faithfulness-erasure-removal", "faithfulness --model {model} --out {out} --erasure-removal zero", "--erasure-removal must be delete or unk, got 'zero'" },
+        { "faithfulness-docs-beyond-the-part", "faithfulness --model {model} --out {out} --docs 100000", "--docs 100000 is more than the 20 documents of the test part of" },
+        { "faithfulness-lime-runs-huge", "faithfulness --model {model} --out {out} --lime-runs 5000", "--lime-runs must be at most 1000, got 5000" },
 
         // depth
         { "depth-docs-0", "depth --out {out} --docs 0", "--docs must be at least 1, got 0" },
@@ -133,6 +153,8 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "depth-top-fraction", "depth --out {out} --top-fraction 0", "--top-fraction must lie in (0, 1], got 0" },
         { "depth-erasure-removal", "depth --out {out} --erasure-removal zero", "--erasure-removal must be delete or unk, got 'zero'" },
         { "depth-chunk-0", "depth --out {out} --chunk 0", "--chunk must be at least 1, got 0" },
+        { "depth-docs-huge", "depth --out {out} --docs 99999999", "--docs must be at most 10000000, got 99999999" },
+        { "depth-ig-steps-huge", "depth --out {out} --ig-steps 2000000000", "--ig-steps must be at most 10000, got 2000000000" },
         { "depth-device", "depth --out {out} --device gpu7", "unknown device 'gpu7'" },
         { "depth-out-file", "depth --out {file}", "--out {file} is a file, not a folder" },
         { "depth-data-missing", "depth --out {out} --data {root}/nothing", "{root}/nothing" },
@@ -147,6 +169,10 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "sets-threads-0", "sets --out {out} --threads 0", "--threads must be at least 1, got 0" },
         { "sets-out-file", "sets --out {file} --quick", "--out {file} is a file, not a folder" },
         { "sets-bags", "sets --out {out} --bags 500 --test-bags 100", "--bags (500) must be at most --test-bags (100)" },
+        { "sets-train-bags-huge", "sets --out {out} --train-bags 2000000000", "--train-bags must be at most 1000000, got 2000000000" },
+        { "sets-shap-samples-huge", "sets --out {out} --shap-samples 2000000000", "--shap-samples must be at most 1000000, got 2000000000" },
+        { "sets-ig-steps-huge", "sets --out {out} --ig-steps 2000000000", "--ig-steps must be at most 10000, got 2000000000" },
+        { "sets-memory", "sets --out {out} --length 60000 --train-bags 900000", "needs about 455.2 GiB of memory, more than this machine's" },
 
         // shortcuts
         { "shortcuts-lime-samples-overflow", "shortcuts --out {out} --lime-samples 2000000000", "--lime-samples must be between 2 and 1000000" },
@@ -155,6 +181,9 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "shortcuts-methods", "shortcuts --out {out} --methods bogus", "--methods: unknown explainer 'bogus'" },
         { "shortcuts-position", "shortcuts --out {out} --position sideways", "--position must be start, end or a number of words" },
         { "shortcuts-out-file", "shortcuts --out {file}", "--out {file} is a file, not a folder" },
+        { "shortcuts-position-beyond", "shortcuts --out {out} --position 99999", "--position 99999: a document of length 256 holds at most 251 words before the 4 inserted tokens" },
+        { "shortcuts-embed-dim-memory", "shortcuts --out {out} --embed-dim 60000", "lower --embed-dim (60000)" },
+        { "shortcuts-tokens-huge", "shortcuts --out {out} --tokens 99999999", "--tokens must be at most 65536, got 99999999" },
 
         // reproduce
         { "reproduce-docs-0", "reproduce --out {out} --docs 0", "--docs must be at least 1, got 0" },
@@ -165,6 +194,8 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "reproduce-out-file", "reproduce --out {file}", "--out {file} is a file, not a folder" },
         { "reproduce-threads", "reproduce --out {out} --threads abc", "--threads: 'abc' is not a whole number" },
         { "reproduce-other-settings", "reproduce --out {root}/run --model {model} --data {imdb}", "holds stage model computed with other settings (" },
+        { "reproduce-nan-model", "reproduce --out {out} --model {nan} --data {imdb}", "holds NaN or infinite values" },
+        { "reproduce-docs-huge", "reproduce --out {out} --docs 99999999", "--docs must be at most 10000000, got 99999999" },
 
         // --shard I/N (1 <= I <= N) of the sharded studies
         { "faithfulness-shard-0", "faithfulness --model {model} --out {out} --shard 0/4", "--shard: 0/4: shards are numbered from 1 (1/4 to 4/4)" },
@@ -193,6 +224,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         // slurm: the study's options are checked by the study before any script is written
         { "slurm-not-a-study", "slurm train --out {out} --shards 2", "'train' is not a study that runs sharded: give one of reproduce, faithfulness, explain or depth" },
         { "slurm-shards-0", "slurm faithfulness --model {model} --out {out} --shards 0", "--shards must be at least 1, got 0" },
+        { "slurm-shards-huge", "slurm faithfulness --model {model} --out {out} --shards 9999999", "--shards must be at most 100000, got 9999999" },
         { "slurm-shards-missing", "slurm faithfulness --model {model} --out {out}", "'--shards' is required" },
         { "slurm-study-option", "slurm faithfulness --model {model} --out {out} --shards 2 --docs 0", "faithfulness: --docs must be at least 1, got 0" },
         { "slurm-study-unknown-option", "slurm faithfulness --model {model} --out {out} --shards 2 --bogus", "faithfulness: Unrecognized command or argument '--bogus'" },
@@ -211,6 +243,8 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "bench-model-steps", "bench model --steps 0", "--steps must be at least 1, got 0" },
         { "bench-model-batches", "bench model --batches 1,x", "--batches: 'x' is not a positive whole number" },
         { "bench-explain-samples", "bench explain --samples 1", "--samples must be between 2 and 1000000" },
+        { "bench-model-vocab-huge", "bench model --vocab 2000000000", "--vocab must be at most 2000000, got 2000000000" },
+        { "bench-optimizer-steps-huge", "bench optimizer --steps 2000000000", "--steps must be at most 100000, got 2000000000" },
         { "bench-data-missing", "bench data --data {root}/nothing", "{root}/nothing: the given path does not exist" },
         { "unknown-command", "frobnicate", "'frobnicate'" },
     };
@@ -220,7 +254,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
     public void Bad_input_gives_one_error_line_and_writes_nothing(string name, string arguments, string expected)
     {
         string outDir = fx.Fresh(name);
-        string Fill(string s) => s.Replace("{data}", fx.Data).Replace("{model}", fx.Model).Replace("{nan}", fx.NanModel)
+        string Fill(string s) => s.Replace("{data}", fx.Data).Replace("{model}", fx.Model).Replace("{nan}", fx.NanModel).Replace("{altered}", fx.Altered)
             .Replace("{incomplete}", fx.Incomplete).Replace("{imdb}", fx.Imdb).Replace("{file}", fx.AFile).Replace("{out}", outDir)
             .Replace("{missing}", Path.Combine(fx.Root, "missing.csv")).Replace("{root}", fx.Root);
         var r = Cli.Run(fx.Root, [.. Split(arguments).Select(Fill)]);

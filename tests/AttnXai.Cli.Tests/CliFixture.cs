@@ -19,6 +19,8 @@ public sealed class CliFixture : IDisposable
     public string Model => Path.Combine(Root, "model");
     public string NanModel => Path.Combine(Root, "model-nan");
     public string Incomplete => Path.Combine(Root, "model-incomplete");
+    /// <summary>The trained model with one bit of its weights file flipped (still finite, still parses).</summary>
+    public string Altered => Path.Combine(Root, "model-altered");
     public string Imdb => Path.Combine(Root, "aclImdb");
     public string AFile => Path.Combine(Root, "a-file.txt");
     public string TrainOutput { get; }
@@ -52,6 +54,12 @@ public sealed class CliFixture : IDisposable
 
         CopyFolder(Model, NanModel);
         PoisonWeight(Path.Combine(NanModel, "model.safetensors"), "W_v");
+        CopyFolder(Model, Altered);
+        var weights = File.ReadAllBytes(Path.Combine(Altered, "model.safetensors"));
+        weights[^4] ^= 1;   // the lowest mantissa bit of the last float32
+        File.WriteAllBytes(Path.Combine(Altered, "model.safetensors"), weights);
+        CopyFolder(Model, Path.Combine(Root, "model-bad-json"));
+        File.WriteAllText(Path.Combine(Root, "model-bad-json", "config.json"), "{\n  \"format\": \"attnxai.attention-classifier\",\n  oops\n}\n");
         CopyFolder(Model, Incomplete);
         File.Delete(Path.Combine(Incomplete, "config.json"));
 
@@ -62,6 +70,7 @@ public sealed class CliFixture : IDisposable
         Write("masks-wrong.txt", "1111\n0101\n1010\n");
         Write("masks-bad.txt", "11\n0x\n");
         Write("unknown.dat", "x\n");
+        Write("bad.jsonl", "{\"text\": \"good\", \"label\": \"pos\"}\n{\"text\": oops}\n");
         Write("fake.tar.gz", "not an archive\n");
         Directory.CreateDirectory(Path.Combine(Root, "empty-folder"));
         // A reproduction folder whose model stage was computed with another model.
@@ -79,9 +88,13 @@ public sealed class CliFixture : IDisposable
 
         foreach (var (name, text) in new[] { ("train/pos/1_9.txt", "a good film"), ("train/neg/1_1.txt", "a bad film"), ("test/pos/2_8.txt", "great"), ("test/neg/2_2.txt", "awful") })
         {
-            var path = Path.Combine(Imdb, name);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, text);
+            foreach (var root in new[] { Imdb, Path.Combine(Root, "aclImdb-incomplete") })
+            {
+                if (root != Imdb && name.StartsWith("test/neg", StringComparison.Ordinal)) continue;   // a copy without test/neg
+                var path = Path.Combine(root, name);
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.WriteAllText(path, text);
+            }
         }
     }
 

@@ -54,9 +54,9 @@ public class ImdbReaderTests
     public void EmptyReviewEncodesToClsAndPadding()
     {
         using var dir = new TempDir();
-        var path = dir.Write("a.tar.gz", Archives.Build([Archives.Text("aclImdb/train/neg/7_2.txt", "")]));
+        var path = dir.Write("a.tar.gz", Archives.Build([Archives.Text("aclImdb/train/neg/7_2.txt", ""), Archives.Text("aclImdb/train/pos/8_9.txt", "x")]));
         var d = ImdbReader.Read(path);
-        var review = Assert.Single(d.Train);
+        var review = Assert.Single(d.Train, r => r.Label == 0);
         Assert.Equal("", review.Text);
         var vocab = Vocabulary.FromTokens(["[cls]", "UNK", "x"]);
         var enc = new TextEncoder(BasicEnglishTokenizer.Instance, vocab, length: 4).Encode(review.Text);
@@ -156,6 +156,28 @@ public class ImdbReaderTests
         Assert.Contains("offset 3", e.Message);
     }
 
+    /// <summary>A part with one label only (test/neg missing, or empty) is an incomplete copy: refused, naming it.</summary>
+    [Fact]
+    public void A_part_with_one_label_is_refused_naming_the_missing_folder()
+    {
+        using var dir = new TempDir();
+        var archive = dir.Write("one.tar.gz", Archives.Build([Archives.Text("aclImdb/train/pos/1_9.txt", "good"), Archives.Text("aclImdb/train/neg/1_1.txt", "bad"),
+            Archives.Text("aclImdb/test/pos/2_8.txt", "great"), Archives.Text("aclImdb/test/pos/3_8.txt", "fine")]));
+        var e = Assert.Throws<DataException>(() => ImdbReader.Read(archive));
+        Assert.Contains("test/neg holds no review while test/pos holds 2: an incomplete copy of IMDB", e.Message);
+        var folder = Path.Combine(dir.Path, "aclImdb");
+        foreach (var (name, text) in new[] { ("train/pos/1_9.txt", "good"), ("train/neg/1_1.txt", "bad"), ("test/neg/2_2.txt", "awful") })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(folder, name))!);
+            File.WriteAllText(Path.Combine(folder, name), text);
+        }
+        Directory.CreateDirectory(Path.Combine(folder, "test", "pos"));   // present, empty
+        Assert.Contains("test/pos holds no review while test/neg holds 1", Assert.Throws<DataException>(() => ImdbReader.Read(folder)).Message);
+        // A copy without a test part at all is a training copy: read as before.
+        Directory.Delete(Path.Combine(folder, "test"), recursive: true);
+        Assert.Equal(2, ImdbReader.Read(folder).Train.Count);
+    }
+
     [Fact]
     public void NonUtf8ByteCanBeReplacedAndCounted()
     {
@@ -163,11 +185,12 @@ public class ImdbReaderTests
         var bytes = Encoding.UTF8.GetBytes("caf? ok ?").ToArray();
         bytes[3] = 0xE9;
         bytes[^1] = 0xFF;
-        var path = dir.Write("u.tar.gz", Archives.Build([("aclImdb/test/pos/4_8.txt", bytes), Archives.Text("aclImdb/test/pos/5_8.txt", "fine é")]));
+        var path = dir.Write("u.tar.gz", Archives.Build([("aclImdb/test/pos/4_8.txt", bytes), Archives.Text("aclImdb/test/pos/5_8.txt", "fine é"), Archives.Text("aclImdb/test/neg/6_2.txt", "dull")]));
         var d = ImdbReader.Read(path, new ImdbReadOptions { InvalidUtf8 = InvalidUtf8Handling.Replace });
-        Assert.Equal("caf\uFFFD ok \uFFFD", d.Test[0].Text);
-        Assert.Equal(2, d.Test[0].InvalidUtf8Count);
-        Assert.Equal("fine é", d.Test[1].Text);
+        var pos = d.Test.Where(r => r.Label == 1).ToArray();
+        Assert.Equal("caf\uFFFD ok \uFFFD", pos[0].Text);
+        Assert.Equal(2, pos[0].InvalidUtf8Count);
+        Assert.Equal("fine é", pos[1].Text);
         Assert.Equal(2, d.InvalidUtf8Count);
     }
 

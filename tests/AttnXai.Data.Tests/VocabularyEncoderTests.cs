@@ -108,6 +108,23 @@ public class EncoderTests
 {
     private static readonly Vocabulary Vocab = Vocabulary.FromTokens(["[cls]", "UNK", "a", "b", "c", "d", "e", "f", "g", "."]);
 
+    /// <summary>Typed text spelled as the special tokens ("[cls]", "UNK") is ordinary words the vocabulary does not
+    /// hold: unknown, never the [CLS] token at a word's position.</summary>
+    [Fact]
+    public void A_word_spelled_as_a_special_token_is_an_unknown_word()
+    {
+        var enc = new TextEncoder(BasicEnglishTokenizer.Instance, Vocab, length: 6).Encode("[cls] a [CLS]");
+        Assert.Equal(["[cls]", "a", "[cls]"], enc.Tokens);
+        Assert.Equal([0L, 1, 2, 1, 1, 1], enc.Ids);
+        Assert.Equal(2, enc.UnknownCount);
+        Assert.False(Vocab.TryGetWordId("[cls]", out int id));
+        Assert.Equal(Vocabulary.UnkId, id);
+        Assert.True(Vocab.TryGetWordId("a", out id));
+        Assert.Equal(2, id);
+        Assert.True(Vocab.TryGetId("[cls]", out id));   // the vocabulary itself still holds the special token
+        Assert.Equal(Vocabulary.ClsId, id);
+    }
+
     [Fact]
     public void ClsThenWordsThenUnkPadding()
     {

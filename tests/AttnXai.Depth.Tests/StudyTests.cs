@@ -125,6 +125,44 @@ public sealed class StudyTests
         Assert.Contains("2 epochs", e.Message);
     }
     /// <summary>
+    /// G-avg is zero by construction on the (pre-norm) Transformer: the study leaves it out of that model's agreement,
+    /// violation and erasure tables and their summaries, lists it with the reason in zero_by_construction.csv and says
+    /// so in the report, and keeps it, ranked, on the paper's model.
+    /// </summary>
+    [Fact]
+    public void A_method_zero_by_construction_is_left_out_of_the_tables_of_that_model()
+    {
+        using var tmp = new TempFolder();
+        var data = TinyImdb(tmp.Path);
+        var outDir = Path.Combine(tmp.Path, "run");
+        var s = Settings(outDir, data) with { Models = [DepthModel.Paper(), DepthModel.Transformer(1)], Docs = 3, Methods = ["alpha-avg", "G-avg", "G-l2", "random"] };
+        new DepthStudy(s).Run();
+
+        foreach (var (file, column) in new[] { ("agreement.csv", "method_a"), ("violations.csv", "method"), ("erasure.csv", "method"), ("agreement_summary.csv", "method_a"),
+                     ("violation_summary.csv", "method"), ("erasure_summary.csv", "method") })
+        {
+            var (h, rows) = Csv.Parse(File.ReadAllText(Path.Combine(outDir, file)));
+            int a = Array.IndexOf(h, column), b = Array.IndexOf(h, "method_b");
+            bool GAvg(string[] r) => r[a] == "G-avg" || (b >= 0 && r[b] == "G-avg");
+            Assert.DoesNotContain(rows, r => r[0] == "transformer-1" && GAvg(r));
+            Assert.Contains(rows, r => r[0] == "paper" && GAvg(r));
+            Assert.Contains(rows, r => r[0] == "transformer-1" && (r[a] == "G-l2" || (b >= 0 && r[b] == "G-l2")));
+        }
+        var (_, agreement) = Csv.Parse(File.ReadAllText(Path.Combine(outDir, "agreement.csv")));
+        Assert.Equal(3 * 6 + 3 * 3, agreement.Count);   // 4 methods on the paper's model, 3 on the Transformer
+
+        var zero = Csv.Parse(File.ReadAllText(Path.Combine(outDir, DepthReport.ZeroFile)));
+        Assert.Equal(["model", "method", "reason"], zero.Header);
+        var row = Assert.Single(zero.Rows);
+        Assert.Equal("transformer-1", row[0]);
+        Assert.Equal("G-avg", row[1]);
+        Assert.Contains("LayerNorm", row[2]);
+        var report = File.ReadAllText(Path.Combine(outDir, DepthReport.ReportFile));
+        Assert.Contains("G-avg is zero by construction on transformer-1", report);
+        Assert.Contains(DepthReport.ZeroCell, report);
+    }
+
+    /// <summary>
     /// The study in three shards (5 documents in chunks of 2: one chunk each) on the models a first, unsharded run
     /// trained, merged in any order: the per-document tables and the summaries are byte-identical to the unsharded
     /// run's; the merged folder is a complete run (a rerun finds every stage done); a missing shard, a shard of another

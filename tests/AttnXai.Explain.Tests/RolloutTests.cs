@@ -105,6 +105,58 @@ public class RolloutTests
         }
     }
 
+    /// <summary>
+    /// One layer of two heads over L = 3 positions whose maps are given (A^(h) = softmax(log M^(h)) = M^(h)) and whose
+    /// explained logit is f = sum_h sum_qk C^(h)_qk A^(h)_qk, so that df/dA^(h) = C^(h); the heads' terms disagree in
+    /// sign on the [CLS] row, where clamping each head before the mean and clamping the mean differ.
+    /// </summary>
+    private sealed class ControlledHeads : nn.Module, IAttentionModel
+    {
+        public static readonly double[,,] M = { { { 0.5, 0.25, 0.25 }, { 0.25, 0.5, 0.25 }, { 0.25, 0.25, 0.5 } }, { { 0.25, 0.5, 0.25 }, { 0.5, 0.25, 0.25 }, { 0.25, 0.25, 0.5 } } };
+        public static readonly double[,,] C = { { { 0, 8, -4 }, { 1, 1, 1 }, { 1, 1, 1 } }, { { 0, -2, 4 }, { 1, 1, 1 }, { 1, 1, 1 } } };
+
+        public ControlledHeads() : base("ControlledHeads")
+        {
+            S = new Parameter(tensor(M, ScalarType.Float64).log().view(1, 2, 3, 3), requires_grad: true);
+            W_e = new Parameter(zeros(SmallModels.V, 2, ScalarType.Float64), requires_grad: true);
+            RegisterComponents();
+        }
+
+        public Parameter S { get; private set; }
+        public Parameter W_e { get; private set; }
+        public nn.Module Module => this;
+        public TextInputs Inputs { get; } = new(3, SmallModels.V);
+        public int Classes => 2;
+        public int Layers => 1;
+        public int Heads => 2;
+        public ScalarType DType => ScalarType.Float64;
+        public Device Device => CPU;
+        public Tensor WordEmbed(Tensor ids) => Functional.embedding(ids, W_e);
+        public Tensor? PositionEncoding => null;
+        public Tensor Logits(Tensor embedded, Tensor? mask) => LogitsAndAttention(embedded, mask).Logits;
+
+        public (Tensor Logits, IReadOnlyList<Tensor> Attention) LogitsAndAttention(Tensor embedded, Tensor? mask)
+        {
+            long b = embedded.size(0);
+            var a = S.expand(b, 2, 3, 3).softmax(-1);
+            var f = a.mul(tensor(C, ScalarType.Float64)).sum([1, 2, 3]);
+            return (stack([zeros_like(f), f], 1), [a]);
+        }
+    }
+
+    [Fact]
+    public void Gradient_rollout_clamps_each_head_before_the_head_mean()
+    {
+        using var scope = NewDisposeScope();
+        var model = new ControlledHeads();
+        var x = new GradientRolloutExplainer().Explain(new ExplainTarget(model), [Doc(model)])[0];
+        // The [CLS] row of the heads' df/dA^(h) * A^(h): head 1 (0, 2, -1), head 2 (0, -1, 1). One layer: R = I + A_bar,
+        // scores A_bar[0, 1..2]. Clamp, then mean: ((2 + 0) / 2, (0 + 1) / 2) = (1, 1/2), what the code computes (and
+        // Chefer et al.'s Eq. 5). Mean, then clamp, would give ((2 - 1) / 2, (-1 + 1) / 2)^+ = (1/2, 0).
+        Assert.Equal(1.0, x.TokenScores[0], 1e-14);
+        Assert.Equal(0.5, x.TokenScores[1], 1e-14);
+    }
+
     [Fact]
     public void Gradient_rollout_refuses_a_map_outside_the_graph()
     {

@@ -39,6 +39,40 @@ public sealed class StudyTests : IDisposable
         ("train/pos/1_9.txt", "w2 w4"), ("train/neg/1_1.txt", "w3 w5"),
     ];
 
+    /// <summary>On a pre-norm Transformer G-avg is zero by construction: the study leaves it out of every table (the
+    /// per-document rows, the summaries, the erasure curves), names it with the reason in summary.json and the report,
+    /// and says so while running.</summary>
+    [Fact]
+    public void A_method_zero_by_construction_is_left_out_with_the_reason()
+    {
+        var (_, data) = Fixture(Reviews);
+        var modelDir = Path.Combine(_root, "transformer");
+        var config = new TransformerConfig(Tiny.V, ModelDim: 8, Heads: 2, HeadDim: 4, Layers: 1, FeedForwardDim: 8, Dropout: 0, Length: 8);
+        using (var t = new TransformerClassifier(config, 5))
+            ModelCheckpoint.Save(modelDir, t, config, Tiny.Vocabulary, Tokenizers.Clean, 5);
+        var outDir = Path.Combine(_root, "out-t");
+        var messages = new List<string>();
+        var (result, erasure, _) = FaithfulnessStudy.Run(new FaithfulnessSettings
+        {
+            ModelDirectory = modelDir, OutputDirectory = outDir, DataPath = data, Docs = 4, Seed = 3, Methods = ["G-avg", "G-l2", "random"],
+        }, messages.Add);
+        Assert.Equal(["G-l2", "random"], result.Methods);
+        Assert.DoesNotContain(result.Instances, i => i.Method == "G-avg");
+        Assert.DoesNotContain(erasure, c => c.Method == "G-avg");
+        Assert.Contains(messages, m => m.StartsWith("G-avg left out: zero by construction on this model (", StringComparison.Ordinal));
+        Assert.DoesNotContain("G-avg", File.ReadAllText(Path.Combine(outDir, FaithfulnessWriters.SummaryCsvFile)));
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, FaithfulnessWriters.SummaryJsonFile)))!;
+        Assert.Contains("LayerNorm", (string)json["settings"]![FaithfulnessStudy.ZeroKey]!["G-avg"]!);
+        Assert.Contains("zero by construction", File.ReadAllText(Path.Combine(outDir, FaithfulnessWriters.ReportFile)));
+        // Alone, it leaves nothing to test.
+        var e = Assert.Throws<ArgumentException>(() => FaithfulnessStudy.Run(new FaithfulnessSettings
+        {
+            ModelDirectory = modelDir, OutputDirectory = Path.Combine(_root, "out-none"), DataPath = data, Docs = 4, Methods = ["G-avg"],
+        }));
+        Assert.Contains("every method chosen is zero by construction", e.Message);
+        Assert.False(Directory.Exists(Path.Combine(_root, "out-none")));
+    }
+
     [Fact]
     public void Writes_every_output_and_same_seed_gives_same_files()
     {

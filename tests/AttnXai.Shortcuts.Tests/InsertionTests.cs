@@ -37,8 +37,11 @@ public class InsertionTests
         var r = Insert([5, 6, 7], InsertionSpec.Parse(2, "2"));
         Assert.Equal([0, 5, 6, S0, S1, 7, U, U], Tiny.Row(r.Data, 0));
         Assert.Equal([3, 4], r.Positions);
-        var beyond = Insert([5, 6, 7], InsertionSpec.Parse(2, "10"));
+        var beyond = Insert([5, 6, 7], InsertionSpec.Parse(2, "5"));   // 5 = L - 1 - k words fit before the block
         Assert.Equal([0, 5, 6, 7, S0, S1, U, U], Tiny.Row(beyond.Data, 0));
+        // More than fit before the block in any document (L 8, k 2): every document would get it at its end.
+        var e = Assert.Throws<ArgumentException>(() => Insert([5, 6, 7], InsertionSpec.Parse(2, "6")));
+        Assert.Contains("--position 6: a document of length 8 holds at most 5 words before the 2 inserted tokens", e.Message);
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public static class DepthCommand
         var cmd = new Command("depth", "Depth study: do explainer agreement, faithfulness and the paper's theorems carry over from one layer to deeper Transformers?");
         var outDir = new Option<string>("--out") { Description = "run folder (created; completed stages and document chunks are skipped on rerun)", Required = true };
         var data = new Option<string?>("--data") { Description = "IMDB folder or archive (default: as `train` finds it)" };
-        var docs = new Option<int?>("--docs") { Description = $"test documents, a seeded sample the same for every model (default {d.Docs}; --quick {QuickDocs})" }.AtLeast(1);
+        var docs = new Option<int?>("--docs") { Description = $"test documents, a seeded sample the same for every model (default {d.Docs}; --quick {QuickDocs})" }.Range(1, Opt.MaxDocuments);
         var layers = new Option<string>("--layers") { Description = "comma list of Transformer depths", DefaultValueFactory = _ => "1,2,4,6" };
         var noPaper = new Option<bool>("--no-paper") { Description = "leave the paper's one-layer model out" };
         var models = new Option<string[]>("--model")
@@ -33,11 +33,11 @@ public static class DepthCommand
         };
         var methods = new Option<string>("--methods") { Description = $"comma list of explainers, random included (default {string.Join(",", DepthSettings.DefaultMethods)})" };
         var limeSamples = new Option<int?>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0} (default {d.LimeSamples}; --quick {QuickLimeSamples})" }.LimeSamples();
-        var limeRuns = new Option<int?>("--lime-runs") { Description = $"LIME runs averaged per document (default {d.LimeRuns})" }.AtLeast(1);
-        var igSteps = new Option<int?>("--ig-steps") { Description = $"integrated-gradients steps (default {d.IgSteps}; --quick {QuickIgSteps})" }.AtLeast(1);
+        var limeRuns = new Option<int?>("--lime-runs") { Description = $"LIME runs averaged per document (default {d.LimeRuns})" }.Range(1, Opt.MaxRuns);
+        var igSteps = new Option<int?>("--ig-steps") { Description = $"integrated-gradients steps (default {d.IgSteps}; --quick {QuickIgSteps})" }.Range(1, Opt.MaxIgSteps);
         var topFraction = new Option<double?>("--top-fraction") { Description = "top-k overlap: k = ceil(fraction x distinct words) (default 0.1)" }.Fraction();
         var erasure = new Option<string>("--erasure-removal") { Description = "how the erasure curves take tokens out: delete (re-encode without them, as ferret and ERASER) or unk (UNK in place)", DefaultValueFactory = _ => "delete" }.OneOf("delete", "unk");
-        var chunk = new Option<int?>("--chunk") { Description = $"documents per resumable part file (default {d.ChunkSize})" }.AtLeast(1);
+        var chunk = new Option<int?>("--chunk") { Description = $"documents per resumable part file (default {d.ChunkSize})" }.Range(1, Opt.MaxChunk);
         var seed = new Option<ulong>("--seed") { Description = "seed of the document sample, LIME and the random baseline (default 0)" };
         var quick = new Option<bool>("--quick") { Description = $"smoke preset: tiny models (d 32) trained for one epoch on 1,000 reviews at L 48, {QuickDocs} documents, LIME {QuickLimeSamples} samples, IG {QuickIgSteps} steps (options still override)" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };

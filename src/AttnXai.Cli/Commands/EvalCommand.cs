@@ -23,8 +23,8 @@ public static class EvalCommand
         var dataArgs = new DataArgs("the data the model was trained on", DataArgs.ModelLabelsHelp);
         var split = new Option<string>("--split") { Description = "test, val or train: the part of --data, split as training split it", DefaultValueFactory = _ => "test" }.OneOf([.. ModelData.PartNames]);
         var file = new Option<string?>("--file") { Description = "evaluate on the whole of a labelled CSV/TSV/JSONL file instead (columns and labels as for --data)" };
-        var max = new Option<int?>("--max") { Description = "evaluate a seeded subsample of N texts" }.AtLeast(1);
-        var batch = new Option<int>("--batch-size") { Description = "evaluation batch size", DefaultValueFactory = _ => 256 }.AtLeast(1);
+        var max = new Option<int?>("--max") { Description = "evaluate a seeded subsample of N texts" }.Range(1, Opt.MaxDocuments);
+        var batch = new Option<int>("--batch-size") { Description = "evaluation batch size", DefaultValueFactory = _ => 256 }.Range(1, Opt.MaxBatch);
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var output = new Option<string?>("--out") { Description = "also write the result as JSON to this file (nothing is written otherwise)" };
         var threads = CliRunner.ThreadsOption();

@@ -31,9 +31,9 @@ public static class ExplainBench
         var cmd = new Command("explain", "LIME (fast path vs batched forward), Theorem 4.1 vs autograd, per-document explanation costs");
         var model = new Option<string?>("--model") { Description = "trained model folder (default: random paper-size model)" };
         var data = new Option<string?>("--data") { Description = "IMDB data for the per-document costs with --model (default: synthetic documents)" };
-        var docs = new Option<int?>("--docs") { Description = "documents for the per-document costs (default 1000)" }.AtLeast(1);
+        var docs = new Option<int?>("--docs") { Description = "documents for the per-document costs (default 1000)" }.Range(1, Opt.MaxDocuments);
         var samples = new Option<int?>("--samples") { Description = $"LIME samples, 2 to {Opt.MaxLimeSamples:N0} (default 5000)" }.LimeSamples();
-        var vocab = new Option<int?>("--vocab") { Description = "synthetic vocabulary size of the random model (default 30000)" }.AtLeast(10);
+        var vocab = new Option<int?>("--vocab") { Description = "synthetic vocabulary size of the random model (default 30000)" }.Range(10, Opt.MaxVocabulary);
         var skipGeneric = new Option<bool>("--skip-generic") { Description = "skip the (slow) generic-path LIME runs" };
         var skipStudy = new Option<bool>("--skip-study") { Description = "skip running the LIME study over the --docs documents" };
         var threads = CliRunner.ThreadsOption();
@@ -75,6 +75,7 @@ public static class ExplainBench
             var cfg = classifier.Config;
             Console.WriteLine($"model: {(modelDir ?? "random paper-size (seed 42)")}, V = {cfg.VocabSize}, d_e = {cfg.EmbedDim}, d_att = {cfg.AttDim}, d_out = {cfg.OutDim}, K = {cfg.Heads}, L = {cfg.Length}, {classifier.DType}, padding mask {cfg.PaddingMask}");
             Console.WriteLine($"threads: {torch.get_num_threads()} (libtorch), {Environment.ProcessorCount} cores");
+            Console.WriteLine($"cpu: {CpuInfo.Describe()}");
             var target = new ExplainTarget(classifier, vocabulary);
             var sw = Stopwatch.StartNew();
             _ = target.FastPath;
@@ -87,8 +88,10 @@ public static class ExplainBench
             Console.WriteLine();
             Console.WriteLine($"LIME, one explanation of n = {samples} samples through the fast path, on this thread: the whole explanation, then its");
             Console.WriteLine("steps timed apart (sampling the masks into a reused buffer, f of every row, the fit: kernel weights, weighted moments,");
-            Console.WriteLine("ridge solve and score); 'other' is what the whole costs beyond its steps. Median / minimum of 41 runs, in ms:");
-            Console.WriteLine($"{"document",-22} {"removal",-8} {"total",15} {"sampling",15} {"f",15} {"fit",15} {"(solve)",8} {"other",7}");
+            Console.WriteLine("ridge solve and score); 'other' is what the whole costs beyond its steps. Each is timed once the JIT has settled (calls");
+            Console.WriteLine("and pauses until no method is compiled for 1.2 s), median / minimum of 41 runs, in ms; for the whole, what 41");
+            Console.WriteLine("explanations allocate (KB per explanation), the garbage collections and the minor page faults among them:");
+            Console.WriteLine($"{"document",-22} {"removal",-8} {"total",15} {"sampling",15} {"f",15} {"fit",15} {"(solve)",8} {"other",7} {"KB/expl",8} {"GCs",4} {"faults",7}");
             foreach (var doc in new[] { d99, d255 })
                 foreach (var mode in new[] { RemovalMode.Delete, RemovalMode.ReplaceWithUnk })
                     FastLimeRow(target, doc, mode, samples);
@@ -158,6 +161,7 @@ public static class ExplainBench
         var inputs = loaded.Model.Inputs;
         Console.WriteLine($"model: {modelDir}: {loaded.Architecture.Summary}, L = {inputs.Length}, {loaded.Model.Module.parameters().Sum(p => p.numel()):N0} parameters (no fast path: the generic batched forward)");
         Console.WriteLine($"threads: {torch.get_num_threads()} (libtorch), {Environment.ProcessorCount} cores");
+        Console.WriteLine($"cpu: {CpuInfo.Describe()}");
         var target = new ExplainTarget(loaded.Model, loaded.Vocabulary);
         var rng = new Random(1);
         var words = loaded.Vocabulary.Tokens.Skip(2).ToArray();
@@ -191,29 +195,69 @@ public static class ExplainBench
     }
 
     /// <summary>
-    /// Median and minimum of <paramref name="runs"/> timings of <paramref name="action"/>, in ms, after a warm-up long
-    /// enough for the JIT's tiering to replace the first, unoptimised code of every method involved (twice 30 calls,
-    /// each followed by a pause for the background compilation), then 10 more calls right before the timed ones, so that
-    /// these start in the steady state a study runs in rather than just after an idle pause.
+    /// Median and minimum of <paramref name="runs"/> timings of <paramref name="action"/>, in ms, after a warm-up until
+    /// the JIT's tiering has replaced the first, unoptimised code of every method involved (<see cref="Settle"/>), then
+    /// 10 more calls right before the timed ones, so that these start in the steady state a study runs in rather than
+    /// just after an idle pause.
     /// </summary>
-    private static (double Median, double Min) Timed(int runs, Action action)
+    private static (double Median, double Min) Timed(int runs, Action action) => TimedWithCounts(runs, action).Time;
+
+    /// <summary><see cref="Timed"/>, with what the timed runs allocated (bytes per run), the garbage collections among
+    /// them and the process's minor page faults during them.</summary>
+    private static ((double Median, double Min) Time, double BytesPerRun, int Collections, long PageFaults) TimedWithCounts(int runs, Action action)
     {
-        for (int round = 0; round < 2; round++)
-        {
-            for (int k = 0; k < 30; k++) action();
-            Thread.Sleep(200);
-        }
+        Settle(action);
         for (int k = 0; k < 10; k++) action();
         var times = new double[runs];
         var sw = new Stopwatch();
+        long bytes = GC.GetAllocatedBytesForCurrentThread();
+        int collections = GC.CollectionCount(0);
+        long faults = MinorPageFaults();
         for (int r = 0; r < runs; r++)
         {
             sw.Restart();
             action();
             times[r] = sw.Elapsed.TotalMilliseconds;
         }
+        faults = MinorPageFaults() - faults;
+        collections = GC.CollectionCount(0) - collections;
+        bytes = GC.GetAllocatedBytesForCurrentThread() - bytes;
         Array.Sort(times);
-        return (times[runs / 2], times[0]);
+        return ((times[runs / 2], times[0]), (double)bytes / runs, collections, faults);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="action"/> in rounds of 30, each followed by a 300 ms pause, until the JIT compiled no
+    /// method during four rounds in a row, over 1.2 s (at most 60 rounds). The tiered JIT replaces a method's first code
+    /// in the background, twice with dynamic PGO (instrumented, then optimised code), each time after 30 calls and a
+    /// delay that restarts while other methods are compiled; the former fixed warm-up (two rounds of 30 calls and a
+    /// 200 ms pause) can end before that on a slow or busy machine, and the whole explanation, timed first, then runs
+    /// code its steps, timed after it, no longer run (measured with the tier-up delayed, DOTNET_TC_CallCountingDelayMs=1000,
+    /// and that warm-up: the whole took 10.3 ms, 2.2 ms beyond its steps).
+    /// </summary>
+    private static void Settle(Action action)
+    {
+        long last = -1;
+        for (int round = 0, quiet = 0; round < 60 && quiet < 4; round++)
+        {
+            for (int k = 0; k < 30; k++) action();
+            Thread.Sleep(300);
+            long now = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: false);
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
+        }
+    }
+
+    /// <summary>The process's minor page faults so far (Linux /proc/self/stat, field 10; 0 elsewhere).</summary>
+    private static long MinorPageFaults()
+    {
+        try
+        {
+            var stat = File.ReadAllText("/proc/self/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');   // after "pid (comm) ": field 3, the state, first
+            return long.Parse(fields[10 - 3], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException or UnauthorizedAccessException) { return 0; }
     }
 
     private static string Mode(RemovalMode mode) => mode == RemovalMode.Delete ? "delete" : "unk";
@@ -228,7 +272,7 @@ public static class ExplainBench
         int d = doc.WordCount;
         var options = new LimeOptions { SampleCount = samples, Seed = 7 };
         var fast = target.FastPath.For(doc, mode);
-        var total = Timed(runs, () => Lime.Explain(fast, options));
+        var (total, bytes, collections, faults) = TimedWithCounts(runs, () => Lime.Explain(fast, options));
         var masks = new bool[samples * d];
         var sampling = Timed(runs, () => new LimeSampler(d, 7).Fill(masks));
         double[] y = fast.Evaluate(masks, samples);
@@ -240,7 +284,7 @@ public static class ExplainBench
         var solve = Timed(runs, () => WeightedRidge.Solve(moments, options.RidgeAlpha));
         double other = total.Median - sampling.Median - f.Median - fit.Median;
         static string Pair((double Median, double Min) t) => $"{t.Median:F2} / {t.Min:F2}";
-        Console.WriteLine($"{doc.Label + $" (d={d})",-22} {Mode(mode),-8} {Pair(total),15} {Pair(sampling),15} {Pair(f),15} {Pair(fit),15} {solve.Median,8:F2} {other,7:F2}");
+        Console.WriteLine($"{doc.Label + $" (d={d})",-22} {Mode(mode),-8} {Pair(total),15} {Pair(sampling),15} {Pair(f),15} {Pair(fit),15} {solve.Median,8:F2} {other,7:F2} {bytes / 1024,8:F1} {collections,4} {faults,7}");
     }
 
     /// <summary>
@@ -323,7 +367,7 @@ public static class ExplainBench
         tokens = Math.Min(tokens, L - 1);
         pool = Math.Min(pool, words.Length);
         var text = string.Join(' ', Enumerable.Range(0, tokens).Select(_ => words[rng.Next(pool)]));
-        return ExplainDocument.FromTokens(text, text.Split(' '), tok => target.Vocabulary!.TryGetId(tok, out int id) ? id : target.Inputs.UnkId, target.Inputs, label);
+        return ExplainDocument.FromTokens(text, text.Split(' '), tok => target.Vocabulary!.TryGetWordId(tok, out int id) ? id : target.Inputs.UnkId, target.Inputs, label);
     }
 
     private sealed record CorpusData(string Source, IReadOnlyList<string> Texts, IReadOnlyList<ExplainDocument> Docs)

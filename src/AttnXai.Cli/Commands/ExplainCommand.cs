@@ -35,18 +35,18 @@ public static class ExplainCommand
         var text = new Option<string?>("--text") { Description = "one text to explain" };
         var file = new Option<string?>("--file") { Description = "explain every text of a file: .txt (one text per line) or a CSV/TSV/JSONL file (its text column; its labels, when present, are shown)" };
         var split = new Option<string?>("--split") { Description = "explain documents of this part of --data: test, val or train (split as the model's training split it)" }.OneOf([.. ModelData.PartNames]);
-        var count = new Option<int?>("--count") { Description = "--split: documents explained, a seeded sample that takes the labels in turn (default 10)" }.AtLeast(1);
+        var count = new Option<int?>("--count") { Description = "--split: documents explained, a seeded sample that takes the labels in turn (default 10)" }.Range(1, Opt.MaxDocuments);
         var dataArgs = new DataArgs("the data the model was trained on", DataArgs.ModelLabelsHelp);
         var methods = new Option<string?>("--methods") { Description = $"comma list of {ExplainerRegistry.Known} (default)" };
         var removal = new Option<string?>("--removal") { Description = "removal of LIME/occlusion/SHAP words: delete (lime's default, the authors' run), unk (in place) or both (default both)" }.OneOf("delete", "unk", "both");
         var limeSamples = new Option<int?>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0} (default 5000)" }.LimeSamples();
-        var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged (default 5)" }.AtLeast(1);
+        var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged (default 5)" }.Range(1, Opt.MaxRuns);
         var kernelWidth = new Option<double?>("--lime-kernel-width") { Description = $"LIME's kernel width nu (default {LimeKernel.DefaultWidth}, lime's for text)" }.Positive();
         var limeMasks = new Option<string?>("--lime-masks") { Description = "LIME on your own masks instead of sampled ones (one document only): a text file, one sample per line, one 0/1 per distinct word (in order of first occurrence), e.g. 1101 or 1,1,0,1" };
         var limitSamples = new Option<long?>("--limit-samples") { Description = $"samples of LIME's large-sample limit (default 200000; 0 skips it; at most {MaxLimitSamples:N0})" }.Between(0, MaxLimitSamples);
         var seed = new Option<ulong?>("--seed") { Description = "seed of LIME and SHAP sampling and of the --split sample (default 0)" };
         var aggregation = new Option<string?>("--aggregation") { Description = "per-word value of per-token methods: last, sum, mean, max, first (default: last, the authors', for word-vocabulary models; sum over the WordPieces for pretrained models)" }.OneOf("last", "sum", "mean", "max", "first", "auto");
-        var igSteps = new Option<int?>("--ig-steps") { Description = "Integrated Gradients steps (default 64)" }.AtLeast(1);
+        var igSteps = new Option<int?>("--ig-steps") { Description = "Integrated Gradients steps (default 64)" }.Range(1, Opt.MaxIgSteps);
         var igBaseline = new Option<string?>("--ig-baseline") { Description = "Integrated Gradients baseline: every token replaced by unk, pad or mask ([CLS] and [SEP] kept), or zero (default: unk for word-vocabulary models, pad for pretrained models)" }.OneOf("unk", "zero", "pad", "mask", "auto");
         var replacement = new Option<string?>("--replace-with") { Description = "pretrained models: what a removed word's WordPieces become with --removal unk: mask (default) or unk" }.OneOf("mask", "unk");
         var noTheory = new Option<bool>("--no-theory") { Description = "skip Theorems 4.1/5.1 and the agreement numbers" };
@@ -137,11 +137,16 @@ public static class ExplainCommand
                 ["lime_kernel_width"] = settings.KernelWidth.ToString("R", CultureInfo.InvariantCulture),
                 ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
                 ["word_aggregation"] = aggregationUsed.ToString().ToLowerInvariant(),
-                ["perturbation_path"] = target.PreferFast ? "fast (exact closed form)" : "generic batched forward",
+                ["perturbation_path"] = target.UsesFastPath ? "fast (exact closed form)" : "generic batched forward",
                 ["theory"] = study is null ? "off" : $"on (large-sample limit: {study.LimitSamples} samples{(masks is null ? "" : "; its LIME runs are sampled, not --lime-masks")})",
                 ["device"] = loaded.Model.Device.ToString(),
             };
             if (masks is not null) runSettings["lime_masks"] = Path.GetFullPath(r.GetValue(limeMasks)!);
+            // A method zero by construction for this model is computed (its scores are rounding noise) and flagged.
+            var zero = explainers.Select(e => (e.Name, Reason: e.Info.ZeroReason(loaded.Model))).Where(z => z.Reason is not null).ToList();
+            foreach (var (name, reason) in zero)
+                Console.Error.WriteLine($"note: {name} is zero by construction on this model ({reason}); its scores are rounding noise, flagged in the outputs");
+            if (zero.Count > 0) runSettings[ExplanationWriters.ZeroKey] = string.Join("\n", zero.Select(z => $"{z.Name}: {z.Reason}"));
             var clock = Stopwatch.StartNew();
             var (result, predictions) = Explain(loaded, target, docs, explainers, study, runSettings, first, total);
             foreach (var d in docs)

@@ -26,11 +26,11 @@ public static class FaithfulnessCommand
         var output = new Option<string>("--out") { Description = "output folder", Required = true };
         var dataArgs = new DataArgs("the data the model was trained on", DataArgs.ModelLabelsHelp);
         var split = new Option<string>("--split") { Description = "test, val or train: the part of --data, split as the model's training split it", DefaultValueFactory = _ => "test" }.OneOf([.. ModelData.PartNames]);
-        var docs = new Option<int?>("--docs") { Description = "documents tested, a seeded sample of the split (default 1000)" }.AtLeast(1);
+        var docs = new Option<int?>("--docs") { Description = "documents tested, a seeded sample of the split (default 1000)" }.Range(1, Opt.MaxDocuments);
         var methods = new Option<string>("--methods") { Description = $"comma list of {string.Join(", ", FaithfulnessStudy.KnownMethods)}, or all", DefaultValueFactory = _ => "all" };
         var removals = new Option<string>("--removals") { Description = "comma list of delete (re-encode without the word), zero (its word embedding set to 0), attention (masked out of the softmax), or all", DefaultValueFactory = _ => "delete,zero,attention" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the sample, LIME, SHAP and the random baseline (default 0)" };
-        var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged per document (default 5)" }.AtLeast(1);
+        var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged per document (default 5)" }.Range(1, Opt.MaxRuns);
         var limeSamples = new Option<int?>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0} (default 5000)" }.LimeSamples();
         var erasure = new Option<string>("--erasure-removal") { Description = "how the erasure curves take tokens out: delete (re-encode without them, as ferret and ERASER) or unk (UNK in place)", DefaultValueFactory = _ => "delete" }.OneOf("delete", "unk");
         var quick = new Option<bool>("--quick") { Description = $"smoke preset: {QuickDocs} documents, {QuickLimeRuns} LIME run of {QuickLimeSamples} samples (options still override)" };
@@ -51,6 +51,7 @@ public static class FaithfulnessCommand
                 DataPath = r.GetValue(dataArgs.Data),
                 Split = r.GetValue(split)!,
                 Docs = r.GetValue(docs) ?? (q ? QuickDocs : 1000),
+                DocsGiven = r.GetValue(docs) is not null,
                 Methods = r.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Removals = Opt.Parse("--removals", () => FeatureRemovals.ParseList(r.GetValue(removals)!)),
                 Seed = r.GetValue(seed),

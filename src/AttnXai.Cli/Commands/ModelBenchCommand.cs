@@ -27,16 +27,16 @@ public static class ModelBenchCommand
     {
         var cmd = new Command("model", "Training and inference throughput of the paper's model ([CLS]-only vs full attention) or of the Transformer");
         var arch = new Option<string>("--arch") { Description = "paper (the paper's one-layer model) or transformer", DefaultValueFactory = _ => "paper" };
-        var steps = new Option<int?>("--steps") { Description = "training steps measured after 3 warm-up steps (default: 300 for paper, 20 for transformer)" };
-        var vocab = new Option<int>("--vocab") { Description = "vocabulary size (default: the IMDB basic_english vocabulary, 100684)", DefaultValueFactory = _ => 100684 };
+        var steps = new Option<int?>("--steps") { Description = "training steps measured after 3 warm-up steps (default: 300 for paper, 20 for transformer)" }.AtMost(Opt.MaxSteps);
+        var vocab = new Option<int>("--vocab") { Description = "vocabulary size (default: the IMDB basic_english vocabulary, 100684)", DefaultValueFactory = _ => 100684 }.AtMost(Opt.MaxVocabulary);
         var batches = new Option<string?>("--batches") { Description = "inference batch sizes, comma-separated (default: 1,16,1000 for paper, 1,16,64 for transformer)" };
-        var seconds = new Option<double>("--seconds") { Description = "minimum measured time per inference case", DefaultValueFactory = _ => 3.0 };
+        var seconds = new Option<double>("--seconds") { Description = "minimum measured time per inference case", DefaultValueFactory = _ => 3.0 }.AtMost(3600);
         var defaults = new TransformerConfig(VocabSize: 2);
-        var layers = new Option<int?>("--layers") { Description = $"transformer: layers N (default {defaults.Layers})" };
-        var heads = new Option<int?>("--heads") { Description = $"transformer: heads per layer H (default {defaults.Heads})" };
-        var dim = new Option<int?>("--dim") { Description = $"transformer: model width d (default {defaults.ModelDim}, the paper's d_e)" };
-        var headDim = new Option<int?>("--head-dim") { Description = $"transformer: per-head dimension d_h (default {defaults.HeadDim})" };
-        var ff = new Option<int?>("--ff") { Description = "transformer: feed-forward width d_ff (default 4 d)" };
+        var layers = new Option<int?>("--layers") { Description = $"transformer: layers N (default {defaults.Layers})" }.AtMost(Opt.MaxLayers);
+        var heads = new Option<int?>("--heads") { Description = $"transformer: heads per layer H (default {defaults.Heads})" }.AtMost(Opt.MaxHeads);
+        var dim = new Option<int?>("--dim") { Description = $"transformer: model width d (default {defaults.ModelDim}, the paper's d_e)" }.AtMost(Opt.MaxDimension);
+        var headDim = new Option<int?>("--head-dim") { Description = $"transformer: per-head dimension d_h (default {defaults.HeadDim})" }.AtMost(Opt.MaxDimension);
+        var ff = new Option<int?>("--ff") { Description = "transformer: feed-forward width d_ff (default 4 d)" }.AtMost(Opt.MaxDimension);
         var mask = new Option<bool>("--mask") { Description = "transformer: with the padding mask" };
         var threads = CliRunner.ThreadsOption();
         foreach (var o in new Option[] { arch, steps, vocab, batches, seconds, layers, heads, dim, headDim, ff, mask, threads }) cmd.Options.Add(o);

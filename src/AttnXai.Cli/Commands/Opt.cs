@@ -15,6 +15,21 @@ public static class Opt
     /// x 255 words is 255 MB); larger runs are what the streamed large-sample limit is for.</summary>
     public const int MaxLimeSamples = 1_000_000;
 
+    // Upper bounds of the options that size work (counts, samples, steps, dimensions, positions, bags): far above
+    // any run of the paper or its neighbours, low enough that a typo (2000000000) is refused while parsing instead of
+    // starting work that hangs or exhausts the memory. Sizes that combine (a model's width and its vocabulary) are
+    // checked against the machine's memory where they meet (see MemoryEstimate).
+    public const int MaxDocuments = 10_000_000, MaxRuns = 1_000, MaxSteps = 100_000, MaxIgSteps = 10_000, MaxDimension = 65_536,
+        MaxHeads = 1_024, MaxLayers = 1_024, MaxLength = 65_536, MaxEpochs = 100_000, MaxBatch = 1_000_000, MaxThreads = 4_096,
+        MaxBags = 1_000_000, MaxSeeds = 1_000, MaxChunk = 1_000_000, MaxShards = 100_000, MaxVocabulary = 2_000_000;
+
+    /// <summary>At least <paramref name="min"/> ("--x must be at least 1, got 0") and at most <paramref name="max"/>
+    /// ("--x must be at most 10000 (why), got 2000000000").</summary>
+    public static Option<T> Range<T>(this Option<T> option, double min, double max, string? why = null) => option.AtLeast(min).AtMost(max, why);
+
+    public static Option<T> AtMost<T>(this Option<T> option, double max, string? why = null) =>
+        option.Check(v => v <= max, v => $"{option.Name} must be at most {F(max)}{(why is null ? "" : $" ({why})")}, got {F(v)}");
+
     public static Option<T> AtLeast<T>(this Option<T> option, double min, string? why = null) =>
         option.Check(v => v >= min, v => $"{option.Name} must be at least {F(min)}{(why is null ? "" : $" ({why})")}, got {F(v)}");
 
@@ -65,7 +80,7 @@ public static class Opt
 
     /// <summary>The --chunk-size option of a sharded study (documents computed together; a shard holds whole chunks).</summary>
     public static Option<int?> ChunkSizeOption(string what, int defaultSize) =>
-        new Option<int?>("--chunk-size") { Description = $"documents computed together ({what}; default {defaultSize}); a --shard holds whole chunks" }.AtLeast(1);
+        new Option<int?>("--chunk-size") { Description = $"documents computed together ({what}; default {defaultSize}); a --shard holds whole chunks" }.Range(1, MaxChunk);
 
     /// <summary>Runs a library parser of an option's value; its ArgumentException gets the option's name in front
     /// ("--methods: unknown explainer 'x'; known: ...") unless it names an option already.</summary>

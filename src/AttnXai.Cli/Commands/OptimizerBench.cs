@@ -22,8 +22,8 @@ public static class OptimizerBench
     public static Command Create()
     {
         var cmd = new Command("optimizer", "AttnXai's AdamW step against TorchSharp's torch.optim.AdamW on the paper's model");
-        var steps = new Option<int>("--steps") { Description = "optimizer steps measured per optimizer (after 3 warm-up steps)", DefaultValueFactory = _ => 40 };
-        var vocab = new Option<int>("--vocab") { Description = "vocabulary size (default: the IMDB basic_english vocabulary, 100684)", DefaultValueFactory = _ => 100684 };
+        var steps = new Option<int>("--steps") { Description = "optimizer steps measured per optimizer (after 3 warm-up steps)", DefaultValueFactory = _ => 40 }.AtMost(Opt.MaxSteps);
+        var vocab = new Option<int>("--vocab") { Description = "vocabulary size (default: the IMDB basic_english vocabulary, 100684)", DefaultValueFactory = _ => 100684 }.AtMost(Opt.MaxVocabulary);
         var threads = CliRunner.ThreadsOption();
         foreach (var o in new Option[] { steps, vocab, threads }) cmd.Options.Add(o);
         cmd.SetAction(r =>

@@ -44,7 +44,15 @@ public static class Output
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            string why = e is UnauthorizedAccessException ? "permission denied" : CliRunner.OneLine(e.Message.Replace(probe, "a test file", StringComparison.Ordinal));
+            // In the project's words: .NET's own ("Could not find file '...'") names the probe, not the folder.
+            string why = e switch
+            {
+                UnauthorizedAccessException => "permission denied",
+                FileNotFoundException or DirectoryNotFoundException => "the file system there does not accept new files",
+                _ when e.Message.Contains("Read-only file system", StringComparison.OrdinalIgnoreCase) => "a read-only file system",
+                _ when e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase) => "no space left on the device",
+                _ => "a test file could not be created there: " + CliRunner.OneLine(e.Message.Replace(probe, "the test file", StringComparison.Ordinal)),
+            };
             throw new IOException($"{option} {path}: cannot write in {dir} ({why})", e);
         }
     }

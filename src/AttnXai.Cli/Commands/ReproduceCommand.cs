@@ -13,9 +13,9 @@ public static class ReproduceCommand
         var data = new Option<string?>("--data") { Description = "IMDB folder or archive (default: as `train` finds it)" };
         var model = new Option<string?>("--model") { Description = "reuse a trained model folder instead of training" };
         var quick = new Option<bool>("--quick") { Description = "small model, data subset, 100 study documents: a smoke run of a few minutes" };
-        var docs = new Option<int?>("--docs") { Description = "cap on the documents of the studies (default: all 25,000 test reviews)" }.AtLeast(1);
+        var docs = new Option<int?>("--docs") { Description = "cap on the documents of the studies (default: all 25,000 test reviews)" }.Range(1, Opt.MaxDocuments);
         var limit = new Option<long?>("--limit-samples") { Description = $"samples of the large-sample LIME limit per document (0 skips it; 2 to {Opt.MaxLimeSamples:N0} otherwise; default 50000)" }.LimeSamplesOrZero();
-        var limitEvery = new Option<int?>("--limit-every") { Description = "compute the LIME limit on every N-th study document (default 10; 1: all)" }.AtLeast(1);
+        var limitEvery = new Option<int?>("--limit-every") { Description = "compute the LIME limit on every N-th study document (default 10; 1: all)" }.Range(1, Opt.MaxDocuments);
         var noStudies = new Option<bool>("--no-studies") { Description = "figures and report only" };
         var threads = CliRunner.ThreadsOption();
         var chunkSize = Opt.ChunkSizeOption("per resumable chunk of the studies", 250);

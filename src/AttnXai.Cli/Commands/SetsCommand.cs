@@ -1,3 +1,4 @@
+using AttnXai.Model;
 using System.CommandLine;
 using System.Globalization;
 using AttnXai.Sets.Benchmark;
@@ -23,37 +24,37 @@ public static class SetsCommand
         var m = d.Model;
         var cmd = new Command("sets", "Ground-truth set benchmarks: do explanations find the known key instances of synthetic multiple-instance tasks?");
         var tasks = new Option<string>("--tasks") { Description = $"comma-separated tasks ({string.Join(", ", SetTask.All.Select(t => t.Name))}) or all", DefaultValueFactory = _ => "all" };
-        var seeds = new Option<int>("--seeds") { Description = "models per task (seeds --seed .. --seed + M - 1), ensembled", DefaultValueFactory = _ => d.Seeds };
-        var bags = new Option<int>("--bags") { Description = "test bags explained and scored per model", DefaultValueFactory = _ => d.Bags };
-        var testBags = new Option<int>("--test-bags") { Description = "test bags for accuracy (the first --bags are explained)", DefaultValueFactory = _ => d.TestBags };
-        var trainBags = new Option<int>("--train-bags") { Description = "training bags per task", DefaultValueFactory = _ => d.TrainBags };
-        var valBags = new Option<int>("--val-bags") { Description = "validation bags per task (best epoch)", DefaultValueFactory = _ => d.ValidationBags };
+        var seeds = new Option<int>("--seeds") { Description = "models per task (seeds --seed .. --seed + M - 1), ensembled", DefaultValueFactory = _ => d.Seeds }.AtMost(Opt.MaxSeeds);
+        var bags = new Option<int>("--bags") { Description = "test bags explained and scored per model", DefaultValueFactory = _ => d.Bags }.AtMost(Opt.MaxBags);
+        var testBags = new Option<int>("--test-bags") { Description = "test bags for accuracy (the first --bags are explained)", DefaultValueFactory = _ => d.TestBags }.AtMost(Opt.MaxBags);
+        var trainBags = new Option<int>("--train-bags") { Description = "training bags per task", DefaultValueFactory = _ => d.TrainBags }.AtMost(Opt.MaxBags);
+        var valBags = new Option<int>("--val-bags") { Description = "validation bags per task (best epoch)", DefaultValueFactory = _ => d.ValidationBags }.AtMost(Opt.MaxBags);
         var methods = new Option<string>("--methods") { Description = "comma-separated explainers (alpha-avg, alpha-max, G-avg, G-l1, G-l2, GxI, IG, lime, occlusion, shap, NAME-delete/-unk), random, or all", DefaultValueFactory = _ => "all" };
         var output = new Option<string>("--out") { Description = "output folder (CSV tables, summary.json, report.html)", DefaultValueFactory = _ => "runs/sets" };
         var seed = new Option<long>("--seed") { Description = "seed of the bags, the models and the sampling explainers", DefaultValueFactory = _ => d.Seed };
         var threads = CliRunner.ThreadsOption($"libtorch threads, at least 1 (default 1: the models are tiny; more than the {Environment.ProcessorCount} cores is capped)");
         var quick = new Option<bool>("--quick") { Description = "smoke preset: 2 seeds, 600/150/200 train/validation/test bags, 20 explained, 5 epochs, LIME 1 run of 1000 samples, SHAP 512 samples, IG 32 steps (options still override)" };
-        var minTokens = new Option<int>("--min-tokens") { Description = "fewest tokens per bag", DefaultValueFactory = _ => b.MinTokens };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "most tokens per bag (at most --length - 1)", DefaultValueFactory = _ => b.MaxTokens };
-        var length = new Option<int>("--length") { Description = "L: model positions, [CLS] included", DefaultValueFactory = _ => b.Length };
-        var fillers = new Option<int>("--fillers") { Description = "filler words in the vocabulary", DefaultValueFactory = _ => b.Fillers };
-        var maxKey = new Option<int>("--max-key-count") { Description = "a present key word occurs 1..this many times", DefaultValueFactory = _ => b.MaxKeyCount };
-        var countK = new Option<int>("--count-k") { Description = "k of the count task (positive iff A occurs at least k times)", DefaultValueFactory = _ => b.CountK };
-        var embed = new Option<int>("--embed-dim") { Description = "d_e", DefaultValueFactory = _ => m.EmbedDim };
-        var att = new Option<int>("--att-dim") { Description = "d_att", DefaultValueFactory = _ => m.AttDim };
-        var outDim = new Option<int>("--out-dim") { Description = "d_out", DefaultValueFactory = _ => m.OutDim };
-        var heads = new Option<int>("--heads") { Description = "K", DefaultValueFactory = _ => m.Heads };
-        var epochs = new Option<int>("--epochs") { Description = "training epochs (best validation epoch kept)", DefaultValueFactory = _ => m.Epochs };
-        var batch = new Option<int>("--batch-size") { Description = "mini-batch size", DefaultValueFactory = _ => m.BatchSize };
+        var minTokens = new Option<int>("--min-tokens") { Description = "fewest tokens per bag", DefaultValueFactory = _ => b.MinTokens }.AtMost(Opt.MaxLength);
+        var maxTokens = new Option<int>("--max-tokens") { Description = "most tokens per bag (at most --length - 1)", DefaultValueFactory = _ => b.MaxTokens }.AtMost(Opt.MaxLength);
+        var length = new Option<int>("--length") { Description = "L: model positions, [CLS] included", DefaultValueFactory = _ => b.Length }.AtMost(Opt.MaxLength);
+        var fillers = new Option<int>("--fillers") { Description = "filler words in the vocabulary", DefaultValueFactory = _ => b.Fillers }.AtMost(Opt.MaxVocabulary);
+        var maxKey = new Option<int>("--max-key-count") { Description = "a present key word occurs 1..this many times", DefaultValueFactory = _ => b.MaxKeyCount }.AtMost(Opt.MaxLength);
+        var countK = new Option<int>("--count-k") { Description = "k of the count task (positive iff A occurs at least k times)", DefaultValueFactory = _ => b.CountK }.AtMost(Opt.MaxLength);
+        var embed = new Option<int>("--embed-dim") { Description = "d_e", DefaultValueFactory = _ => m.EmbedDim }.AtMost(Opt.MaxDimension);
+        var att = new Option<int>("--att-dim") { Description = "d_att", DefaultValueFactory = _ => m.AttDim }.AtMost(Opt.MaxDimension);
+        var outDim = new Option<int>("--out-dim") { Description = "d_out", DefaultValueFactory = _ => m.OutDim }.AtMost(Opt.MaxDimension);
+        var heads = new Option<int>("--heads") { Description = "K", DefaultValueFactory = _ => m.Heads }.AtMost(Opt.MaxHeads);
+        var epochs = new Option<int>("--epochs") { Description = "training epochs (best validation epoch kept)", DefaultValueFactory = _ => m.Epochs }.AtMost(Opt.MaxEpochs);
+        var batch = new Option<int>("--batch-size") { Description = "mini-batch size", DefaultValueFactory = _ => m.BatchSize }.AtMost(Opt.MaxBatch);
         var lr = new Option<double>("--lr") { Description = "AdamW learning rate", DefaultValueFactory = _ => m.LearningRate };
         var position = new Option<bool>("--position-encoding") { Description = "keep the sinusoidal position encoding (default off: the model is a set function)" };
         var noMask = new Option<bool>("--no-padding-mask") { Description = "let padding take part in the softmax, as the paper's model does (default: masked)" };
         var accThreshold = new Option<double>("--accuracy-threshold") { Description = "silent failure: test accuracy at least this ...", DefaultValueFactory = _ => d.AccuracyThreshold };
         var aurocThreshold = new Option<double>("--auroc-threshold") { Description = "... while the method's AUROC is below this", DefaultValueFactory = _ => d.AurocThreshold };
         var limeSamples = new Option<int>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0}", DefaultValueFactory = _ => d.LimeSamples }.LimeSamples();
-        var limeRuns = new Option<int>("--lime-runs") { Description = "LIME runs averaged", DefaultValueFactory = _ => d.LimeRuns };
-        var shapSamples = new Option<int>("--shap-samples") { Description = "KernelSHAP samples", DefaultValueFactory = _ => d.ShapSamples };
-        var igSteps = new Option<int>("--ig-steps") { Description = "Integrated Gradients steps", DefaultValueFactory = _ => d.IgSteps };
+        var limeRuns = new Option<int>("--lime-runs") { Description = "LIME runs averaged", DefaultValueFactory = _ => d.LimeRuns }.AtMost(Opt.MaxRuns);
+        var shapSamples = new Option<int>("--shap-samples") { Description = "KernelSHAP samples", DefaultValueFactory = _ => d.ShapSamples }.AtMost(Opt.MaxLimeSamples);
+        var igSteps = new Option<int>("--ig-steps") { Description = "Integrated Gradients steps", DefaultValueFactory = _ => d.IgSteps }.AtMost(Opt.MaxIgSteps);
         foreach (var o in new Option[] { quick, tasks, seeds, bags, testBags, trainBags, valBags, methods, output, seed, threads, minTokens, maxTokens, length, fillers, maxKey, countK,
                      embed, att, outDim, heads, epochs, batch, lr, position, noMask, accThreshold, aurocThreshold, limeSamples, limeRuns, shapSamples, igSteps })
             cmd.Options.Add(o);
@@ -89,6 +90,16 @@ public static class SetsCommand
                     PositionEncoding = r.GetValue(position), PaddingMask = !r.GetValue(noMask),
                 },
             }.Validate();
+            // The bags of a task are held at once (ids and masks of L positions each), a model is trained on them, and
+            // a LIME or SHAP run holds its samples' design matrix (samples x distinct words, float64).
+            var sizing = new Option[] { trainBags, valBags, testBags, length, maxTokens, limeSamples, shapSamples, embed, att, outDim, heads, batch, fillers }
+                .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => $"{o.Name} ({r.GetResult(o)!.Tokens.FirstOrDefault()?.Value})").ToList();
+            var bag = settings.Bag;
+            double bytes = 9.0 * ((double)settings.TrainBags + settings.ValidationBags + settings.TestBags) * bag.Length
+                + MemoryEstimate.TrainingBytes(new ModelConfig(bag.Fillers + 16, settings.Model.EmbedDim, settings.Model.AttDim, settings.Model.OutDim,
+                    settings.Model.Heads, bag.Length), settings.Model.BatchSize)
+                + 8.0 * Math.Max(settings.LimeSamples, settings.ShapSamples) * bag.MaxTokens;
+            MemoryEstimate.Check(bytes, "the benchmark (its bags, a model's training, a LIME or SHAP run)", sizing);
             var dir = Output.Folder(r.GetValue(output)!);
             CliRunner.ApplyThreads(r.GetValue(threads), fallback: 1);
             return Run(settings, dir);

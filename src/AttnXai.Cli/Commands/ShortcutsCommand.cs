@@ -20,23 +20,23 @@ public static class ShortcutsCommand
         var cmd = new Command("shortcuts", "Combinatorial-shortcut probe: insert label-free tokens into every IMDB review, train with and without them, measure accuracy, attention and explainers");
         var dataArgs = new DataArgs("$ATTNXAI_DATA, the cache, then ../shared/data: IMDB", DataArgs.TrainLabelsHelp);
         var outDir = new Option<string>("--out") { Description = "output folder: the two model folders, CSVs, summary.json, report.html (models reused on rerun)", Required = true };
-        var tokens = new Option<int?>("--tokens") { Description = $"number of inserted tokens [s0]..[s{{k-1}}] (default {InsertionSpec.DefaultCount})" }.AtLeast(1);
+        var tokens = new Option<int?>("--tokens") { Description = $"number of inserted tokens [s0]..[s{{k-1}}] (default {InsertionSpec.DefaultCount})" }.Range(1, Opt.MaxLength);
         var position = new Option<string?>("--position") { Description = "where they go: start (right after [CLS], default), end (after the last kept word) or N (after the first N words)" };
         var quick = new Option<bool>("--quick") { Description = $"small recipe: {TrainingRecipe.Quick} (options still override)" };
-        var embed = new Option<int?>("--embed-dim") { Description = "d_e (paper 128)" }.AtLeast(1);
-        var att = new Option<int?>("--att-dim") { Description = "d_att (paper 64)" }.AtLeast(1);
-        var outDim = new Option<int?>("--out-dim") { Description = "d_out (paper 64)" }.AtLeast(1);
-        var heads = new Option<int?>("--heads") { Description = "K (paper 6)" }.AtLeast(1);
-        var epochs = new Option<int?>("--epochs") { Description = "epochs (paper 10)" }.AtLeast(1);
-        var batch = new Option<int?>("--batch-size") { Description = "mini-batch size (paper 16)" }.AtLeast(1);
+        var embed = new Option<int?>("--embed-dim") { Description = "d_e (paper 128)" }.Range(1, Opt.MaxDimension);
+        var att = new Option<int?>("--att-dim") { Description = "d_att (paper 64)" }.Range(1, Opt.MaxDimension);
+        var outDim = new Option<int?>("--out-dim") { Description = "d_out (paper 64)" }.Range(1, Opt.MaxDimension);
+        var heads = new Option<int?>("--heads") { Description = "K (paper 6)" }.Range(1, Opt.MaxHeads);
+        var epochs = new Option<int?>("--epochs") { Description = "epochs (paper 10)" }.Range(1, Opt.MaxEpochs);
+        var batch = new Option<int?>("--batch-size") { Description = "mini-batch size (paper 16)" }.Range(1, Opt.MaxBatch);
         var lr = new Option<double?>("--lr") { Description = "AdamW learning rate (paper 1e-4)" }.Positive();
-        var maxTrain = new Option<int?>("--max-train") { Description = "subsample the training part to N reviews" }.AtLeast(1);
-        var maxVal = new Option<int?>("--max-val") { Description = "subsample the validation part to N reviews" }.AtLeast(1);
-        var maxTest = new Option<int?>("--max-test") { Description = "subsample the test part to N reviews" }.AtLeast(1);
-        var docs = new Option<int?>("--docs") { Description = "test reviews for the explainer part (default 300; 0 skips it)" }.AtLeast(0);
+        var maxTrain = new Option<int?>("--max-train") { Description = "subsample the training part to N reviews" }.Range(1, Opt.MaxDocuments);
+        var maxVal = new Option<int?>("--max-val") { Description = "subsample the validation part to N reviews" }.Range(1, Opt.MaxDocuments);
+        var maxTest = new Option<int?>("--max-test") { Description = "subsample the test part to N reviews" }.Range(1, Opt.MaxDocuments);
+        var docs = new Option<int?>("--docs") { Description = "test reviews for the explainer part (default 300; 0 skips it)" }.Range(0, Opt.MaxDocuments);
         var methods = new Option<string?>("--methods") { Description = $"comma-separated explainers (default {string.Join(",", ExplainerProbe.DefaultMethods)}; any of `explain`'s, plus random)" };
         var limeSamples = new Option<int?>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0} (default 5000)" }.LimeSamples();
-        var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged per document (default 1)" }.AtLeast(1);
+        var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged per document (default 1)" }.Range(1, Opt.MaxRuns);
         var seed = new Option<long?>("--seed") { Description = "seed of both models' initial weights and batch order, and of the explainers' sampling (default 42)" };
         var threads = CliRunner.ThreadsOption();
         foreach (var o in new Option[] { outDir, tokens, position, quick, embed, att, outDim, heads, epochs, batch, lr, maxTrain, maxVal, maxTest, docs, methods, limeSamples, limeRuns, seed, threads }.Concat(dataArgs.All()))
@@ -81,6 +81,11 @@ public static class ShortcutsCommand
                 LimeSamples = r.GetValue(limeSamples) ?? defaults.LimeSamples,
                 LimeRuns = r.GetValue(limeRuns) ?? defaults.LimeRuns,
             }.Validate();
+            // The probe trains the paper's model on IMDB (about 100,684 words with basic_english) plus the inserted tokens.
+            var sizing = new Option[] { embed, att, outDim, heads, batch, tokens }.Where(o => r.GetResult(o) is { Implicit: false })
+                .Select(o => $"{o.Name} ({r.GetResult(o)!.Tokens.FirstOrDefault()?.Value})").ToList();
+            MemoryEstimate.Check(MemoryEstimate.TrainingBytes(new ModelConfig(100_684 + settings.Insertion.Count, recipe.EmbedDim, recipe.AttDim, recipe.OutDim, recipe.Heads,
+                recipe.Data.Length), recipe.Training.BatchSize), "training the probe's models (IMDB's vocabulary of about 100,684 words)", sizing);
             Output.Folder(settings.OutDir);
             CliRunner.ApplyThreads(r.GetValue(threads));
             var result = ShortcutStudy.Run(settings, Log, new StderrObserver());

@@ -34,13 +34,13 @@ public static class SlurmCommand
             TreatUnmatchedTokensAsErrors = false,
         };
         var study = new Argument<string>("study") { Description = $"the study: {Opt.Choices([.. MergeCommand.Studies.Select(s => s.Name)])}; its options follow (all but --out and --shard)" };
-        var shards = new Option<int>("--shards") { Description = "number of shards (array tasks)", Required = true }.AtLeast(1);
+        var shards = new Option<int>("--shards") { Description = "number of shards (array tasks)", Required = true }.Range(1, Opt.MaxShards);
         var output = new Option<string?>("--out") { Description = "run folder: slurm/ (scripts, logs), parts/shard-I (the shards), merged/ (the study's outputs) (default slurm-STUDY)" };
         var submit = new Option<bool>("--submit") { Description = "submit the job array and the merge job with sbatch and print their job ids" };
         var partition = new Option<string?>("--partition") { Description = "Slurm partition of both jobs (default: the cluster's)" };
         var time = new Option<string?>("--time") { Description = "time limit of each array task and of the merge job, in Slurm's format (e.g. 2:00:00, 1-00:00:00)" };
-        var gpus = new Option<int?>("--gpus-per-task") { Description = "GPUs per array task with the study's --device cuda (default 1)" }.AtLeast(1);
-        var cpus = new Option<int?>("--cpus-per-task") { Description = "CPUs per task (default 1); the study's --threads defaults to it" }.AtLeast(1);
+        var gpus = new Option<int?>("--gpus-per-task") { Description = "GPUs per array task with the study's --device cuda (default 1)" }.Range(1, 64);
+        var cpus = new Option<int?>("--cpus-per-task") { Description = "CPUs per task (default 1); the study's --threads defaults to it" }.Range(1, Opt.MaxThreads);
         cmd.Arguments.Add(study);
         foreach (var o in new Option[] { shards, output, submit, partition, time, gpus, cpus }) cmd.Options.Add(o);
         cmd.SetAction(r =>

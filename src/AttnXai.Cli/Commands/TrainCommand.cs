@@ -22,31 +22,31 @@ public static class TrainCommand
         var cmd = new Command("train", "Train the paper's attention classifier (or a Transformer) on IMDB or your own labelled data (paper recipe by default); resumes an interrupted run in --out");
         var dataArgs = new DataArgs("$ATTNXAI_DATA, the cache, then ../shared/data: IMDB", DataArgs.TrainLabelsHelp);
         var output = new Option<string>("--out") { Description = "output folder (checkpoint, metrics, resumable state in <out>/last)", Required = true };
-        var embed = new Option<int?>("--embed-dim") { Description = "d_e (paper 128)" }.AtLeast(1);
-        var att = new Option<int?>("--att-dim") { Description = "d_att (paper 64)" }.AtLeast(1);
-        var outDim = new Option<int?>("--out-dim") { Description = "d_out (paper 64)" }.AtLeast(1);
-        var heads = new Option<int?>("--heads") { Description = "K (paper 6); transformer: heads per layer H (default 6)" }.AtLeast(1);
+        var embed = new Option<int?>("--embed-dim") { Description = "d_e (paper 128)" }.Range(1, Opt.MaxDimension);
+        var att = new Option<int?>("--att-dim") { Description = "d_att (paper 64)" }.Range(1, Opt.MaxDimension);
+        var outDim = new Option<int?>("--out-dim") { Description = "d_out (paper 64)" }.Range(1, Opt.MaxDimension);
+        var heads = new Option<int?>("--heads") { Description = "K (paper 6); transformer: heads per layer H (default 6)" }.Range(1, Opt.MaxHeads);
         var arch = new Option<string?>("--arch") { Description = "paper (the paper's one-layer classifier, default) or transformer (N layers of multi-head self-attention and feed-forward blocks)" }.OneOf("paper", "transformer");
         var transformerDefaults = new TransformerConfig(VocabSize: 2);
-        var layers = new Option<int?>("--layers") { Description = $"transformer: layers N (default {transformerDefaults.Layers})" }.AtLeast(1);
-        var dim = new Option<int?>("--dim") { Description = $"transformer: width d of the residual stream (default {transformerDefaults.ModelDim}, the paper's d_e)" }.AtLeast(1);
-        var headDim = new Option<int?>("--head-dim") { Description = $"transformer: per-head dimension d_h (default {transformerDefaults.HeadDim})" }.AtLeast(1);
-        var ff = new Option<int?>("--ff") { Description = "transformer: feed-forward width d_ff (default 4 d)" }.AtLeast(1);
+        var layers = new Option<int?>("--layers") { Description = $"transformer: layers N (default {transformerDefaults.Layers})" }.Range(1, Opt.MaxLayers);
+        var dim = new Option<int?>("--dim") { Description = $"transformer: width d of the residual stream (default {transformerDefaults.ModelDim}, the paper's d_e)" }.Range(1, Opt.MaxDimension);
+        var headDim = new Option<int?>("--head-dim") { Description = $"transformer: per-head dimension d_h (default {transformerDefaults.HeadDim})" }.Range(1, Opt.MaxDimension);
+        var ff = new Option<int?>("--ff") { Description = "transformer: feed-forward width d_ff (default 4 d)" }.Range(1, Opt.MaxDimension);
         var dropout = new Option<double?>("--dropout") { Description = $"transformer: dropout on the embeddings and sub-layer outputs (default {transformerDefaults.Dropout})" }.Between(0, 0.99);
         var norm = new Option<string?>("--norm") { Description = "transformer: pre (default) or post layer normalisation" }.OneOf("pre", "post");
-        var length = new Option<int?>("--length") { Description = "L, positions with [cls] (paper 256)" }.AtLeast(2, "[CLS] and one word");
-        var epochs = new Option<int?>("--epochs") { Description = "epochs (paper 10)" }.AtLeast(1);
-        var batch = new Option<int?>("--batch-size") { Description = "mini-batch size (paper 16)" }.AtLeast(1);
+        var length = new Option<int?>("--length") { Description = "L, positions with [cls] (paper 256)" }.AtLeast(2, "[CLS] and one word").AtMost(Opt.MaxLength);
+        var epochs = new Option<int?>("--epochs") { Description = "epochs (paper 10)" }.Range(1, Opt.MaxEpochs);
+        var batch = new Option<int?>("--batch-size") { Description = "mini-batch size (paper 16)" }.Range(1, Opt.MaxBatch);
         var lr = new Option<double?>("--lr") { Description = "AdamW learning rate (paper 1e-4)" }.Positive();
         var wd = new Option<double?>("--weight-decay") { Description = "AdamW weight decay (paper 0.01)" }.AtLeast(0);
         var seed = new Option<long?>("--seed") { Description = "seed of the initial weights and the batch order (paper 42)" };
         var splitSeed = new Option<ulong?>("--split-seed") { Description = "seed of the train/validation (and test) split (paper 42)" };
-        var valCount = new Option<int?>("--validation-count") { Description = "validation texts taken out of the train part when the data has no validation part (default: 5000 for IMDB as the paper, a tenth otherwise)" }.AtLeast(1);
-        var testCount = new Option<int?>("--test-count") { Description = "test texts taken out of a single labelled file (default: a tenth of it)" }.AtLeast(1);
-        var maxTrain = new Option<int?>("--max-train") { Description = "subsample the training part to N texts" }.AtLeast(1);
-        var maxVal = new Option<int?>("--max-val") { Description = "subsample the validation part to N texts" }.AtLeast(1);
-        var maxTest = new Option<int?>("--max-test") { Description = "subsample the test part to N texts" }.AtLeast(1);
-        var evalBatch = new Option<int?>("--eval-batch-size") { Description = "batch size of evaluation (default 256)" }.AtLeast(1);
+        var valCount = new Option<int?>("--validation-count") { Description = "validation texts taken out of the train part when the data has no validation part (default: 5000 for IMDB as the paper, a tenth otherwise)" }.Range(1, Opt.MaxDocuments);
+        var testCount = new Option<int?>("--test-count") { Description = "test texts taken out of a single labelled file (default: a tenth of it)" }.Range(1, Opt.MaxDocuments);
+        var maxTrain = new Option<int?>("--max-train") { Description = "subsample the training part to N texts" }.Range(1, Opt.MaxDocuments);
+        var maxVal = new Option<int?>("--max-val") { Description = "subsample the validation part to N texts" }.Range(1, Opt.MaxDocuments);
+        var maxTest = new Option<int?>("--max-test") { Description = "subsample the test part to N texts" }.Range(1, Opt.MaxDocuments);
+        var evalBatch = new Option<int?>("--eval-batch-size") { Description = "batch size of evaluation (default 256)" }.Range(1, Opt.MaxBatch);
         var mask = new Option<bool>("--padding-mask") { Description = "leave padding out of the softmax (the paper's model has no mask)" };
         var noPosition = new Option<bool>("--no-position-encoding") { Description = "all-zero position encoding: the model becomes a set function of its tokens (the paper adds sinusoidal positions)" };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "basic_english (paper) or clean" }.OneOf([.. Data.Text.Tokenizers.Names]);
@@ -123,12 +123,18 @@ public static class TrainCommand
                     r.GetValue(outDim) ?? preset.OutDim, r.GetValue(heads) ?? preset.Heads, dataOptions.Length, classes, dataOptions.IncludeMask,
                     Data.Text.Vocabulary.ClsId, Data.Text.Vocabulary.UnkId, PositionEncoding: !r.GetValue(noPosition)).Validate();
             architecture(2, 2);
+            // The options that size the model, as given, for the memory check's message.
+            var sizing = new Option[] { embed, att, outDim, heads, layers, dim, headDim, ff, length, batch }
+                .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => $"{o.Name} ({r.GetResult(o)!.Tokens.FirstOrDefault()?.Value})").ToList();
+            // Now with the smallest vocabulary (the Transformer's attention maps grow with L^2 whatever the data), and
+            // again once the data's vocabulary is known, before the model is made.
+            MemoryEstimate.Check(MemoryEstimate.TrainingBytes(architecture(2, 2), options.BatchSize), "training this model", sizing);
             var outDir = Output.Folder(r.GetValue(output)!);
             if (File.Exists(Path.Combine(outDir, ModelCheckpoint.ConfigFile)) && !Trainer.HasResumableState(outDir))
                 throw new IOException($"--out {outDir} already holds a trained model (config.json) without a resumable state; choose another --out folder");
             CliRunner.ApplyThreads(r.GetValue(threads));
             bool plain = r.GetValue(noProgress) || Console.IsOutputRedirected;
-            return Run(r.GetValue(dataArgs.Data), dataArgs.Build(r), outDir, dataOptions, options, architecture, plain);
+            return Run(r.GetValue(dataArgs.Data), dataArgs.Build(r), outDir, dataOptions, options, architecture, plain, sizing);
         });
         return cmd;
     }
@@ -175,7 +181,7 @@ public static class TrainCommand
     }
 
     private static int Run(string? dataPath, LabelledTextOptions fileOptions, string output, DataOptions dataOptions, TrainingOptions options,
-        Func<int, int, IModelArchitecture> architecture, bool plain)
+        Func<int, int, IModelArchitecture> architecture, bool plain, IReadOnlyList<string> sizing)
     {
         var inv = CultureInfo.InvariantCulture;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -184,6 +190,8 @@ public static class TrainCommand
         var data = DataPreparation.Prepare(source, dataOptions, fileOptions);
         Console.WriteLine($"labels: {data.Labels.Describe()}");
         var config = architecture(data.Vocabulary.Count, data.Labels.Count);
+        MemoryEstimate.Check(MemoryEstimate.TrainingBytes(config, options.BatchSize),
+            string.Create(inv, $"training this model ({config.Summary}, with the data's vocabulary of {data.Vocabulary.Count:N0} tokens)"), sizing);
         string split = data.Parts.TestSplitCount is { } tc ? $" (validation and test split out of one file, seed {dataOptions.SplitSeed})"
             : data.Parts.ValidationSplitCount is not null ? $" (validation split out of the train part, seed {dataOptions.SplitSeed})" : "";
         Console.WriteLine(string.Create(inv,

@@ -85,7 +85,7 @@ public sealed record ShardManifest
             throw new InvalidDataException($"{partDirectory}: no {FileName}: not the part folder of a finished shard (a shard writes it last)");
         ShardManifest? m;
         try { m = JsonSerializer.Deserialize<ShardManifest>(File.ReadAllText(path), Json); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not a shard manifest ({e.Message})", e); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not a shard manifest ({JsonErrors.Describe(e)})", e); }
         if (m is null || m.Format != FormatTag) throw new InvalidDataException($"{path}: not a shard manifest (format '{m?.Format}')");
         if (m.FormatVersion > CurrentVersion)
             throw new InvalidDataException($"{path}: shard manifest version {m.FormatVersion} is newer than this AttnXai's ({CurrentVersion})");

@@ -161,6 +161,19 @@ public static class ImdbReader
             throw new DataException(source, null, "no labelled review found (expected aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt)");
         var train = all.Where(r => r.Split == ImdbSplit.Train).ToArray();
         var test = all.Where(r => r.Split == ImdbSplit.Test).ToArray();
+        // A part present with one label only is an incomplete copy (a folder or archive members missing), which would
+        // otherwise be trained on or evaluated as a one-class part.
+        foreach (var (name, part) in new[] { ("train", train), ("test", test) })
+        {
+            if (part.Length == 0) continue;
+            int pos = part.Count(r => r.Label == 1), neg = part.Length - pos;
+            if (pos == 0 || neg == 0)
+            {
+                var (missing, present, count) = pos == 0 ? ("pos", "neg", neg) : ("neg", "pos", pos);
+                throw new DataException(source, null,
+                    $"{name}/{missing} holds no review while {name}/{present} holds {count}: an incomplete copy of IMDB (both labels of a part are needed; restore {name}/{missing})");
+            }
+        }
         return new ImdbDataset(source, train, test);
     }
 

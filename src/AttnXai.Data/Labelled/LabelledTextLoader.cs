@@ -1,3 +1,4 @@
+using AttnXai.Common.IO;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -267,7 +268,7 @@ public static class LabelledTextLoader
             }
             catch (JsonException e)
             {
-                throw DataException.AtLine(path, lineNo, $"not valid JSON: {e.Message}", e);
+                throw DataException.AtLine(path, lineNo, $"not valid JSON ({JsonErrors.Describe(e, withLine: false)})", e);
             }
             using (doc)
             {

@@ -121,7 +121,7 @@ public sealed class TextEncoder
         ids[0] = Vocabulary.ClsId;
         for (int i = 0; i < words; i++)
         {
-            if (!Vocabulary!.TryGetId(buffer[i], out int id)) { id = Vocabulary.UnkId; unknown++; }
+            if (!Vocabulary!.TryGetWordId(buffer[i], out int id)) { id = Vocabulary.UnkId; unknown++; }
             ids[i + 1] = id;
         }
         ids[(words + 1)..].Fill(Vocabulary.UnkId);

@@ -56,6 +56,15 @@ public sealed class Vocabulary
 
     public bool TryGetId(ReadOnlySpan<char> token, out int id) => _lookup.TryGetValue(token, out id);
 
+    /// <summary>The id of a word of a text: as <see cref="TryGetId"/>, but a word spelled as a special token (the
+    /// typed text "[cls]") is an ordinary word, which the vocabulary does not hold (false), never the special token.</summary>
+    public bool TryGetWordId(ReadOnlySpan<char> word, out int id)
+    {
+        if (_lookup.TryGetValue(word, out id) && id != ClsId && id != UnkId) return true;
+        id = UnkId;
+        return false;
+    }
+
     public bool Contains(ReadOnlySpan<char> token) => _lookup.ContainsKey(token);
 
     /// <summary>

@@ -131,7 +131,7 @@ public sealed class ExplainDocument
         if (vocabulary.Count > config.VocabSize)
             throw new ArgumentException($"the vocabulary has {vocabulary.Count} entries but the model only {config.VocabSize}", nameof(vocabulary));
         var all = CleanedTokenizer.Instance.Tokenize(text);
-        return FromTokens(text, all, tok => vocabulary.TryGetId(tok, out int id) ? id : config.UnkId, config, label);
+        return FromTokens(text, all, tok => vocabulary.TryGetWordId(tok, out int id) ? id : config.UnkId, config, label);
     }
 
     /// <summary>

@@ -33,6 +33,15 @@ public sealed record ExplainerInfo(string Family, string Summary, bool Signed, T
 
     public IReadOnlyList<ExplainerSetting> Settings { get; init; } = [];
 
+    /// <summary>When the method's scores are zero by construction for a model (an identity of the model, not a
+    /// finding): the reason in words, else null. Its computed scores are then rounding noise, which front-ends report
+    /// as "zero by construction" with the reason and leave out of rankings, agreement and faithfulness tables. Null
+    /// (the default): never.</summary>
+    public Func<ITextClassifier, string?>? ZeroByConstruction { get; init; }
+
+    /// <summary>The reason the method's scores are zero by construction for <paramref name="model"/>, or null.</summary>
+    public string? ZeroReason(ITextClassifier model) => ZeroByConstruction?.Invoke(model);
+
     /// <summary>The method names this entry answers to: the family, or its two removal variants.</summary>
     public IReadOnlyList<string> Names => RemovalVariants ? [.. RemovalNames.All.Select(m => NameOf(m))] : [Family];
 

@@ -25,12 +25,23 @@ public sealed class GradientExplainer(GradientScore score, WordAggregation aggre
     public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
     [
         new("G-avg", "mean of the coordinates of g_t, the gradient of f with respect to the token's embedding", Signed: true, typeof(ITextClassifier),
-            (s, _) => new GradientExplainer(GradientScore.Average, s.Aggregation)) { Order = 30 },
+            (s, _) => new GradientExplainer(GradientScore.Average, s.Aggregation)) { Order = 30, ZeroByConstruction = AverageIsZero },
         new("G-l1", "L1 norm of g_t", Signed: false, typeof(ITextClassifier), (s, _) => new GradientExplainer(GradientScore.L1, s.Aggregation)) { Order = 40 },
         new("G-l2", "L2 norm of g_t", Signed: false, typeof(ITextClassifier), (s, _) => new GradientExplainer(GradientScore.L2, s.Aggregation)) { Order = 50 },
         new("GxI", "e_t . g_t, the embedding (with its position encoding) times the gradient", Signed: true, typeof(ITextClassifier),
             (s, _) => new GradientExplainer(GradientScore.TimesInput, s.Aggregation)) { Order = 60 },
     ];
+
+    /// <summary>G-avg's degeneracy: on a model whose logits ignore a constant added to all coordinates of a token's
+    /// embedding (<see cref="ITextClassifier.InputIsLayerNormalized"/>), d/dc f(e_t + c 1) = sum_k g_t,k = 0, so the
+    /// mean of g_t's coordinates is exactly zero and what float32 computes is rounding noise.</summary>
+    public static string? AverageIsZero(ITextClassifier model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model.InputIsLayerNormalized
+            ? $"the model ({model.Describe()}) normalises each token's input embedding by a LayerNorm, which ignores a constant added to all of its coordinates, so the gradient's coordinates sum to zero"
+            : null;
+    }
 
     public GradientScore Score { get; } = score;
 

@@ -9,11 +9,11 @@ namespace AttnXai.Explain.Explainers;
 /// <summary>
 /// Gradient-weighted attention rollout of Chefer, Gur and Wolf (ICCV 2021, "Generic Attention-model Explainability for
 /// Interpreting Bi-Modal and Encoder-Decoder Transformers", Eqs. 5-6 for self-attention): per layer
-/// <c>A_bar_l = mean_h ( (dA_l^(h)/df) ⊙ A_l^(h) )^+</c>, the positive part taken per head before the mean (as the
+/// <c>A_bar_l = mean_h ( (df/dA_l^(h) ⊙ A_l^(h))^+ )</c>, the positive part taken per head before the mean (as the
 /// paper's Eq. 5 and the authors' code do; "the positive part of the head mean" would differ when heads disagree in
 /// sign), then <c>R = I</c> and <c>R = R + A_bar_l R</c> for l = 1..N, i.e. <c>R = (I + A_bar_N) ... (I + A_bar_1)</c>,
 /// without renormalisation. The score of token t is the [CLS] row R[0, t] at positions 1..T (computed as a row vector,
-/// as <see cref="AttentionRolloutExplainer.ClsRow"/>). f is the explained logit; dA/df is autograd's gradient with
+/// as <see cref="AttentionRolloutExplainer.ClsRow"/>). f is the explained logit; df/dA is autograd's gradient with
 /// respect to the maps the model returns (which must be the tensors its logits were computed from). On a one-layer
 /// model R[0, t] = (1/H) sum_h (alpha_t^(h) df/dalpha_t^(h))^+, the per-head terms of AttGrad, clamped and averaged.
 /// Unsigned (non-negative). Needs a model with attention maps.
@@ -22,7 +22,7 @@ public sealed class GradientRolloutExplainer(WordAggregation aggregation = WordA
 {
     public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
     [
-        new("grad-rollout", "gradient-weighted attention rollout (Chefer et al. 2021): [CLS] row of the product over layers of I + mean over heads of (grad of f x attention)^+",
+        new("grad-rollout", "gradient-weighted attention rollout (Chefer et al. 2021): [CLS] row of the product over layers of I + the mean over heads of each head's (df/dA x A)^+",
             Signed: false, typeof(IAttentionModel), (s, _) => new GradientRolloutExplainer(s.Aggregation)) { Order = 66 },
     ];
 

@@ -35,6 +35,19 @@ public static class ExplanationWriters
     /// <summary>Documents per HTML page.</summary>
     public const int PageSize = 50;
 
+    /// <summary>The run setting (and the methods' key in explanations.json) that flags methods zero by construction for
+    /// the model: "METHOD: reason" lines.</summary>
+    public const string ZeroKey = "zero_by_construction";
+
+    /// <summary>Why <paramref name="method"/>'s scores are zero by construction in a run with these settings, or null.</summary>
+    public static string? ZeroReason(IReadOnlyDictionary<string, string> settings, string method)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!settings.TryGetValue(ZeroKey, out var lines)) return null;
+        var prefix = method + ": ";
+        return lines.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..];
+    }
+
     public const string JsonFile = "explanations.json", TokensFile = "tokens.csv", WordsFile = "words.csv", AgreementFile = "agreement.csv";
 
     /// <summary>The study name of `explain --split` shards (shard.json).</summary>
@@ -179,6 +192,7 @@ public static class ExplanationWriters
             {
                 j.WriteStartObject(ex.Name);
                 j.WriteBoolean("per_word", ex.PerWord);
+                if (ZeroReason(run.Settings, ex.Name) is { } reason) j.WriteString(ZeroKey, reason);
                 // The settings as used (a default the model resolves, such as the word aggregation, resolved).
                 var used = run.Explanations.Count > 0 ? run.Explanations[0].FirstOrDefault(x => x.Method == ex.Name)?.Settings : null;
                 Strings(j, "settings", used ?? ex.Settings);

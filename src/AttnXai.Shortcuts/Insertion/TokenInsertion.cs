@@ -40,6 +40,9 @@ public sealed record InsertionSpec
         if (Count > length - 1)
             throw new ArgumentException($"{Count} inserted tokens (--tokens) do not fit a document of length {length} ([CLS] takes one position): at most {length - 1}");
         if (At == InsertAt.AfterWords && AfterWords < 0) throw new ArgumentException($"the insertion position must be start, end or a word count >= 0, got {AfterWords}");
+        int most = length - 1 - Count;   // words that fit before the block in a document of L positions
+        if (At == InsertAt.AfterWords && AfterWords > most)
+            throw new ArgumentException($"--position {AfterWords}: a document of length {length} holds at most {most} words before the {Count} inserted tokens, so every document would get them at its end; give --position end, or a number up to {most}");
         return this;
     }
 

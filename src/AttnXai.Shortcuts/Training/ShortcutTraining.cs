@@ -56,7 +56,7 @@ public static class ShortcutTraining
         {
             JsonNode? saved;
             try { saved = JsonNode.Parse(File.ReadAllText(marker)); }
-            catch (JsonException e) { throw new InvalidDataException($"{marker}: not valid JSON ({e.Message}); delete the folder {dir} to retrain", e); }
+            catch (JsonException e) { throw new InvalidDataException($"{marker}: not valid JSON ({JsonErrors.Describe(e)}); delete the folder {dir} to retrain", e); }
             if (!JsonNode.DeepEquals(saved, recipe))
                 throw new ArgumentException($"{dir} holds a {role} model trained with other settings ({Difference(saved as JsonObject, recipe)}); use another --out folder or delete {dir}");
         }
