@@ -49,7 +49,7 @@ public static class PretrainedBench
     {
         var inv = CultureInfo.InvariantCulture;
         int threads = torch.get_num_threads();
-        Console.WriteLine(MachineLine());
+        Console.WriteLine(CpuInfo.Describe());
         var checkpoint = MiniLmCheckpoint.Ensure();
         var tokenizer = BertWordPieceTokenizer.FromCheckpoint(checkpoint);
         var texts = Texts(dataPath);
@@ -182,25 +182,5 @@ public static class PretrainedBench
     {
         var s = v.Order().ToArray();
         return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
-    }
-
-    /// <summary>The CPU model and cache sizes, as /proc/cpuinfo and sysfs give them.</summary>
-    internal static string MachineLine()
-    {
-        string model = "unknown CPU";
-        try { model = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? model; }
-        catch (IOException) { }
-        var caches = new List<string>();
-        try
-        {
-            foreach (var dir in Directory.GetDirectories("/sys/devices/system/cpu/cpu0/cache", "index*").Order())
-            {
-                string Read(string f) => File.ReadAllText(Path.Combine(dir, f)).Trim();
-                caches.Add($"L{Read("level")}{(Read("type") switch { "Data" => "d", "Instruction" => "i", _ => "" })} {Read("size")}");
-            }
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return $"cpu: {model}, {Environment.ProcessorCount} cores{(caches.Count > 0 ? ", caches " + string.Join(", ", caches) : "")}";
     }
 }
