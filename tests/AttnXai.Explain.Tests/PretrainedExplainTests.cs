@@ -161,4 +161,42 @@ public sealed class PretrainedExplainTests : IDisposable
         }
         for (int t = 0; t < doc.TokenCount; t++) Assert.Equal(row[t + 1], rollout.TokenScores[t], 10);
     }
+
+    [Fact]
+    public void AnyClassOfAThreeClassModelIsExplained()
+    {
+        var a = new BertArchitecture(new BertSizes("bert", Vocabulary.Length, 8, 2, 2, 6, 20, 2, 1e-12, "gelu"), BertHead.Mean, 3, 18, _tokenizer.Special);
+        using var model = new BertClassifier(a, dtype: ScalarType.Float64);
+        model.eval();
+        torch.manual_seed(5);
+        using var scope = torch.NewDisposeScope();
+        using (torch.no_grad())
+            foreach (var p in model.parameters()) p.add_(torch.randn(p.shape, ScalarType.Float64).mul(0.5));
+        var target = new ExplainTarget(model, _tokenizer);
+        Assert.Equal(2, target.Model.ExplainedClass);
+        var doc = target.Prepare(Text);
+        var e = ((ITextClassifier)model).Embed(torch.tensor(doc.Ids, [1, doc.Length])).detach();
+        var mask = torch.tensor(Enumerable.Range(0, doc.Length).Select(t => t < doc.RealLength).ToArray(), [1, doc.Length]);
+        for (int c = 0; c < 3; c++)
+        {
+            var forClass = target.ForClass(c);
+            Assert.Equal(c, forClass.Model.ExplainedClass);
+            Assert.True(forClass.Model is IAttentionModel);
+            var gxi = new GradientExplainer(GradientScore.TimesInput).Explain(forClass, [doc])[0];
+            // g . e of token t against autograd of logit c itself.
+            var x = e.clone().requires_grad_(true);
+            var g = torch.autograd.grad([model.Logits(x, mask).select(1, c).sum()], [x])[0]!;
+            var expected = (g * x).sum(2).ToArray<double>();
+            for (int t = 0; t < doc.TokenCount; t++) Assert.Equal(expected[t + 1], gxi.TokenScores[t], 10);
+            // Occlusion reads logit c too.
+            var occ = ExplainerRegistry.Create(["occlusion-unk"], new ExplainerSettings())[0].Explain(forClass, [doc])[0];
+            var ids = new long[doc.Length];
+            var keep = Enumerable.Range(0, doc.WordCount).Select(j => j != 2).ToArray();
+            int real = doc.PerturbedIds(keep, RemovalMode.ReplaceWithUnk, ids);
+            double full = model.Logits(e, mask).select(1, c).ToDouble();
+            double without = model.LogitsOfIds(torch.tensor(ids, [1, doc.Length]), mask).select(1, c).ToDouble();
+            Assert.Equal(full - without, occ.WordScores[2], 10);
+        }
+        Assert.Same(target, target.ForClass(2));
+    }
 }

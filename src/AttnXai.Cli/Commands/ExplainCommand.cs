@@ -49,12 +49,13 @@ public static class ExplainCommand
         var igSteps = new Option<int?>("--ig-steps") { Description = "Integrated Gradients steps (default 64)" }.Range(1, Opt.MaxIgSteps);
         var igBaseline = new Option<string?>("--ig-baseline") { Description = "Integrated Gradients baseline: every token replaced by unk, pad or mask ([CLS] and [SEP] kept), or zero (default: unk for word-vocabulary models, pad for pretrained models)" }.OneOf("unk", "zero", "pad", "mask", "auto");
         var replacement = new Option<string?>("--replace-with") { Description = "pretrained models: what a removed word's WordPieces become with --removal unk: mask (default) or unk" }.OneOf("mask", "unk");
+        var targetClass = new Option<string?>("--target") { Description = "the class whose logit is explained: predicted (each document's predicted class), a label, or a class index (default: the last class of a two-class model, the positive one; predicted for more classes)" };
         var noTheory = new Option<bool>("--no-theory") { Description = "skip Theorems 4.1/5.1 and the agreement numbers" };
         var generic = new Option<bool>("--generic") { Description = "evaluate perturbations through the batched forward instead of the exact fast path" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var threads = CliRunner.ThreadsOption();
         var shardOption = Opt.ShardOption();
-        foreach (var o in new Option[] { model, output, text, file, split, count, methods, removal, limeSamples, limeRuns, kernelWidth, limeMasks, limitSamples, seed, aggregation, igSteps, igBaseline, replacement, noTheory, generic, device, threads, shardOption }
+        foreach (var o in new Option[] { model, output, text, file, split, count, methods, removal, limeSamples, limeRuns, kernelWidth, limeMasks, limitSamples, seed, aggregation, igSteps, igBaseline, replacement, targetClass, noTheory, generic, device, threads, shardOption }
                      .Concat(dataArgs.All()))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
@@ -98,8 +99,9 @@ public static class ExplainCommand
             var dev = r.GetValue(device) is { } ds ? Devices.Parse(ds) : null;
             CliRunner.ApplyThreads(r.GetValue(threads));
             using var loaded = ModelCheckpoint.Load(r.GetValue(model)!, dev);
-            if (loaded.Model.Classes != 2)
-                throw new ArgumentException($"explain needs a two-class model (the explained output is class 1's logit); {loaded.Directory} has {loaded.Model.Classes} classes ({loaded.Labels.Describe()})");
+            // The explained class: fixed (a label or an index), or each document's predicted one (null).
+            var targetText = r.GetValue(targetClass) ?? (loaded.Model.Classes == 2 ? null : "predicted");
+            int? fixedClass = targetText is null ? loaded.Model.ExplainedClass : ParseTarget(targetText, loaded) is var pc && pc >= 0 ? pc : null;
             if (r.GetValue(replacement) is not null && loaded.TextTokenizer is null)
                 throw new ArgumentException("--replace-with goes with a pretrained model (its words are replaced by [MASK] or [UNK]); a word-vocabulary model replaces words by UNK");
             var target = Opt.Parse("--replace-with", () => ExplainTarget.For(loaded, preferFast: !r.GetValue(generic),
@@ -110,6 +112,11 @@ public static class ExplainCommand
             if (methodNames.Any(n => n.Equals("all", StringComparison.OrdinalIgnoreCase)))
                 explainers = [.. explainers.Where(e => e.Info.Supports(loaded.Model) || methodNames.Contains(e.Name, StringComparer.OrdinalIgnoreCase))];
             foreach (var e in explainers) target.Require(e);
+            if (study is not null && (fixedClass is null || fixedClass != loaded.Model.ExplainedClass))
+            {
+                Console.Error.WriteLine($"note: Theorems 4.1 and 5.1 are written for the paper's model's positive class; --target {targetText} explains another logit, so the theory is skipped");
+                study = null;
+            }
             if (study is not null && target.Paper is null)
             {
                 Console.Error.WriteLine($"note: Theorems 4.1 and 5.1 are the paper's model's closed forms; {loaded.Directory} holds a {loaded.Architecture.Architecture}, so the theory is skipped");
@@ -141,6 +148,8 @@ public static class ExplainCommand
                 ["theory"] = study is null ? "off" : $"on (large-sample limit: {study.LimitSamples} samples{(masks is null ? "" : "; its LIME runs are sampled, not --lime-masks")})",
                 ["device"] = loaded.Model.Device.ToString(),
             };
+            if (targetText is not null)
+                runSettings["target"] = fixedClass is { } fc ? $"{loaded.Labels.ClassNames[fc]} (class {fc})" : "predicted (each document's predicted class; see its prediction)";
             if (masks is not null) runSettings["lime_masks"] = Path.GetFullPath(r.GetValue(limeMasks)!);
             // A method zero by construction for this model is computed (its scores are rounding noise) and flagged.
             var zero = explainers.Select(e => (e.Name, Reason: e.Info.ZeroReason(loaded.Model))).Where(z => z.Reason is not null).ToList();
@@ -148,7 +157,7 @@ public static class ExplainCommand
                 Console.Error.WriteLine($"note: {name} is zero by construction on this model ({reason}); its scores are rounding noise, flagged in the outputs");
             if (zero.Count > 0) runSettings[ExplanationWriters.ZeroKey] = string.Join("\n", zero.Select(z => $"{z.Name}: {z.Reason}"));
             var clock = Stopwatch.StartNew();
-            var (result, predictions) = Explain(loaded, target, docs, explainers, study, runSettings, first, total);
+            var (result, predictions) = Explain(loaded, target, docs, explainers, study, runSettings, first, total, fixedClass);
             foreach (var d in docs)
                 foreach (var w in d.Warnings) Console.Error.WriteLine($"{d.Label}: {w}");
             var paths = ExplanationWriters.WriteAll(outDir, result, loaded.Architecture, predictions, first, pages: shard is null);
@@ -229,7 +238,7 @@ public static class ExplainCommand
 
     /// <summary>Every explainer and the theory, one document at a time (a progress line each, on standard error).</summary>
     private static (ExplainRunResult, IReadOnlyList<DocumentPrediction>) Explain(LoadedModel loaded, ExplainTarget target, IReadOnlyList<ExplainDocument> docs,
-        IReadOnlyList<IExplainer> explainers, StudyOptions? study, Dictionary<string, string> runSettings, int first, int total)
+        IReadOnlyList<IExplainer> explainers, StudyOptions? study, Dictionary<string, string> runSettings, int first, int total, int? explainedClass)
     {
         var explanations = new List<IReadOnlyList<Explanation>>();
         var studies = study is null ? null : new List<DocumentStudyResult>();
@@ -238,14 +247,25 @@ public static class ExplainCommand
         for (int i = 0; i < docs.Count; i++)
         {
             var d = docs[i];
-            var one = ExplainRun.Run(target, [d], explainers, study, runSettings);
+            var prediction = Predict(loaded, d);
+            var one = ExplainRun.Run(target.ForClass(explainedClass ?? prediction.Class), [d], explainers, study, runSettings);
             explanations.Add(one.Explanations[0]);
             studies?.Add(one.Studies![0]);
-            predictions.Add(Predict(loaded, d));
+            predictions.Add(prediction);
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[{first + i + 1}/{total}] {d.Label}: {(d.ModelTokenized ? $"{d.TokenCount} tokens, {d.Occurrences.Length} words" : $"{d.TokenCount} words")}, predicted {predictions[^1].Label} ({clock.Elapsed.TotalSeconds:F1} s)"));
         }
         return (new ExplainRunResult(docs, explanations, studies, explainers, runSettings), predictions);
+    }
+
+    /// <summary>A class given as a label of the model or an index.</summary>
+    private static int ParseTarget(string text, LoadedModel loaded)
+    {
+        var t = text.Trim();
+        if (t.Equals("predicted", StringComparison.OrdinalIgnoreCase)) return -1;
+        if (loaded.Labels.TryGetClass(t, out int c)) return c;
+        if (int.TryParse(t, System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out c) && c < loaded.Model.Classes) return c;
+        throw new ArgumentException($"--target '{text}' is neither predicted, a label of the model ({loaded.Labels.Describe()}) nor a class index 0 to {loaded.Model.Classes - 1}");
     }
 
     /// <summary>Both logits of the document as explained (cleaned and truncated).</summary>
@@ -254,7 +274,7 @@ public static class ExplainCommand
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var logits = BatchedPass.Logits(loaded.Model, 1, 1, ModelPasses.Rows([d]));
-        int best = logits[1] > logits[0] ? 1 : 0;
+        int best = Array.IndexOf(logits, logits.Max());   // the first of equal largest logits
         return new DocumentPrediction(logits, best, loaded.Labels.ClassNames);
     }
 }

@@ -50,6 +50,18 @@ public sealed class ExplainTarget
             : new ExplainTarget(loaded.Model, loaded.Vocabulary, batchSize, preferFast);
     }
 
+    /// <summary>The same target explaining another class's logit (<see cref="ExplainedClassView"/>): this target itself
+    /// for the model's own explained class. The paper's closed forms and fast path are written for its positive class,
+    /// so another class goes through the generic batched forward.</summary>
+    public ExplainTarget ForClass(int explainedClass)
+    {
+        if (explainedClass == Model.ExplainedClass) return this;
+        var view = ExplainedClassView.For(Model, explainedClass);
+        return TextTokenizer is { } tokenizer
+            ? new ExplainTarget(view, tokenizer, BatchSize, Replacement)
+            : new ExplainTarget(view, Vocabulary, BatchSize, preferFast: false);
+    }
+
     /// <summary>The model's own tokenizer (null for word-vocabulary models, which use <see cref="Vocabulary"/>).</summary>
     public ITextTokenizer? TextTokenizer { get; }
 
