@@ -79,6 +79,8 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "eval-config-json-line", "eval --model {root}/model-bad-json", "{root}/model-bad-json/config.json: not valid JSON (line 3, byte 3: 'o' is an invalid start of a property name" },
         { "eval-imdb-incomplete", "eval --model {model} --data {root}/aclImdb-incomplete", "test/neg holds no review while test/pos holds 1: an incomplete copy of IMDB" },
         { "eval-batch-huge", "eval --model {model} --batch-size 99999999", "--batch-size must be at most 1000000, got 99999999" },
+        { "eval-out-device", "eval --model {model} --file {data} --out /dev/full", "--out /dev/full is under /dev, where files are devices" },
+        { "predict-out-device", "predict --model {model} --file {data} --out /dev/null", "--out /dev/null is under /dev, where files are devices" },
         { "eval-out-proc", "eval --model {model} --file {data} --out /proc/attnxai-test.json", "--out /proc/attnxai-test.json: cannot write in /proc (the file system there does not accept new files)" },
         { "eval-imdb-labels", "eval --model {model} --data {imdb} --labels negative,positive", "IMDB's label 'neg' is not one of --labels ('negative', 'positive')" },
 

@@ -20,6 +20,10 @@ public static class Output
     {
         var full = Path.GetFullPath(path);
         if (Directory.Exists(full)) throw new IOException($"{option} {path} is a folder, not a file");
+        // Outputs are written to a temporary name and renamed over the target, which would replace a device node
+        // (run as root, `--out /dev/full` became a regular file).
+        if (OperatingSystem.IsLinux() && full.StartsWith("/dev/", StringComparison.Ordinal) && !full.StartsWith("/dev/shm/", StringComparison.Ordinal))
+            throw new IOException($"{option} {path} is under /dev, where files are devices: give a file in a folder");
         CheckWritable(NearestExisting(Path.GetDirectoryName(full)!, option), path, option);
         return full;
     }

@@ -301,6 +301,19 @@ public sealed class FastPerturbationModel : IPerturbationModel
     /// </summary>
     public int ParallelThreshold { get; init; } = 65_536;
 
+    /// <summary>f of <paramref name="count"/> rows into <paramref name="y"/> (its first count values), on the calling
+    /// thread: what <see cref="Evaluate"/> computes below <see cref="ParallelThreshold"/> rows, without allocating the
+    /// result (LIME's explanations reuse one buffer per thread).</summary>
+    public void EvaluateInto(ReadOnlySpan<bool> keep, int count, Span<double> y)
+    {
+        int d = _d;
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "the row count must be non-negative");
+        if ((long)count * d != keep.Length) throw new ArgumentException($"{keep.Length} flags for {count} rows of d = {d}", nameof(keep));
+        if (y.Length < count) throw new ArgumentException($"room for {y.Length} values, not {count}", nameof(y));
+        var buffers = new RowBuffers(this);
+        for (int r = 0; r < count; r++) y[r] = Row(keep.Slice(r * d, d), buffers);
+    }
+
     public double[] Evaluate(ReadOnlySpan<bool> keep, int count)
     {
         int d = _d;

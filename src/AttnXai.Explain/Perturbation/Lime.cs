@@ -1,3 +1,4 @@
+using AttnXai.Explain.FastPath;
 using AttnXai.Common.Random;
 namespace AttnXai.Explain;
 
@@ -135,8 +136,16 @@ public static class Lime
             var masks = work.Masks(checked(n * d)).AsSpan(0, n * d);
             var kept = work.KeptCounts(n).AsSpan(0, n);
             new LimeSampler(d, options.Seed).Fill(masks, kept);
+            if (model is FastPerturbationModel fast && n < fast.ParallelThreshold && options.BatchSize is null && !options.KeepSamples)
+            {
+                // The exact fast path on this thread, into the thread's buffer: the same values, nothing allocated.
+                var y = work.Outputs(n).AsSpan(0, n);
+                fast.EvaluateInto(masks, n, y);
+                ModelCalls.CheckFinite(y, 0, n);
+                return FitStored(masks, kept, y, null, d, options, options.Seed, work);
+            }
             var outputs = ModelCalls.Evaluate(model, masks, n, options.BatchSize);
-            return FitStored(masks, kept, outputs, d, options, options.Seed, work);
+            return FitStored(masks, kept, outputs, outputs, d, options, options.Seed, work);
         }
         finally { LimeWorkspace.Return(work); }
     }
@@ -249,7 +258,7 @@ public static class Lime
             int n = outputs.Length;
             var kept = work.KeptCounts(n).AsSpan(0, n);
             for (int i = 0; i < n; i++) kept[i] = LimeKernel.KeptCount(masks.Slice(i * d, d));
-            return FitStored(masks, kept, outputs, d, options, null, work);
+            return FitStored(masks, kept, outputs, outputs, d, options, null, work);
         }
         finally { LimeWorkspace.Return(work); }
     }
@@ -259,7 +268,8 @@ public static class Lime
     /// moments (rows grouped by kept count), the ridge solve, and lime's score. The samples are copied into the result
     /// only with KeepSamples.
     /// </summary>
-    private static LimeResult FitStored(ReadOnlySpan<bool> masks, ReadOnlySpan<int> kept, double[] outputs, int d, LimeOptions options, ulong? seed, LimeWorkspace work)
+    private static LimeResult FitStored(ReadOnlySpan<bool> masks, ReadOnlySpan<int> kept, ReadOnlySpan<double> outputs, double[]? outputArray, int d, LimeOptions options,
+        ulong? seed, LimeWorkspace work)
     {
         int n = outputs.Length;
         var weightOfKept = LimeKernel.WeightsByKeptCount(d, options.KernelWidth);
@@ -276,7 +286,7 @@ public static class Lime
         {
             var distances = new double[n];
             for (int i = 0; i < n; i++) distances[i] = LimeKernel.Distance(kept[i], d);
-            samples = new LimeSamples(d, masks.ToArray(), distances, weights, outputs);
+            samples = new LimeSamples(d, masks.ToArray(), distances, weights, outputArray ?? outputs.ToArray());
         }
         return new LimeResult
         {
@@ -320,6 +330,7 @@ internal sealed class LimeWorkspace
     private bool[] _masks = [];
     private int[] _kept = [];
     private double[] _weights = [];
+    private double[] _outputs = [];
     private WeightedMoments? _moments;
 
     public RowGroups Groups { get; } = new();
@@ -339,6 +350,9 @@ internal sealed class LimeWorkspace
 
     /// <summary>A buffer of at least <paramref name="n"/> kept counts (contents undefined).</summary>
     public int[] KeptCounts(int n) => _kept.Length >= n ? _kept : _kept = new int[n];
+
+    /// <summary>A buffer of at least <paramref name="n"/> model outputs (contents undefined).</summary>
+    public double[] Outputs(int n) => _outputs.Length >= n ? _outputs : _outputs = new double[n];
 
     /// <summary>A buffer of at least <paramref name="n"/> weights (contents undefined).</summary>
     public double[] Weights(int n) => _weights.Length >= n ? _weights : _weights = new double[n];

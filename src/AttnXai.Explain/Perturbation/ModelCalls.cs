@@ -37,6 +37,15 @@ public static class ModelCalls
         return outputs;
     }
 
+    /// <summary>Throws InvalidOperationException naming the first value that is NaN or infinite (rows firstRow...).</summary>
+    internal static void CheckFinite(ReadOnlySpan<double> values, long firstRow, long totalRows)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!double.IsFinite(values[i]))
+                throw new InvalidOperationException(
+                    $"The model returned {(double.IsNaN(values[i]) ? "NaN" : values[i].ToString(System.Globalization.CultureInfo.InvariantCulture))} for row {firstRow + i} (of {totalRows}); outputs must be finite.");
+    }
+
     internal static double[] EvaluateChecked(IPerturbationModel model, ReadOnlySpan<bool> rows, int count, long firstRow, long totalRows)
     {
         var values = model.Evaluate(rows, count)
@@ -44,10 +53,7 @@ public static class ModelCalls
         if (values.Length != count)
             throw new InvalidOperationException(
                 $"The model returned {values.Length} values for {count} rows (rows {firstRow}..{firstRow + count - 1} of {totalRows}); it must return one value per row.");
-        for (int i = 0; i < count; i++)
-            if (!double.IsFinite(values[i]))
-                throw new InvalidOperationException(
-                    $"The model returned {(double.IsNaN(values[i]) ? "NaN" : values[i].ToString(System.Globalization.CultureInfo.InvariantCulture))} for row {firstRow + i} (of {totalRows}); outputs must be finite.");
+        CheckFinite(values, firstRow, totalRows);
         return values;
     }
 }
