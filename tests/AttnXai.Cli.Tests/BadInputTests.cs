@@ -99,6 +99,22 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "predict-out-proc", "predict --model {model} --file {data} --out /proc/attnxai-test.csv", "--out /proc/attnxai-test.csv: cannot write in /proc (the file system there does not accept new files)" },
         { "predict-threads-text", "predict --model {model} --text good --threads many", "--threads: 'many' is not a whole number" },
 
+        // pretrained (Hugging Face) folders, import and train --init
+        { "pretrained-no-weights", "predict --model {root}/hf-no-weights --text good", "{root}/hf-no-weights: no weights file (model.safetensors" },
+        { "pretrained-unknown-type", "eval --model {root}/hf-unknown-type", "{root}/hf-unknown-type/config.json: model_type 'gpt2' is not supported (supported: bert, distilbert)" },
+        { "pretrained-vocab-too-big", "explain --model {root}/hf-vocab-too-big --text good --out {out}", "{root}/hf-vocab-too-big/vocab.txt: the vocabulary has 20 tokens but the model's embedding has 10 rows" },
+        { "pretrained-no-vocab", "predict --model {root}/hf-no-vocab --text good", "{root}/hf-no-vocab/vocab.txt: no such vocabulary file" },
+        { "import-not-onnx", "import --onnx {file} --vocab {file} --out {out}", "{file}" },
+        { "import-onnx-without-vocab", "import --onnx {file} --out {out}", "--onnx and --vocab go together" },
+        { "import-onnx-missing", "import --onnx {missing} --vocab {file} --out {out}", "--onnx: file not found: {missing}" },
+        { "train-init-not-a-checkpoint", "train --init {root}/empty-folder --out {out}", "--init {root}/empty-folder: not a pretrained checkpoint folder" },
+        { "train-init-missing", "train --init {root}/nothing --out {out}", "--init: folder not found: {root}/nothing" },
+        { "train-init-with-paper-options", "train --init {root}/hf-no-weights --out {out} --embed-dim 8", "--embed-dim does not apply to --init" },
+        { "train-head-without-init", "train --out {out} --head mean", "--head goes with --init" },
+        { "train-init-max-length", "train --init {root}/hf-no-weights --out {out} --max-length 2", "--max-length must be" },
+        { "explain-target-unknown", "explain --model {model} --text good --out {out} --target neutral", "--target 'neutral' is neither predicted, a label of the model (neg (class 0), pos (class 1))" },
+        { "explain-replace-with-word-model", "explain --model {model} --text good --out {out} --replace-with mask", "--replace-with goes with a pretrained model" },
+
         // explain
         { "explain-all-unknown", "explain --model {model} --out {out} --text 'zzz qqq'", "none of the 2 words of the text is in the model's vocabulary" },
         { "explain-lime-samples-overflow", "explain --model {model} --out {out} --text good --lime-samples 2000000000", "--lime-samples must be between 2 and 1000000" },
@@ -121,7 +137,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "explain-lime-runs-huge", "explain --model {model} --out {out} --text good --lime-runs 2000000000", "--lime-runs must be at most 1000, got 2000000000" },
         { "explain-text-cls", "explain --model {model} --out {out} --text '[cls]'", "none of the 1 words of the text is in the model's vocabulary" },
         { "explain-out-proc", "explain --model {model} --out /proc/attnxai-test --text good", "--out /proc/attnxai-test: cannot write in /proc (the file system there does not accept new files)" },
-        { "explain-aggregation", "explain --model {model} --out {out} --text good --aggregation median", "--aggregation must be last, sum, mean or max, got 'median'" },
+        { "explain-aggregation", "explain --model {model} --out {out} --text good --aggregation median", "--aggregation must be last, sum, mean, max, first or auto, got 'median'" },
 
         // faithfulness
         { "faithfulness-lime-samples-overflow", "faithfulness --model {model} --out {out} --lime-samples 2000000000", "--lime-samples must be between 2 and 1000000" },

@@ -63,6 +63,15 @@ public sealed class CliFixture : IDisposable
         CopyFolder(Model, Incomplete);
         File.Delete(Path.Combine(Incomplete, "config.json"));
 
+        // Hugging Face folders that fail before any weight is read.
+        const string bert = "\"model_type\": \"bert\", \"hidden_size\": 8, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"intermediate_size\": 6, \"max_position_embeddings\": 16";
+        var vocab = string.Join("\n", new[] { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" }.Concat(Enumerable.Range(0, 15).Select(i => "w" + i))) + "\n";
+        Write("hf-no-weights/config.json", "{" + bert + ", \"vocab_size\": 20}\n");
+        Write("hf-no-weights/vocab.txt", vocab);
+        Write("hf-unknown-type/config.json", "{\"model_type\": \"gpt2\", \"vocab_size\": 20}\n");
+        Write("hf-vocab-too-big/config.json", "{" + bert + ", \"vocab_size\": 10}\n");
+        Write("hf-vocab-too-big/vocab.txt", vocab);
+        Write("hf-no-vocab/config.json", "{" + bert + ", \"vocab_size\": 20}\n");
         Write("all-positive.csv", "text,label\na good film,positive\ngreat,positive\n");
         Write("latin1.csv", [.. Encoding.ASCII.GetBytes("text,label\ncaf"), 0xE9, .. Encoding.ASCII.GetBytes(",pos\n")]);
         Write("bad-quote.tsv", "text\tlabel\n\"quoted\" start and a lone \" here\tpos\nplain\tneg\n");
@@ -114,7 +123,7 @@ public sealed class CliFixture : IDisposable
     public string Fresh(string name) => Path.Combine(Root, "out-" + name);
 
     /// <summary>Writes a file under the root and returns its path.</summary>
-    public string Write(string name, string text) { var p = Path.Combine(Root, name); File.WriteAllText(p, text); return p; }
+    public string Write(string name, string text) { var p = Path.Combine(Root, name); Directory.CreateDirectory(Path.GetDirectoryName(p)!); File.WriteAllText(p, text); return p; }
     public string Write(string name, byte[] bytes) { var p = Path.Combine(Root, name); File.WriteAllBytes(p, bytes); return p; }
 
     public static void CopyFolder(string from, string to)
