@@ -111,7 +111,7 @@ public static class PretrainedBench
             var padding = mask.logical_not().view(32, 1, 1, length);
             for (int l = 0; l < model.Layers; l++)
             {
-                x = model.LayerAt(l).Forward(x, x, padding, model.Architecture.Config, training: false).Output;
+                x = model.LayerAt(l).Forward(x, x, padding, model.Architecture.Config, training: false, maps: false)!.Value.Output;
                 _ = x.sum().ToDouble();
                 double now = clock.Elapsed.TotalMilliseconds;
                 if (k > 0) times[l + 1].Add(now - last);

@@ -200,7 +200,7 @@ public sealed class BertClassifier : nn.Module, IAttentionModel
         for (int l = 0; l < Layers; l++)
         {
             using var layerScope = torch.NewDisposeScope();
-            x = _layers[l].Forward(x, x, padding, Architecture.Config, training).Output.MoveToOuterDisposeScope();
+            x = _layers[l].Forward(x, x, padding, Architecture.Config, training, maps: false)!.Value.Output.MoveToOuterDisposeScope();
         }
         return x.MoveToOuterDisposeScope();
     }
@@ -256,9 +256,9 @@ public sealed class BertClassifier : nn.Module, IAttentionModel
             using var layerScope = torch.NewDisposeScope();
             // The head reads the last layer at [CLS] only (unless it averages): that layer then computes no other row.
             var xq = clsOnly && l == Layers - 1 ? x.narrow(1, 0, 1) : x;
-            var (y, a) = _layers[l].Forward(xq, x, padding, Architecture.Config, training);
+            var (y, a) = _layers[l].Forward(xq, x, padding, Architecture.Config, training, maps: maps is not null)!.Value;
             x = y.MoveToOuterDisposeScope();
-            if (maps is not null) maps.Add(a.MoveToOuterDisposeScope());
+            if (maps is not null) maps.Add(a!.MoveToOuterDisposeScope());
         }
         var logits = Head(x, mask);
         return (logits, maps);
@@ -388,17 +388,38 @@ public sealed class BertLayer : nn.Module
     /// </summary>
     public (Tensor Output, Tensor Attention) Forward(Tensor xq, Tensor x, Tensor? padding, BertSizes c, bool training)
     {
+        var (y, a) = Forward(xq, x, padding, c, training, maps: true)!.Value;
+        return (y, a!);
+    }
+
+    /// <summary>As the other overload; without <paramref name="maps"/> (and out of training) the attention runs as one
+    /// fused libtorch kernel (scaled_dot_product_attention, the same softmax(q k^T / sqrt(d_h)) v) and no map is made:
+    /// the output's Attention is then null.</summary>
+    public (Tensor Output, Tensor? Attention)? Forward(Tensor xq, Tensor x, Tensor? padding, BertSizes c, bool training, bool maps)
+    {
         long b = x.size(0), h = c.Heads, d = c.Hidden, dh = d / h;
         var (_q, _k, _v, _o, _up, _down, _norm1, _norm2) = _p;
         Tensor Split(Tensor y) => y.view(b, -1, h, dh).transpose(1, 2);                          // [B, H, n, d_h]
-        var q = Split(_q.Apply(xq)).div(Math.Sqrt(dh));
-        var k = Split(_k.Apply(x));
-        var v = Split(_v.Apply(x));
-        var z = q.matmul(k.transpose(2, 3));                                                      // [B, H, L_q, L]
-        if (padding is not null) z = z.masked_fill(padding, double.NegativeInfinity);
-        var a = z.softmax(-1);
-        var ad = training && c.AttentionDropout > 0 ? F.dropout(a, c.AttentionDropout, training: true) : a;
-        var o = ad.matmul(v).transpose(1, 2).reshape(b, -1, d);                                   // concat_i o^(i)
+        Tensor o;
+        Tensor? a = null;
+        if (!maps && !training)
+        {
+            var qf = Split(_q.Apply(xq));
+            var kf = Split(_k.Apply(x));
+            var vf = Split(_v.Apply(x));
+            o = F.scaled_dot_product_attention(qf, kf, vf, padding?.logical_not(), 0.0, false).transpose(1, 2).reshape(b, -1, d);
+        }
+        else
+        {
+            var q = Split(_q.Apply(xq)).div(Math.Sqrt(dh));
+            var k = Split(_k.Apply(x));
+            var v = Split(_v.Apply(x));
+            var z = q.matmul(k.transpose(2, 3));                                                  // [B, H, L_q, L]
+            if (padding is not null) z = z.masked_fill(padding, double.NegativeInfinity);
+            a = z.softmax(-1);
+            var ad = training && c.AttentionDropout > 0 ? F.dropout(a, c.AttentionDropout, training: true) : a;
+            o = ad.matmul(v).transpose(1, 2).reshape(b, -1, d);                                   // concat_i o^(i)
+        }
         var hdn = _norm1.Apply(xq.add(Drop(_o.Apply(o), c.HiddenDropout, training)), c.LayerNormEps);
         var f = _down.Apply(Activation(_up.Apply(hdn), c.Activation));
         var y = _norm2.Apply(hdn.add(Drop(f, c.HiddenDropout, training)), c.LayerNormEps);
