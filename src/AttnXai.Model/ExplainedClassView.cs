@@ -35,6 +35,7 @@ public class ExplainedClassView : ITextClassifier
     public ScalarType DType => Inner.DType;
     public long LargestTemporaryBytes => Inner.LargestTemporaryBytes;
     public bool InputIsLayerNormalized => Inner.InputIsLayerNormalized;
+    public bool InputIsScaleInvariant => Inner.InputIsScaleInvariant;
     public Device Device => Inner.Device;
     public Tensor WordEmbed(Tensor ids) => Inner.WordEmbed(ids);
     public Tensor? PositionEncoding => Inner.PositionEncoding;

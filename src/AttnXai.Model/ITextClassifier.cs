@@ -81,6 +81,13 @@ public interface ITextClassifier : IDisposable
     /// False (the default) when not known to hold.</summary>
     bool InputIsLayerNormalized => false;
 
+    /// <summary>True when the logits do not change (up to a LayerNorm's epsilon) if one token's input embedding e_t is
+    /// multiplied by a positive factor: a LayerNorm reads e first and nothing else reads e (BERT's embedding LayerNorm;
+    /// not a pre-norm Transformer, whose residual stream carries e itself). Then d/dl f(l e_t) at l = 1, which is
+    /// e_t . df/de_t, is zero for every token, so that gradient x input is zero by construction. False (the default)
+    /// when not known to hold.</summary>
+    bool InputIsScaleInvariant => false;
+
     /// <summary>The word part of the input embedding: int64 ids [B, L] to [B, L, d].</summary>
     Tensor WordEmbed(Tensor ids);
 

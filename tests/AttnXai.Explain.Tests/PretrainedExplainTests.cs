@@ -199,4 +199,26 @@ public sealed class PretrainedExplainTests : IDisposable
         }
         Assert.Same(target, target.ForClass(2));
     }
+
+    [Fact]
+    public void GradientAverageAndGradientTimesInputAreZeroByConstructionOnBert()
+    {
+        var target = new ExplainTarget(_model, _tokenizer);
+        var doc = target.Prepare(Text);
+        var g = new GradientExplainer(GradientScore.L2).Explain(target, [doc])[0];
+        double scale = g.TokenScores.Max();
+        Assert.True(scale > 1e-3, $"the gradient is not degenerate itself ({scale})");
+        // Float64: G-avg exactly zero up to rounding, GxI up to the LayerNorm's epsilon (1e-12).
+        var avg = new GradientExplainer(GradientScore.Average).Explain(target, [doc])[0];
+        var gxi = new GradientExplainer(GradientScore.TimesInput).Explain(target, [doc])[0];
+        Assert.All(avg.TokenScores, v => Assert.True(Math.Abs(v) < 1e-15 * scale * 8, $"G-avg {v:E2}"));
+        Assert.All(gxi.TokenScores, v => Assert.True(Math.Abs(v) < 1e-9 * scale, $"GxI {v:E2}"));
+        // The catalogue says so for these two only; IG, which integrates from a baseline, is a real score.
+        var zero = ExplainerRegistry.Catalogue.Where(i => i.ZeroReason(_model) is not null).Select(i => i.Family).Order().ToArray();
+        Assert.Equal(["G-avg", "GxI"], zero);
+        var ig = new IntegratedGradientsExplainer(32).Explain(target, [doc])[0];
+        Assert.True(ig.TokenScores.Max(Math.Abs) > 1e-3);
+        // The views of other classes keep the facts.
+        Assert.NotNull(ExplainerRegistry.InfoOf("GxI").ZeroReason(target.ForClass(0).Model));
+    }
 }

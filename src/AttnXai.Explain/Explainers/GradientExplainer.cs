@@ -29,7 +29,7 @@ public sealed class GradientExplainer(GradientScore score, WordAggregation aggre
         new("G-l1", "L1 norm of g_t", Signed: false, typeof(ITextClassifier), (s, _) => new GradientExplainer(GradientScore.L1, s.Aggregation)) { Order = 40 },
         new("G-l2", "L2 norm of g_t", Signed: false, typeof(ITextClassifier), (s, _) => new GradientExplainer(GradientScore.L2, s.Aggregation)) { Order = 50 },
         new("GxI", "e_t . g_t, the embedding (with its position encoding) times the gradient", Signed: true, typeof(ITextClassifier),
-            (s, _) => new GradientExplainer(GradientScore.TimesInput, s.Aggregation)) { Order = 60 },
+            (s, _) => new GradientExplainer(GradientScore.TimesInput, s.Aggregation)) { Order = 60, ZeroByConstruction = TimesInputIsZero },
     ];
 
     /// <summary>G-avg's degeneracy: on a model whose logits ignore a constant added to all coordinates of a token's
@@ -40,6 +40,17 @@ public sealed class GradientExplainer(GradientScore score, WordAggregation aggre
         ArgumentNullException.ThrowIfNull(model);
         return model.InputIsLayerNormalized
             ? $"the model ({model.Describe()}) normalises each token's input embedding by a LayerNorm, which ignores a constant added to all of its coordinates, so the gradient's coordinates sum to zero"
+            : null;
+    }
+
+    /// <summary>GxI's degeneracy: on a model whose logits ignore a positive factor on a token's embedding
+    /// (<see cref="ITextClassifier.InputIsScaleInvariant"/>), d/dl f(l e_t) at l = 1 = e_t . g_t = 0 (up to the LayerNorm's
+    /// epsilon), so what float32 computes is rounding noise.</summary>
+    public static string? TimesInputIsZero(ITextClassifier model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model.InputIsScaleInvariant
+            ? $"the model ({model.Describe()}) normalises each token's input embedding by a LayerNorm that nothing else reads, which ignores a positive factor on it, so e_t . df/de_t = 0 (up to the LayerNorm's epsilon)"
             : null;
     }
 

@@ -149,6 +149,10 @@ public sealed class BertClassifier : nn.Module, IAttentionModel
     /// <summary>True: LN_emb normalises e before anything else reads it.</summary>
     public bool InputIsLayerNormalized => true;
 
+    /// <summary>True: LN_emb(l e_t) = LN_emb(e_t) for l &gt; 0 (up to its epsilon, 1e-12 for BERT), and nothing else reads
+    /// e, so e_t . df/de_t = 0: gradient x input is zero by construction.</summary>
+    public bool InputIsScaleInvariant => true;
+
     /// <summary>W_word[ids]: [B, L', d] for int64 ids [B, L'] with L' at most the model's length.</summary>
     public Tensor WordEmbed(Tensor ids)
     {
