@@ -21,7 +21,7 @@ public sealed record ForwardResult(Tensor Logits, Tensor HeadLogits, Tensor Atte
 }
 
 /// <summary>
-/// The paper's single-layer, multi-head attention classifier (paper-notes section 1): e_t = W_e[x_t] + PE(t); per head
+/// The paper's single-layer, multi-head attention classifier (docs/model-and-protocols.md section 1): e_t = W_e[x_t] + PE(t); per head
 /// i, q_0 = W_q e_0, z_t = q_0 . (W_k e_t) / sqrt(d_att), alpha = softmax(z) over all L positions (padding included
 /// unless a mask is passed), head logits W_l W_v sum_t alpha_t e_t; the output is the mean of the K heads' logits.
 /// <para>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace AttnXai.Model;
 
 /// <summary>
-/// The sizes of the paper's attention classifier (paper-notes section 1); defaults are the paper's values.
+/// The sizes of the paper's attention classifier (docs/model-and-protocols.md section 1); defaults are the paper's values.
 /// </summary>
 /// <param name="VocabSize">D: rows of the word embedding (the vocabulary size, specials included).</param>
 /// <param name="EmbedDim">d_e.</param>

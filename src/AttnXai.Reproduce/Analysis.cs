@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace AttnXai.Reproduce;
 
-/// <summary>The seven explainers of Figure 1 (paper-notes section 2), one value per token.</summary>
+/// <summary>The seven explainers of Figure 1 (docs/model-and-protocols.md section 2), one value per token.</summary>
 public sealed record TokenExplanations(string[] Tokens, IReadOnlyList<(string Name, double[] Values)> Rows)
 {
     public double[] this[string name] => Rows.First(r => r.Name == name).Values;

@@ -28,7 +28,11 @@ public static class Cli
     /// Runs the program with <paramref name="args"/> in <paramref name="workingDirectory"/>. IMDB is pointed at a path
     /// that does not exist, so that no test downloads or reads the real archive by accident.
     /// </summary>
-    public static CliResult Run(string workingDirectory, params string[] args)
+    public static CliResult Run(string workingDirectory, params string[] args) => Run(workingDirectory, new Dictionary<string, string?>(), args);
+
+    /// <summary>Runs the program as <see cref="Run(string, string[])"/> does, with <paramref name="environment"/> set
+    /// (ATTNXAI_DEBUG is unset unless given, so that a caller's debug setting never changes a test).</summary>
+    public static CliResult Run(string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var psi = new ProcessStartInfo(Executable)
         {
@@ -42,6 +46,8 @@ public static class Cli
         psi.Environment["ATTNXAI_DATA"] = Path.Combine(workingDirectory, "no-imdb-here");
         psi.Environment["XDG_CACHE_HOME"] = Path.Combine(workingDirectory, "cache");
         psi.Environment["TERM"] = "dumb";
+        psi.Environment.Remove("ATTNXAI_DEBUG");
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

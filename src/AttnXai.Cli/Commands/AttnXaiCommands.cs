@@ -22,6 +22,8 @@ public static class AttnXaiCommands
         root.Subcommands.Add(ShortcutsCommand.Create());
         root.Subcommands.Add(MergeCommand.Create());
         root.Subcommands.Add(SlurmCommand.Create(Create));
+        root.Options.Add(CliRunner.DebugOption());
+        root.Subcommands.Add(CliRunner.InternalErrorCommand());
         return root;
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Text.RegularExpressions;
+using AttnXai.Common;
 using AttnXai.Engine;
 
 namespace AttnXai.Cli.Commands;
@@ -10,14 +11,40 @@ namespace AttnXai.Cli.Commands;
 /// range, a missing or corrupt file, a diverged training) ends with exactly one line on standard error starting with
 /// "error:" that names the option, file or value, and exit code 1; never a stack trace, a .NET type name or the whole
 /// help text. Options are checked while parsing (validators, see <see cref="Opt"/>), before any work starts.
+/// Anything else is a bug: one "error: internal error" line, then the exception with its stack trace, and exit code
+/// <see cref="InternalErrorExitCode"/>. <c>--debug</c> (every command) or <c>ATTNXAI_DEBUG=1</c> prints the stack
+/// trace of a user error too, after its line. What counts as a user error: <see cref="IsUserError"/>.
 /// </summary>
 public static partial class CliRunner
 {
+    /// <summary>The exit code of an internal error (a bug): EX_SOFTWARE of sysexits.h.</summary>
+    public const int InternalErrorExitCode = 70;
+
+    /// <summary>The environment variable that, set to 1 (or true), shows the stack trace of every error.</summary>
+    public const string DebugVariable = "ATTNXAI_DEBUG";
+
+    /// <summary>The global --debug option (recursive: every command accepts it).</summary>
+    public static Option<bool> DebugOption() =>
+        new("--debug") { Description = $"on an error, print its stack trace too (also {DebugVariable}=1)", Recursive = true };
+
+    /// <summary>A hidden command that fails the way a bug does (a NullReferenceException), for the tests of the
+    /// error contract.</summary>
+    public static Command InternalErrorCommand()
+    {
+        var command = new Command("internal-error", "fails with a NullReferenceException, as a bug would (tests)") { Hidden = true };
+        command.SetAction(_ => Fail(null!));
+        return command;
+
+        static int Fail(string? nothing) => nothing!.Length;
+    }
+
     public static int Run(RootCommand root, string[] args)
     {
+        bool debug = DebugFromEnvironment() || args.Contains("--debug", StringComparer.Ordinal);
         ParseResult parsed;
         try { parsed = root.Parse(args); }
-        catch (Exception e) when (IsUserError(e)) { return Fail(ParseMessage(Message(e))); }
+        catch (Exception e) when (IsUserError(e)) { return Fail(ParseMessage(Message(e)), debug ? e : null); }
+        catch (Exception e) { return InternalError(e); }
         if (parsed.Action is ParseErrorAction)
         {
             var messages = parsed.Errors.Select(e => ParseMessage(e.Message).TrimEnd('.')).Distinct().ToList();
@@ -25,22 +52,40 @@ public static partial class CliRunner
             string command = parsed.CommandResult.Command is RootCommand ? "attnxai" : $"attnxai {CommandPath(parsed.CommandResult)}";
             return Fail($"{string.Join("; ", messages)} (see {command} --help)");
         }
+        if (root.Options.OfType<Option<bool>>().FirstOrDefault(o => o.Name == "--debug") is { } debugOption) debug |= parsed.GetValue(debugOption);
         try
         {
-            // Exceptions reach the filter below instead of System.CommandLine's stack-trace printer.
+            // Exceptions reach the filters below instead of System.CommandLine's stack-trace printer.
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (IsUserError(e))
         {
-            return Fail(Message(e));
+            return Fail(Message(e), debug ? e : null);
+        }
+        catch (Exception e)
+        {
+            return InternalError(e);
         }
     }
 
-    private static int Fail(string message)
+    private static bool DebugFromEnvironment() =>
+        Environment.GetEnvironmentVariable(DebugVariable)?.Trim().ToLowerInvariant() is "1" or "true" or "yes";
+
+    private static int Fail(string message, Exception? trace = null)
     {
         Console.Out.Flush();
         Console.Error.WriteLine($"error: {message}");
+        if (trace is not null) Console.Error.WriteLine(trace.ToString());
         return 1;
+    }
+
+    /// <summary>A bug: one line saying so, then the exception as .NET prints it (type, message, stack trace, inner exceptions).</summary>
+    private static int InternalError(Exception e)
+    {
+        Console.Out.Flush();
+        Console.Error.WriteLine($"error: internal error (a bug in attnxai, not in your input; please report it with what follows): {e.GetType().Name}: {OneLine(e.Message)}");
+        Console.Error.WriteLine(e.ToString());
+        return InternalErrorExitCode;
     }
 
     private static string CommandPath(System.CommandLine.Parsing.CommandResult r)
@@ -51,11 +96,22 @@ public static partial class CliRunner
         return string.Join(" ", names);
     }
 
-    /// <summary>Bad input, as opposed to a bug (which keeps its stack trace).</summary>
+    /// <summary>
+    /// Bad input, as opposed to a bug (which keeps its stack trace): a <see cref="UserError"/>; the kinds that name a
+    /// file or the machine (IO, unreadable or corrupt data, access, libtorch that does not load, a cancelled run); and,
+    /// until every validation throws <see cref="UserError"/>, the ArgumentException (not ArgumentNullException),
+    /// InvalidOperationException and NotSupportedException that AttnXai's own code throws when it checks its input
+    /// (<see cref="ThrownByAttnXai"/>). The same types thrown by .NET or a package (a bad span slice, an empty
+    /// sequence, a tensor shape) are bugs.
+    /// </summary>
     public static bool IsUserError(Exception e) =>
-        e is IOException or InvalidDataException or ArgumentException or System.Runtime.InteropServices.ExternalException or TorchUnavailableException
-            or UnauthorizedAccessException or DllNotFoundException or InvalidOperationException or AttnXai.Data.DataException or NotSupportedException
-            or OperationCanceledException;
+        e is UserError or IOException or InvalidDataException or AttnXai.Data.DataException or TorchUnavailableException
+            or UnauthorizedAccessException or DllNotFoundException or OperationCanceledException
+        || (e is ArgumentException and not ArgumentNullException or InvalidOperationException or NotSupportedException && ThrownByAttnXai(e));
+
+    /// <summary>True when the method that threw <paramref name="e"/> is AttnXai's own (an AttnXai.* assembly).</summary>
+    public static bool ThrownByAttnXai(Exception e) =>
+        e.TargetSite?.DeclaringType?.Assembly.GetName().Name is { } name && (name == "attnxai" || name.StartsWith("AttnXai.", StringComparison.Ordinal));
 
     /// <summary>The exception's message on one line, without .NET's " (Parameter 'x')" suffix or "Actual value was" line.</summary>
     public static string Message(Exception e)

@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using System.CommandLine;
 using System.Globalization;
 using AttnXai.Depth;
@@ -86,10 +87,10 @@ public static class DepthCommand
         foreach (var m in reused)
         {
             int i = list.FindIndex(x => x.Name == m.Name);
-            if (i < 0) throw new ArgumentException($"--model {m.Name}={m.Directory}: {m.Name} is not one of the study's models ({string.Join(", ", list.Select(x => x.Name))}); see --layers and --no-paper");
+            if (i < 0) throw new UserError($"--model {m.Name}={m.Directory}: {m.Name} is not one of the study's models ({string.Join(", ", list.Select(x => x.Name))}); see --layers and --no-paper");
             list[i] = m;
         }
-        if (list.Count == 0) throw new ArgumentException("--no-paper and an empty --layers leave no model to study");
+        if (list.Count == 0) throw new UserError("--no-paper and an empty --layers leave no model to study");
         var settings = new DepthSettings
         {
             OutputDirectory = r.GetValue<string>("--out")!,
@@ -127,8 +128,8 @@ public static class DepthCommand
         foreach (var p in parts)
         {
             if (!int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1)
-                throw new ArgumentException($"'{p}' is not a number of layers (a whole number of at least 1)");
-            if (depths.Contains(n)) throw new ArgumentException($"'{text}' names {n} twice");
+                throw new UserError($"'{p}' is not a number of layers (a whole number of at least 1)");
+            if (depths.Contains(n)) throw new UserError($"'{text}' names {n} twice");
             depths.Add(n);
         }
         return [.. depths];
@@ -141,9 +142,9 @@ public static class DepthCommand
         foreach (var v in values)
         {
             int eq = v.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0 || eq == v.Length - 1) throw new ArgumentException($"'{v}' is not NAME=DIR (e.g. paper=runs/paper-model or transformer-2=runs/t2)");
+            if (eq <= 0 || eq == v.Length - 1) throw new UserError($"'{v}' is not NAME=DIR (e.g. paper=runs/paper-model or transformer-2=runs/t2)");
             var m = DepthModel.Parse(v[..eq], v[(eq + 1)..]);
-            if (result.Any(x => x.Name == m.Name)) throw new ArgumentException($"{m.Name} is given twice");
+            if (result.Any(x => x.Name == m.Name)) throw new UserError($"{m.Name} is given twice");
             result.Add(m);
         }
         return result;

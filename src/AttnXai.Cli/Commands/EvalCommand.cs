@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -32,7 +33,7 @@ public static class EvalCommand
         cmd.SetAction(r =>
         {
             if (r.GetValue(file) is not null && (r.Given(dataArgs.Data) || r.Given(split)))
-                throw new ArgumentException("give --file (a whole file) or --data/--split (a part of the data), not both");
+                throw new UserError("give --file (a whole file) or --data/--split (a part of the data), not both");
             var outPath = r.GetValue(output) is { } o ? Output.File(o) : null;
             var dev = r.GetValue(device) is { } ds ? Devices.Parse(ds) : null;
             CliRunner.ApplyThreads(r.GetValue(threads));
@@ -42,7 +43,7 @@ public static class EvalCommand
             var fileOptions = dataArgs.Build(r, r.GetValue(file) is null ? ModelData.RecordedFileOptions(loaded) : null);
             var labels = fileOptions.Labels ?? loaded.Labels;
             if (labels.Count != loaded.Model.Classes)
-                throw new ArgumentException($"--labels names {labels.Count} labels but the model has {loaded.Model.Classes} classes ({loaded.Labels.Describe()})");
+                throw new UserError($"--labels names {labels.Count} labels but the model has {loaded.Model.Classes} classes ({loaded.Labels.Describe()})");
             if (r.GetValue(file) is { } f)
             {
                 var texts = LabelledTextLoader.Load(f, fileOptions with

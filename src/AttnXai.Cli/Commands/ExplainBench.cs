@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using System.CommandLine;
 using System.Diagnostics;
 using AttnXai.Data.Imdb;
@@ -49,7 +50,7 @@ public static class ExplainBench
 
     public static void Run(string? modelDir, string? dataPath, int docCount, int samples, int vocabSize, bool skipGeneric, bool skipStudy = false)
     {
-        if (docCount < 1) throw new ArgumentException($"--docs must be positive, got {docCount}");
+        if (docCount < 1) throw new UserError($"--docs must be positive, got {docCount}");
         LoadedModel? loaded = null;
         AttentionClassifier classifier;
         Vocabulary vocabulary;
@@ -66,7 +67,7 @@ public static class ExplainBench
         }
         else
         {
-            if (vocabSize < 1000) throw new ArgumentException("--vocab must be at least 1000");
+            if (vocabSize < 1000) throw new UserError("--vocab must be at least 1000");
             vocabulary = Vocabulary.FromTokens(new[] { Vocabulary.ClsToken, Vocabulary.UnkToken }.Concat(Enumerable.Range(2, vocabSize - 2).Select(i => $"w{i}")));
             classifier = new AttentionClassifier(new ModelConfig(vocabSize), 42);
         }

@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -62,10 +63,10 @@ public static class ExplainCommand
         {
             CheckShard(r);
             var sources = new[] { r.GetValue(text) is not null, r.GetValue(file) is not null, r.GetValue(split) is not null }.Count(b => b);
-            if (sources != 1) throw new ArgumentException("give exactly one of --text, --file or --split");
-            if (r.GetValue(count) is not null && r.GetValue(split) is null) throw new ArgumentException("--count goes with --split");
-            if (r.GetValue(split) is null && (r.Given(dataArgs.Data) || r.Given(dataArgs.Labels))) throw new ArgumentException("--data and --labels go with --split");
-            if (r.GetValue(text) is { } t0 && string.IsNullOrWhiteSpace(t0)) throw new ArgumentException("--text is empty");
+            if (sources != 1) throw new UserError("give exactly one of --text, --file or --split");
+            if (r.GetValue(count) is not null && r.GetValue(split) is null) throw new UserError("--count goes with --split");
+            if (r.GetValue(split) is null && (r.Given(dataArgs.Data) || r.Given(dataArgs.Labels))) throw new UserError("--data and --labels go with --split");
+            if (r.GetValue(text) is { } t0 && string.IsNullOrWhiteSpace(t0)) throw new UserError("--text is empty");
             var removals = (r.GetValue(removal) ?? "both").Trim().ToLowerInvariant() switch
             {
                 "delete" => new[] { RemovalMode.Delete },
@@ -84,7 +85,7 @@ public static class ExplainCommand
                 IgBaseline = Enum.Parse<IgBaseline>(r.GetValue(igBaseline) ?? "auto", ignoreCase: true),
             };
             long limit = r.GetValue(limitSamples) ?? 200_000;
-            if (limit == 1) throw new ArgumentException("--limit-samples must be 0 (skip the limit) or at least 2, got 1");
+            if (limit == 1) throw new UserError("--limit-samples must be 0 (skip the limit) or at least 2, got 1");
             var study = r.GetValue(noTheory) ? null : new StudyOptions
             {
                 Removals = removals, LimeSamples = settings.LimeSamples, LimeRuns = settings.LimeRuns, KernelWidth = settings.KernelWidth,
@@ -94,7 +95,7 @@ public static class ExplainCommand
             var explainers = Opt.Parse("--methods", () => ExplainerRegistry.Create(methodNames, settings)); // unknown names are refused here, before any work
             var masks = r.GetValue(limeMasks) is { } mf ? LimeMasks.Read(mf) : null;
             if (masks is not null && r.GetValue(text) is null && r.GetValue(count) is not 1)
-                throw new ArgumentException("--lime-masks explains one document: give --text, or --split with --count 1");
+                throw new UserError("--lime-masks explains one document: give --text, or --split with --count 1");
             var outDir = Output.Folder(r.GetValue(output)!);
             var dev = r.GetValue(device) is { } ds ? Devices.Parse(ds) : null;
             CliRunner.ApplyThreads(r.GetValue(threads));
@@ -103,7 +104,7 @@ public static class ExplainCommand
             var targetText = r.GetValue(targetClass) ?? (loaded.Model.Classes == 2 ? null : "predicted");
             int? fixedClass = targetText is null ? loaded.Model.ExplainedClass : ParseTarget(targetText, loaded) is var pc && pc >= 0 ? pc : null;
             if (r.GetValue(replacement) is not null && loaded.TextTokenizer is null)
-                throw new ArgumentException("--replace-with goes with a pretrained model (its words are replaced by [MASK] or [UNK]); a word-vocabulary model replaces words by UNK");
+                throw new UserError("--replace-with goes with a pretrained model (its words are replaced by [MASK] or [UNK]); a word-vocabulary model replaces words by UNK");
             var target = Opt.Parse("--replace-with", () => ExplainTarget.For(loaded, preferFast: !r.GetValue(generic),
                 replacement: r.GetValue(replacement) is { } rw ? Enum.Parse<ReplacementToken>(rw, ignoreCase: true) : null));
             var aggregationUsed = settings.Aggregation == WordAggregation.Auto ? target.DefaultAggregation : settings.Aggregation;
@@ -191,7 +192,7 @@ public static class ExplainCommand
     public static void CheckShard(ParseResult r)
     {
         if (r.Shard() is not { } shard) return;
-        if (r.GetValue<string?>("--split") is null) throw new ArgumentException($"--shard {shard} goes with --split (a sample of documents to share out)");
+        if (r.GetValue<string?>("--split") is null) throw new UserError($"--shard {shard} goes with --split (a sample of documents to share out)");
         int count = r.GetValue<int?>("--count") ?? 10;
         shard.CheckFits(count, 1, $"the {count} documents of --count");
     }
@@ -206,7 +207,7 @@ public static class ExplainCommand
         {
             var d = target.Prepare(t, "text");
             if (d.UnknownCount == d.TokenCount)
-                throw new ArgumentException($"none of the {d.TokenCount} words of the text is in the model's vocabulary: there is nothing to explain");
+                throw new UserError($"none of the {d.TokenCount} words of the text is in the model's vocabulary: there is nothing to explain");
             docs.Add(d);
             return (docs, "--text");
         }
@@ -216,10 +217,10 @@ public static class ExplainCommand
             try
             {
                 var d = target.Prepare(body, label);
-                if (d.UnknownCount == d.TokenCount) throw new ArgumentException($"none of its {d.TokenCount} words is in the model's vocabulary");
+                if (d.UnknownCount == d.TokenCount) throw new UserError($"none of its {d.TokenCount} words is in the model's vocabulary");
                 docs.Add(d);
             }
-            catch (ArgumentException e) { skipped++; Console.Error.WriteLine($"{where} skipped: {CliRunner.Message(e)}"); }
+            catch (Exception e) when (e is ArgumentException or UserError) { skipped++; Console.Error.WriteLine($"{where} skipped: {CliRunner.Message(e)}"); }
         }
         if (r.GetValue(file) is { } f)
         {
@@ -265,7 +266,7 @@ public static class ExplainCommand
         if (t.Equals("predicted", StringComparison.OrdinalIgnoreCase)) return -1;
         if (loaded.Labels.TryGetClass(t, out int c)) return c;
         if (int.TryParse(t, System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out c) && c < loaded.Model.Classes) return c;
-        throw new ArgumentException($"--target '{text}' is neither predicted, a label of the model ({loaded.Labels.Describe()}) nor a class index 0 to {loaded.Model.Classes - 1}");
+        throw new UserError($"--target '{text}' is neither predicted, a label of the model ({loaded.Labels.Describe()}) nor a class index 0 to {loaded.Model.Classes - 1}");
     }
 
     /// <summary>Both logits of the document as explained (cleaned and truncated).</summary>

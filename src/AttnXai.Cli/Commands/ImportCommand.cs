@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using System.CommandLine;
 using AttnXai.Data.Pretrained;
 using AttnXai.Onnx;
@@ -22,7 +23,7 @@ public static class ImportCommand
         foreach (var o in new Option[] { output, onnx, vocab, maxLength, cased }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
-            if ((r.GetValue(onnx) is null) != (r.GetValue(vocab) is null)) throw new ArgumentException("--onnx and --vocab go together");
+            if ((r.GetValue(onnx) is null) != (r.GetValue(vocab) is null)) throw new UserError("--onnx and --vocab go together");
             var outDir = Output.Folder(r.GetValue(output)!);
             string onnxPath = r.GetValue(onnx) ?? MiniLmPackage.OnnxPath();
             string vocabPath = r.GetValue(vocab) ?? MiniLmPackage.VocabPath();

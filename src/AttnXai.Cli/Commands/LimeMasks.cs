@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
@@ -61,7 +62,7 @@ public sealed class MaskedLime(LimeExplainer inner, LimeMasks masks, string file
     {
         if (masks.Width != document.WordCount)
             throw new InvalidDataException($"--lime-masks {file}: its rows have {masks.Width} flags but the document has {document.WordCount} distinct words ({string.Join(" ", document.Words.Take(8))}{(document.WordCount > 8 ? " ..." : "")})");
-        if (!explainers.OfType<LimeExplainer>().Any()) throw new ArgumentException("--lime-masks needs a LIME method among --methods (lime, lime-delete or lime-unk)");
+        if (!explainers.OfType<LimeExplainer>().Any()) throw new UserError("--lime-masks needs a LIME method among --methods (lime, lime-delete or lime-unk)");
         return explainers.Select(e => e is LimeExplainer l ? new MaskedLime(l, masks, file) : e).ToList();
     }
 }

@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using System.Globalization;
 using AttnXai.Model;
 
@@ -32,7 +33,7 @@ public static class MemoryEstimate
         }
     }
 
-    /// <summary>Throws ArgumentException when <paramref name="bytes"/> exceed the available memory: "what needs about X
+    /// <summary>Throws UserError when <paramref name="bytes"/> exceed the available memory: "what needs about X
     /// GB, more than this machine's Y GB; lower OPTIONS".</summary>
     public static void Check(double bytes, string what, IReadOnlyList<string> options)
     {
@@ -41,7 +42,7 @@ public static class MemoryEstimate
         if (available <= 0 || bytes <= available) return;
         var inv = CultureInfo.InvariantCulture;
         string lower = options.Count == 0 ? "" : $"; lower {Opt.Choices(options)}";
-        throw new ArgumentException(string.Create(inv, $"{what} needs about {Gb(bytes)} of memory, more than this machine's {Gb(available)}{lower}"));
+        throw new UserError(string.Create(inv, $"{what} needs about {Gb(bytes)} of memory, more than this machine's {Gb(available)}{lower}"));
     }
 
     private static string Gb(double bytes) => bytes >= 1e12

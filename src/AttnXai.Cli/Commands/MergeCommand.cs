@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using System.CommandLine;
 using AttnXai.Common.Sharding;
 using AttnXai.Depth;
@@ -55,7 +56,7 @@ public static class MergeCommand
             var outDir = Output.Folder(r.GetValue(output)!);
             var dirs = r.GetValue(parts)!;
             if (dirs.FirstOrDefault(d => Path.GetFullPath(d).TrimEnd('/') == outDir.TrimEnd('/')) is { } same)
-                throw new ArgumentException($"--out {r.GetValue(output)} is one of the part folders ({same}): merge into another folder");
+                throw new UserError($"--out {r.GetValue(output)} is one of the part folders ({same}): merge into another folder");
             var set = ShardSet.Open(dirs);
             var study = Find(set.Run.Study) ?? throw new InvalidDataException(
                 $"{set.Parts[0].Directory}: shards of '{set.Run.Study}', which this AttnXai cannot merge (it merges {string.Join(", ", Studies.Select(s => s.Name))})");

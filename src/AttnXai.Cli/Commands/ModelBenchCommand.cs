@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -47,20 +48,20 @@ public static class ModelBenchCommand
             {
                 "paper" => false,
                 "transformer" => true,
-                _ => throw new ArgumentException($"--arch must be paper or transformer, got '{a}'"),
+                _ => throw new UserError($"--arch must be paper or transformer, got '{a}'"),
             };
             if (!transformer)
                 foreach (var o in new Option[] { layers, heads, dim, headDim, ff, mask })
                     if (r.GetResult(o) is { Implicit: false })
-                        throw new ArgumentException($"{o.Name} applies to --arch transformer only");
+                        throw new UserError($"{o.Name} applies to --arch transformer only");
             int n = r.GetValue(steps) ?? (transformer ? 20 : 300);
-            if (n < 1) throw new ArgumentException($"--steps must be at least 1, got {n}");
-            if (r.GetValue(vocab) < 2) throw new ArgumentException($"--vocab must be at least 2, got {r.GetValue(vocab)}");
-            if (!(r.GetValue(seconds) >= 0)) throw new ArgumentException($"--seconds must be a non-negative number, got {r.GetValue(seconds)}");
+            if (n < 1) throw new UserError($"--steps must be at least 1, got {n}");
+            if (r.GetValue(vocab) < 2) throw new UserError($"--vocab must be at least 2, got {r.GetValue(vocab)}");
+            if (!(r.GetValue(seconds) >= 0)) throw new UserError($"--seconds must be a non-negative number, got {r.GetValue(seconds)}");
             var sizes = (r.GetValue(batches) ?? (transformer ? "1,16,64" : "1,16,1000"))
                 .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : throw new ArgumentException($"--batches: '{s}' is not a positive whole number")).ToArray();
-            if (sizes.Length == 0) throw new ArgumentException("--batches lists no batch size");
+                .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : throw new UserError($"--batches: '{s}' is not a positive whole number")).ToArray();
+            if (sizes.Length == 0) throw new UserError("--batches lists no batch size");
             if (transformer)
             {
                 int d = r.GetValue(dim) ?? defaults.ModelDim;
@@ -87,7 +88,7 @@ public static class ModelBenchCommand
     private static void Validated(Func<TransformerConfig> validate)
     {
         try { validate(); }
-        catch (ArgumentException e) { throw new ArgumentException($"bad transformer size: {e.Message} (--layers, --heads, --dim, --head-dim, --ff)"); }
+        catch (ArgumentException e) { throw new UserError($"bad transformer size: {e.Message} (--layers, --heads, --dim, --head-dim, --ff)"); }
     }
 
     public static void Run(ModelConfig config, int steps, int[] batchSizes, double minSeconds)

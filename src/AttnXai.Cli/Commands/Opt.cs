@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using AttnXai.Common;
 using AttnXai.Common.Sharding;
 
 namespace AttnXai.Cli.Commands;
@@ -82,15 +83,16 @@ public static class Opt
     public static Option<int?> ChunkSizeOption(string what, int defaultSize) =>
         new Option<int?>("--chunk-size") { Description = $"documents computed together ({what}; default {defaultSize}); a --shard holds whole chunks" }.Range(1, MaxChunk);
 
-    /// <summary>Runs a library parser of an option's value; its ArgumentException gets the option's name in front
-    /// ("--methods: unknown explainer 'x'; known: ...") unless it names an option already.</summary>
+    /// <summary>Runs a library parser of an option's value; its ArgumentException (or UserError) becomes a
+    /// <see cref="UserError"/> with the option's name in front ("--methods: unknown explainer 'x'; known: ...") unless
+    /// it names an option already.</summary>
     public static T Parse<T>(string option, Func<T> parse)
     {
         try { return parse(); }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is UserError || e is ArgumentException and not ArgumentNullException && CliRunner.ThrownByAttnXai(e))
         {
             var m = CliRunner.Message(e);
-            throw new ArgumentException(m.StartsWith("--", StringComparison.Ordinal) ? m : $"{option}: {m}", e);
+            throw new UserError(m.StartsWith("--", StringComparison.Ordinal) ? m : $"{option}: {m}", e);
         }
     }
 

@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -29,8 +30,8 @@ public static class OptimizerBench
         cmd.SetAction(r =>
         {
             int n = r.GetValue(steps);
-            if (n < 1) throw new ArgumentException($"--steps must be at least 1, got {n}");
-            if (r.GetValue(vocab) < 2) throw new ArgumentException($"--vocab must be at least 2, got {r.GetValue(vocab)}");
+            if (n < 1) throw new UserError($"--steps must be at least 1, got {n}");
+            if (r.GetValue(vocab) < 2) throw new UserError($"--vocab must be at least 2, got {r.GetValue(vocab)}");
             CliRunner.ApplyThreads(r.GetValue(threads));
             Run(new ModelConfig(r.GetValue(vocab)), n);
             return 0;

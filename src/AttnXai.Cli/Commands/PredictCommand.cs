@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using System.CommandLine;
 using System.Globalization;
 using AttnXai.Common.IO;
@@ -26,9 +27,9 @@ public static class PredictCommand
         {
             var t = r.GetValue(text);
             var f = r.GetValue(file);
-            if ((t is null) == (f is null)) throw new ArgumentException("give --text or --file (one of them)");
-            if (t is not null && string.IsNullOrWhiteSpace(t)) throw new ArgumentException("--text is empty");
-            if (r.GetValue(output) is not null && f is null) throw new ArgumentException("--out goes with --file (--text prints its prediction)");
+            if ((t is null) == (f is null)) throw new UserError("give --text or --file (one of them)");
+            if (t is not null && string.IsNullOrWhiteSpace(t)) throw new UserError("--text is empty");
+            if (r.GetValue(output) is not null && f is null) throw new UserError("--out goes with --file (--text prints its prediction)");
             var outPath = r.GetValue(output) is { } o ? Output.File(o) : null;
             CliRunner.ApplyThreads(r.GetValue(threads));
             using var loaded = ModelCheckpoint.Load(r.GetValue(model)!);
@@ -54,7 +55,7 @@ public static class PredictCommand
             {
                 Prediction p;
                 try { p = Predict(loaded, x.Text); }
-                catch (ArgumentException e) { skipped++; Console.Error.WriteLine($"{f}: line {x.Line} skipped: {e.Message}"); continue; }
+                catch (Exception e) when (e is ArgumentException or UserError) { skipped++; Console.Error.WriteLine($"{f}: line {x.Line} skipped: {e.Message}"); continue; }
                 var row = new List<object?> { x.Line, p.Class, loaded.Labels.ClassNames[p.Class] };
                 row.AddRange(p.Logits.Select(v => (object?)v));
                 row.AddRange([p.Words, p.Unknown, p.Truncated ? "yes" : "no"]);
@@ -75,12 +76,12 @@ public static class PredictCommand
 
     public sealed record Prediction(double[] Logits, int Class, int Words, int Unknown, bool Truncated);
 
-    /// <summary>Encodes and classifies one text; an empty or all-unknown text is an ArgumentException.</summary>
+    /// <summary>Encodes and classifies one text; an empty or all-unknown text is a UserError.</summary>
     public static Prediction Predict(LoadedModel loaded, string text)
     {
         var enc = loaded.Encoder.Encode(text);
-        if (enc.IsEmpty) throw new ArgumentException($"the text has no words for the '{loaded.TokenizerName}' tokenizer");
-        if (enc.AllUnknown) throw new ArgumentException($"none of the {enc.WordCount} words of the text is in the model's vocabulary");
+        if (enc.IsEmpty) throw new UserError($"the text has no words for the '{loaded.TokenizerName}' tokenizer");
+        if (enc.AllUnknown) throw new UserError($"none of the {enc.WordCount} words of the text is in the model's vocabulary");
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var dev = loaded.Model.Device;

@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using System.CommandLine;
 using AttnXai.Reproduce;
 
@@ -45,8 +46,8 @@ public static class ReproduceCommand
     {
         if (r.Shard() is not { } shard) return;
         if (r.GetValue<string?>("--model") is null)
-            throw new ArgumentException($"--shard {shard} needs --model: every shard must explain the same trained model (train it first: attnxai train, or reproduce --no-studies)");
-        if (r.GetValue<bool>("--no-studies")) throw new ArgumentException($"--shard {shard} shards the studies, which --no-studies leaves out");
+            throw new UserError($"--shard {shard} needs --model: every shard must explain the same trained model (train it first: attnxai train, or reproduce --no-studies)");
+        if (r.GetValue<bool>("--no-studies")) throw new UserError($"--shard {shard} shards the studies, which --no-studies leaves out");
         bool quick = r.GetValue<bool>("--quick");
         if ((r.GetValue<int?>("--docs") ?? (quick ? 100 : null)) is int docs)
             shard.CheckFits(docs, r.GetValue<int?>("--chunk-size") ?? (quick ? 50 : 250), $"the {docs} documents of --docs");

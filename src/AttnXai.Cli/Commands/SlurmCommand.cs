@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -46,14 +47,14 @@ public static class SlurmCommand
         cmd.SetAction(r =>
         {
             var name = r.GetValue(study)!;
-            var known = MergeCommand.Find(name) ?? throw new ArgumentException(
+            var known = MergeCommand.Find(name) ?? throw new UserError(
                 $"'{name}' is not a study that runs sharded: give one of {Opt.Choices([.. MergeCommand.Studies.Select(s => s.Name)])}");
             var options = r.UnmatchedTokens.ToList();
             int n = r.GetValue(shards);
             var runDirectory = Output.Folder(r.GetValue(output) ?? $"slurm-{name}");
             foreach (var (what, path) in new[] { ("--out", runDirectory), ("the current folder", Environment.CurrentDirectory) })
                 if (path.Any(c => char.IsWhiteSpace(c) || c is '%' or '\'' or '"'))
-                    throw new ArgumentException($"{what} {path}: a path with spaces, quotes or % cannot go into #SBATCH lines; use another folder");
+                    throw new UserError($"{what} {path}: a path with spaces, quotes or % cannot go into #SBATCH lines; use another folder");
             var plan = new SlurmPlan
             {
                 Study = name, StudyOptions = options, Shards = n,
@@ -63,25 +64,25 @@ public static class SlurmCommand
                 CpusPerTask = r.GetValue(cpus) ?? 1,
             };
             if (options.FirstOrDefault(o => o is "--shard" || o.StartsWith("--shard=", StringComparison.Ordinal)) is not null)
-                throw new ArgumentException($"--shard is set per array task by attnxai slurm ({name} --shard $SLURM_ARRAY_TASK_ID/{n}): give --shards N only");
+                throw new UserError($"--shard is set per array task by attnxai slurm ({name} --shard $SLURM_ARRAY_TASK_ID/{n}): give --shards N only");
 
             // The study's own definition checks its options (with the first shard's --out and --shard), then its --shard checks.
             var parsed = root().Parse([name, .. options, "--out", plan.PartDirectory(1), "--shard", $"1/{n}"]);
             if (parsed.Errors.Count > 0)
-                throw new ArgumentException($"{name}: {string.Join("; ", parsed.Errors.Select(e => CliRunner.ParseMessage(e.Message).TrimEnd('.')).Distinct())}");
+                throw new UserError($"{name}: {string.Join("; ", parsed.Errors.Select(e => CliRunner.ParseMessage(e.Message).TrimEnd('.')).Distinct())}");
             known.CheckShard(parsed);
             var command = parsed.CommandResult.Command;
             string? device = command.Options.Any(o => o.Name == "--device") ? parsed.GetValue<string?>("--device") : null;
             bool cuda = device is not null && device.Trim().StartsWith("cuda", StringComparison.OrdinalIgnoreCase);
             if (r.GetValue(gpus) is not null && !cuda)
-                throw new ArgumentException($"--gpus-per-task goes with the study's --device cuda (the {name} run is on {device ?? "the cpu"})");
+                throw new UserError($"--gpus-per-task goes with the study's --device cuda (the {name} run is on {device ?? "the cpu"})");
             plan = plan with
             {
                 GpusPerTask = cuda ? r.GetValue(gpus) ?? 1 : 0,
                 AddThreads = command.Options.FirstOrDefault(o => o.Name == "--threads") is { } threads && !parsed.Given(threads),
             };
             if (cuda && device!.Split(':') is [_, var index] && int.TryParse(index, CultureInfo.InvariantCulture, out int gpu) && gpu >= plan.GpusPerTask)
-                throw new ArgumentException($"--device {device}: each array task sees only its {plan.GpusPerTask} GPU(s), numbered from 0 (use --device cuda, or more --gpus-per-task)");
+                throw new UserError($"--device {device}: each array task sees only its {plan.GpusPerTask} GPU(s), numbered from 0 (use --device cuda, or more --gpus-per-task)");
             string? sbatch = null;
             if (r.GetValue(submit))
                 sbatch = FindProgram("sbatch") ?? throw new IOException("--submit: sbatch not found on PATH (no Slurm client here); run without --submit and submit the scripts on the cluster");
@@ -110,14 +111,14 @@ public static class SlurmCommand
     {
         if (value is null) return null;
         if (value.Length == 0 || value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '\'' or '"' or '#'))
-            throw new ArgumentException($"{option} '{value}' is not a Slurm value (one word without quotes or #)");
+            throw new UserError($"{option} '{value}' is not a Slurm value (one word without quotes or #)");
         return value;
     }
 
     /// <summary>This program as a command line: its executable, or `dotnet exec attnxai.dll` when run through dotnet.</summary>
     private static IReadOnlyList<string> ProgramCommand()
     {
-        var exe = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell this program's path (needed in the job scripts)");
+        var exe = Environment.ProcessPath ?? throw new UserError("cannot tell this program's path (needed in the job scripts)");
         return Path.GetFileNameWithoutExtension(exe) == "dotnet" ? [exe, "exec", typeof(SlurmCommand).Assembly.Location] : [exe];
     }
 

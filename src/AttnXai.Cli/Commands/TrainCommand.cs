@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using System.CommandLine;
 using System.Globalization;
 using AttnXai.Data.Labelled;
@@ -67,13 +68,13 @@ public static class TrainCommand
             if (r.GetValue(init) is { } initDir)
             {
                 foreach (var o in new Option[] { arch, embed, att, outDim, heads, layers, dim, headDim, ff, dropout, norm, length, mask, noPosition, tokenizer, quick })
-                    if (r.GetResult(o) is { Implicit: false }) throw new ArgumentException($"{o.Name} does not apply to --init (the pretrained checkpoint fixes the model and its tokenizer)");
+                    if (r.GetResult(o) is { Implicit: false }) throw new UserError($"{o.Name} does not apply to --init (the pretrained checkpoint fixes the model and its tokenizer)");
                 return RunInit(r, initDir, r.GetValue(dataArgs.Data), dataArgs.Build(r), r.GetValue(output)!, r.GetValue(head) ?? "mean", r.GetValue(maxLength),
                     r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr), r.GetValue(wd), r.GetValue(seed) ?? 42, r.GetValue(splitSeed) ?? Data.Imdb.DataSplits.PaperSeed,
                     r.GetValue(valCount), r.GetValue(testCount), r.GetValue(maxTrain), r.GetValue(maxVal), r.GetValue(maxTest), r.GetValue(evalBatch), r.GetValue(threads));
             }
             foreach (var o in new Option[] { freeze, head, maxLength })
-                if (r.GetResult(o) is { Implicit: false }) throw new ArgumentException($"{o.Name} goes with --init (a pretrained encoder)");
+                if (r.GetResult(o) is { Implicit: false }) throw new UserError($"{o.Name} goes with --init (a pretrained encoder)");
             var preset = r.GetValue(quick) ? TrainingRecipe.Quick : TrainingRecipe.Paper;
             var dev = r.GetValue(device) is { } ds ? Devices.Parse(ds) : null;
             var dataOptions = (preset.Data with
@@ -103,7 +104,7 @@ public static class TrainCommand
             foreach (var (o, forTransformer) in new (Option, bool)[] { (embed, false), (att, false), (outDim, false), (noPosition, false),
                          (layers, true), (dim, true), (headDim, true), (ff, true), (dropout, true), (norm, true) })
                 if (forTransformer != transformer && r.GetResult(o) is { Implicit: false })
-                    throw new ArgumentException($"{o.Name} applies to --arch {(forTransformer ? "transformer" : "paper")} only");
+                    throw new UserError($"{o.Name} applies to --arch {(forTransformer ? "transformer" : "paper")} only");
             // The model's sizes, given the vocabulary and the classes the data brings; checked now with placeholders.
             Func<int, int, IModelArchitecture> architecture = transformer
                 ? (vocab, classes) =>

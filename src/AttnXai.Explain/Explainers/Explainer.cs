@@ -92,15 +92,18 @@ public sealed record Explanation(
 /// An explainer: documents in, one explanation each (a score per token and per distinct word) out. Implementations
 /// batch over documents where the method allows it. A new explainer is one file: a class deriving from
 /// <see cref="TokenExplainer"/> or <see cref="WordExplainer"/> that declares its catalogue entry
-/// (<see cref="ICataloguedExplainer"/>); the <see cref="ExplainerRegistry"/> finds it.
+/// (<see cref="ICataloguedExplainer"/>); the <see cref="ExplainerRegistry"/> finds it by name, in AttnXai.Explain and in
+/// any loaded assembly (a script's, a test's) without a registration call, and an instance made with <c>new</c> uses
+/// its class's entry (src/AttnXai.Explain/README.md, "Adding a method").
 /// </summary>
 public interface IExplainer
 {
     /// <summary>The method name explanations carry ("alpha-avg", "lime-unk").</summary>
     string Name { get; }
 
-    /// <summary>What the method is (signed, what it needs...), from the catalogue.</summary>
-    ExplainerInfo Info => ExplainerRegistry.InfoOf(Name);
+    /// <summary>What the method is (signed, what it needs...): the catalogue's entry of <see cref="Name"/>, or the
+    /// entry its own class declares (<see cref="ExplainerRegistry.InfoOf(IExplainer)"/>).</summary>
+    ExplainerInfo Info => ExplainerRegistry.InfoOf(this);
 
     /// <summary>True when the method scores words (all occurrences at once): every occurrence gets its word's score.</summary>
     bool PerWord { get; }
@@ -112,6 +115,8 @@ public interface IExplainer
 public abstract class TokenExplainer(WordAggregation aggregation = WordAggregation.Auto) : IExplainer
 {
     public abstract string Name { get; }
+    /// <summary>The method's catalogue entry (<see cref="ExplainerRegistry.InfoOf(IExplainer)"/>).</summary>
+    public ExplainerInfo Info => ExplainerRegistry.InfoOf(this);
     public bool PerWord => false;
     public WordAggregation Aggregation { get; } = aggregation;
 
@@ -161,6 +166,8 @@ public abstract class TokenExplainer(WordAggregation aggregation = WordAggregati
 public abstract class WordExplainer : IExplainer
 {
     public abstract string Name { get; }
+    /// <summary>The method's catalogue entry (<see cref="ExplainerRegistry.InfoOf(IExplainer)"/>).</summary>
+    public ExplainerInfo Info => ExplainerRegistry.InfoOf(this);
     public bool PerWord => true;
     public abstract IReadOnlyDictionary<string, string> Settings { get; }
 

@@ -60,9 +60,10 @@ public sealed record ExplainerInfo(string Family, string Summary, bool Signed, T
 }
 
 /// <summary>
-/// An explainer class that declares its catalogue entries: the registry finds every class implementing this in the
+/// An explainer class that declares its catalogue entries: the registry lists every class implementing this in the
 /// AttnXai.Explain assembly (and in assemblies given to <see cref="ExplainerRegistry.Register(System.Reflection.Assembly)"/>),
-/// so a new method is one file.
+/// and finds one in any other loaded assembly (a script's, a test's) by its name or its instance, so a new method is
+/// one file and no registration call.
 /// </summary>
 public interface ICataloguedExplainer
 {

@@ -28,12 +28,25 @@ public sealed record ExplainerSettings
 /// place that parses method names ("all", a family, a removal variant such as "lime-unk"), makes explainers, and answers
 /// what a named method is (signed or not, what it needs). Front-ends (explain, reproduce, the faithfulness test, the
 /// set benchmarks, the shortcut probe) read it instead of keeping lists.
+/// <para>
+/// A method defined outside AttnXai.Explain (a script's or a test's own <see cref="ICataloguedExplainer"/> class) needs
+/// no registration: a name the catalogue does not know is looked up in the entry assembly and in every loaded assembly
+/// that references AttnXai.Explain (each scanned once, in the order of their full names), and an explainer made with
+/// <c>new</c> finds its own class's entry (<see cref="InfoOf(IExplainer)"/>). Such found methods answer to their names
+/// everywhere (<see cref="Parse"/>, <see cref="Create"/>, <see cref="IsSigned"/>) but are not part of "all" and of the
+/// listings, so that "all" never depends on what was looked up before; <see cref="Register(Assembly)"/> adds them to
+/// both.
+/// </para>
 /// </summary>
 public static class ExplainerRegistry
 {
     private static readonly object Gate = new();
     private static readonly List<ExplainerInfo> Entries = [];
     private static readonly HashSet<Assembly> Scanned = [];
+    /// <summary>Entries of classes found outside the catalogue (by name only: not in "all" nor in the listings).</summary>
+    private static readonly List<ExplainerInfo> Found = [];
+    private static readonly HashSet<Assembly> Searched = [];
+    private static readonly AssemblyName ExplainAssembly = typeof(ExplainerRegistry).Assembly.GetName();
 
     static ExplainerRegistry() => Register(typeof(ExplainerRegistry).Assembly);
 
@@ -45,13 +58,54 @@ public static class ExplainerRegistry
         lock (Gate)
         {
             if (!Scanned.Add(assembly)) return;
-            foreach (var type in assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false } && typeof(ICataloguedExplainer).IsAssignableFrom(t)))
-            {
-                var property = type.GetProperty(nameof(ICataloguedExplainer.Catalogue), BindingFlags.Public | BindingFlags.Static)
-                    ?? throw new InvalidOperationException($"{type.Name} implements ICataloguedExplainer without a public static Catalogue");
-                foreach (var info in (IReadOnlyList<ExplainerInfo>)property.GetValue(null)!) Add(info);
-            }
+            foreach (var (_, info) in Declared(assembly)) Add(info);
         }
+    }
+
+    /// <summary>The catalogue entries declared by the <see cref="ICataloguedExplainer"/> classes of an assembly, with
+    /// their classes, in the order of the classes' full names.</summary>
+    private static IEnumerable<(Type Type, ExplainerInfo Info)> Declared(Assembly assembly)
+    {
+        Type[] types;
+        try { types = assembly.GetTypes(); }
+        catch (ReflectionTypeLoadException e) { types = [.. e.Types.OfType<Type>()]; }
+        foreach (var type in types.Where(t => t is { IsClass: true, IsAbstract: false } && typeof(ICataloguedExplainer).IsAssignableFrom(t))
+                     .OrderBy(t => t.FullName, StringComparer.Ordinal))
+        {
+            var property = type.GetProperty(nameof(ICataloguedExplainer.Catalogue), BindingFlags.Public | BindingFlags.Static)
+                ?? throw new InvalidOperationException($"{type.Name} implements ICataloguedExplainer without a public static Catalogue");
+            foreach (var info in (IReadOnlyList<ExplainerInfo>)property.GetValue(null)!) yield return (type, info);
+        }
+    }
+
+    /// <summary>Adds the entries of an assembly's classes to <see cref="Found"/> (once per assembly; an assembly given
+    /// to <see cref="Register(Assembly)"/> has them in the catalogue already). A name that an entry of another class
+    /// already has is an error naming both.</summary>
+    private static void Search(Assembly assembly)
+    {
+        if (Scanned.Contains(assembly) || !Searched.Add(assembly)) return;
+        foreach (var (type, info) in Declared(assembly))
+        {
+            if (Entries.Contains(info) || Found.Contains(info)) continue;
+            foreach (var name in info.Names.Append(info.Family))
+                if (Entries.Concat(Found).FirstOrDefault(e => e.Family.Equals(name, StringComparison.OrdinalIgnoreCase) || e.Names.Contains(name, StringComparer.OrdinalIgnoreCase)) is { } other)
+                    throw new InvalidOperationException($"two explainers are named '{name}': {type.FullName} (in {assembly.GetName().Name}) and the method {other.Family} already known; rename one");
+            Found.Add(info);
+        }
+    }
+
+    /// <summary>Searches the entry assembly and every loaded assembly that references AttnXai.Explain and was not
+    /// searched yet, in the order of their full names (the lookup of a name the catalogue does not know).</summary>
+    private static void SearchLoaded()
+    {
+        var candidates = AppDomain.CurrentDomain.GetAssemblies().Append(Assembly.GetEntryAssembly())
+            .OfType<Assembly>()
+            .Where(a => !a.IsDynamic && !Scanned.Contains(a) && !Searched.Contains(a))
+            .Distinct()
+            .Where(a => a.GetReferencedAssemblies().Any(r => AssemblyName.ReferenceMatchesDefinition(r, ExplainAssembly)))
+            .OrderBy(a => a.FullName, StringComparer.Ordinal)
+            .ToList();
+        foreach (var a in candidates) Search(a);
     }
 
     /// <summary>Adds one entry (a method defined in a script). Disposing the result removes it again (tests do, so that
@@ -103,18 +157,46 @@ public static class ExplainerRegistry
     {
         ArgumentNullException.ThrowIfNull(name);
         var n = name.Trim();
-        foreach (var e in Catalogue)
+        if (Lookup(n) is { } known) return known;
+        lock (Gate) SearchLoaded();
+        return Lookup(n) ?? throw new ArgumentException($"unknown explainer '{n}'; known: {Known}");
+    }
+
+    /// <summary>The entry of a name among the catalogue's, then among the found ones; null when neither has it.</summary>
+    private static (ExplainerInfo Info, RemovalMode? Mode)? Lookup(string n)
+    {
+        List<ExplainerInfo> found;
+        lock (Gate) found = [.. Found];
+        foreach (var e in Catalogue.Concat(found))
         {
             if (e.Family.Equals(n, StringComparison.OrdinalIgnoreCase)) return (e, null);
             if (e.RemovalVariants)
                 foreach (var m in RemovalNames.All)
                     if (e.NameOf(m).Equals(n, StringComparison.OrdinalIgnoreCase)) return (e, m);
         }
-        throw new ArgumentException($"unknown explainer '{n}'; known: {Known}");
+        return null;
     }
 
     /// <summary>The entry of a method name as explanations carry it ("lime-unk", "G-avg", "random").</summary>
     public static ExplainerInfo InfoOf(string method) => Parse(method).Info;
+
+    /// <summary>
+    /// The entry of an explainer (its default <see cref="IExplainer.Info"/>): the catalogue's entry of its name, or, for
+    /// a class declared outside the catalogue (made with <c>new</c> in a script or a test), its own class's entry: its
+    /// assembly is searched first, so the name is known to every name-based lookup afterwards (the faithfulness test's
+    /// signed or not). An explainer whose name no entry declares is an ArgumentException saying how to declare one.
+    /// </summary>
+    public static ExplainerInfo InfoOf(IExplainer explainer)
+    {
+        ArgumentNullException.ThrowIfNull(explainer);
+        var type = explainer.GetType();
+        if (typeof(ICataloguedExplainer).IsAssignableFrom(type))
+            lock (Gate) Search(type.Assembly);
+        if (Lookup(explainer.Name.Trim()) is { } known) return known.Info;
+        throw new ArgumentException(typeof(ICataloguedExplainer).IsAssignableFrom(type)
+            ? $"explainer '{explainer.Name}' ({type.Name}): its class's Catalogue declares no entry named '{explainer.Name}' (its entries: {string.Join(", ", Declared(type.Assembly).Where(d => d.Type == type).SelectMany(d => d.Info.Names))})"
+            : $"explainer '{explainer.Name}' ({type.Name}) has no catalogue entry: implement ICataloguedExplainer (a static Catalogue with an ExplainerInfo named '{explainer.Name}'), or call ExplainerRegistry.Register(new ExplainerInfo(...))");
+    }
 
     /// <summary>Whether a method's scores are signed, by its name.</summary>
     public static bool IsSigned(string method) => InfoOf(method).Signed;

@@ -117,7 +117,7 @@ public sealed class LimeRunSet
 
 /// <summary>
 /// LIME for text exactly as lime's LimeTextExplainer runs it with default settings and all features kept
-/// (see design/paper-notes.md section 4), on any <see cref="IPerturbationModel"/>.
+/// (see docs/model-and-protocols.md section 4), on any <see cref="IPerturbationModel"/>.
 /// </summary>
 public static class Lime
 {

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace AttnXai.Explain.Theory;
 
 /// <summary>
-/// A float64 copy of the paper model's weights (paper-notes section 1), for the closed forms (Theorems 4.1 and 5.1)
+/// A float64 copy of the paper model's weights (docs/model-and-protocols.md section 1), for the closed forms (Theorems 4.1 and 5.1)
 /// and the fast perturbation path. All arrays are row-major: W_e [V, d_e], W_q and W_k [K, d_att, d_e],
 /// W_v [K, d_out, d_e], W_l [K, C, d_out], PE [L, d_e]. The explained output is the logit of class
 /// <see cref="PositiveClass"/> (1).

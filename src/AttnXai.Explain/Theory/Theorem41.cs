@@ -1,7 +1,7 @@
 namespace AttnXai.Explain.Theory;
 
 /// <summary>Theorem 4.1's gradients of one document, [L, d_e] row-major (row t = grad of f w.r.t. e_t).</summary>
-/// <param name="Authors">The authors' form (paper-notes section 3), q_0 held constant: exact for t &gt;= 1, misses a term at [CLS].</param>
+/// <param name="Authors">The authors' form (docs/model-and-protocols.md section 3), q_0 held constant: exact for t &gt;= 1, misses a term at [CLS].</param>
 /// <param name="ClsCorrection">The extra [CLS] term from q_0 = W_q e_0 (d_e values).</param>
 /// <param name="Exact">Authors + the correction on row 0: the exact gradient on every row.</param>
 public sealed record GradientTheory(double[] Authors, double[] ClsCorrection, double[] Exact, int Length, int EmbedDim)
@@ -63,7 +63,7 @@ public static class Theorem41
     }
 
     /// <summary>
-    /// GxI's closed form (paper-notes section 3): e_t . grad_{e_t} f = (1/K) sum_i alpha_t [ W_l v_t + z_t W_l (v_t - v~) ]
+    /// GxI's closed form (docs/model-and-protocols.md section 3): e_t . grad_{e_t} f = (1/K) sum_i alpha_t [ W_l v_t + z_t W_l (v_t - v~) ]
     /// for t &gt;= 1 (row 0 gets e_0 . correction added). One value per position (L).
     /// </summary>
     public static double[] GradientTimesInput(PaperForwardPass p)

@@ -9,7 +9,7 @@ namespace AttnXai.Explain.Theory;
 public sealed record LimeTheory(double[] Words, double[] Occurrences, double[] ReferenceAttention, double Factor);
 
 /// <summary>
-/// Theorem 5.1 (LIME meets attention) in the authors' form (paper-notes section 5), per distinct word j:
+/// Theorem 5.1 (LIME meets attention) in the authors' form (docs/model-and-protocols.md section 5), per distinct word j:
 /// <code>
 /// beta_j ~= (3/2) (1/K) sum_i sum_{t : x_t = j} W_l^(i) ( alpha_t v_t - alpha^u_t v^u_t )
 /// </code>
