@@ -36,17 +36,11 @@ public static class PretrainedModel
     /// </summary>
     public static LoadedModel Load(string directory, Device? device = null, int? length = null)
     {
-        var dir = Path.GetFullPath(directory);
+        using var scope = torch.NewDisposeScope();
+        var (dir, config, tokenizer, weightsPath, tensors) = ReadFolder(directory);
         var configPath = Path.Combine(dir, HfCheckpoint.ConfigFile);
-        var config = HfCheckpoint.ReadConfig(dir);
         var json = (JsonObject)JsonNode.Parse(File.ReadAllText(configPath))!;
         var own = json[Key] as JsonObject;
-        var tokenizer = BertWordPieceTokenizer.FromCheckpoint(dir);
-        if (tokenizer.VocabularySize > config.VocabSize)
-            throw new InvalidDataException($"{tokenizer.VocabularyPath}: the vocabulary has {tokenizer.VocabularySize} tokens but the model's embedding has {config.VocabSize} rows (config.json vocab_size)");
-        using var scope = torch.NewDisposeScope();
-        var weightsPath = HfCheckpoint.WeightsPath(dir);
-        var tensors = HfWeightNames.ToPrefixed(HfCheckpoint.ReadWeights(dir), config.ModelType);
         bool hasClassifier = tensors.ContainsKey("classifier.weight");
         if (!hasClassifier)
             throw new InvalidDataException(
@@ -80,14 +74,8 @@ public static class PretrainedModel
     public static (BertClassifier Model, BertArchitecture Architecture, BertConfig Config, BertWordPieceTokenizer Tokenizer) FromEncoder(
         string directory, BertHead head, int classes, int? length, long seed)
     {
-        var dir = Path.GetFullPath(directory);
-        var config = HfCheckpoint.ReadConfig(dir);
-        var tokenizer = BertWordPieceTokenizer.FromCheckpoint(dir);
-        if (tokenizer.VocabularySize > config.VocabSize)
-            throw new InvalidDataException($"{tokenizer.VocabularyPath}: the vocabulary has {tokenizer.VocabularySize} tokens but the model's embedding has {config.VocabSize} rows (config.json vocab_size)");
         using var scope = torch.NewDisposeScope();
-        var weightsPath = HfCheckpoint.WeightsPath(dir);
-        var tensors = HfWeightNames.ToPrefixed(HfCheckpoint.ReadWeights(dir), config.ModelType);
+        var (dir, config, tokenizer, weightsPath, tensors) = ReadFolder(directory);
         var architecture = Architecture(config, tokenizer, head, classes, length ?? DefaultLength(config, tokenizer), Path.Combine(dir, HfCheckpoint.ConfigFile));
         var model = new BertClassifier(architecture, seed);
         try
@@ -111,6 +99,19 @@ public static class PretrainedModel
             throw;
         }
         return (model, architecture, config, tokenizer);
+    }
+
+    /// <summary>A checkpoint folder's config, tokenizer (whose vocabulary must fit the embedding) and weights under the
+    /// model's names (the tensors belong to the caller's dispose scope).</summary>
+    private static (string Dir, BertConfig Config, BertWordPieceTokenizer Tokenizer, string WeightsPath, Dictionary<string, Tensor> Tensors) ReadFolder(string directory)
+    {
+        var dir = Path.GetFullPath(directory);
+        var config = HfCheckpoint.ReadConfig(dir);
+        var tokenizer = BertWordPieceTokenizer.FromCheckpoint(dir);
+        if (tokenizer.VocabularySize > config.VocabSize)
+            throw new InvalidDataException($"{tokenizer.VocabularyPath}: the vocabulary has {tokenizer.VocabularySize} tokens but the model's embedding has {config.VocabSize} rows (config.json vocab_size)");
+        var weightsPath = HfCheckpoint.WeightsPath(dir);
+        return (dir, config, tokenizer, weightsPath, HfWeightNames.ToPrefixed(HfCheckpoint.ReadWeights(dir), config.ModelType));
     }
 
     private static bool IsHead(string name) =>
