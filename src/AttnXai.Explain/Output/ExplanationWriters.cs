@@ -184,7 +184,8 @@ public static class ExplanationWriters
                 if (value is null) j.WriteNullValue();
                 else value.WriteTo(j);
             }
-            j.WriteString("explained_output", "raw logit of the explained class (the positive class)");
+            j.WriteString("explained_output", run.Settings.TryGetValue("target", out var target)
+                ? $"raw logit of the explained class (--target: {target})" : "raw logit of the explained class (the positive class)");
             j.WriteEndObject();
             Strings(j, "settings", run.Settings);
             j.WriteStartObject("methods");
@@ -374,7 +375,7 @@ public static class ExplanationWriters
 
     // ---- HTML ------------------------------------------------------------------------------------------------
 
-    private static string Legend(string note) => note + " The explained quantity is the raw positive-class logit. Each row is scaled on its own: " +
+    private static string Legend(string note, string? target) => note + (target is null ? " The explained quantity is the raw positive-class logit." : $" The explained quantity is the raw logit of the class --target named: {target}.") + " Each row is scaled on its own: " +
                                   "green = positive, red = negative, intensity = |value| / max |value| in the row; hover a word for its value.";
 
     /// <summary>The page file of document <paramref name="index"/> when the documents do not fit on one page.</summary>
@@ -389,7 +390,8 @@ public static class ExplanationWriters
         var settings = root.GetProperty("settings").EnumerateObject().Select(p => new KeyValuePair<string, object?>(p.Name, p.Value.GetString())).ToList();
         string[]? classLabels = root.TryGetProperty("class_labels", out var cl) ? cl.EnumerateArray().Select(x => x.GetString()!).ToArray() : null;
         var docs = root.GetProperty("documents").EnumerateArray().Select(d => PageDocument.Read(d, classLabels)).ToList();
-        var Legend = ExplanationWriters.Legend(root.TryGetProperty("cleaning", out var note) ? note.GetString() ?? CleaningNote : CleaningNote);
+        var Legend = ExplanationWriters.Legend(root.TryGetProperty("cleaning", out var note) ? note.GetString() ?? CleaningNote : CleaningNote,
+            settings.FirstOrDefault(kv => kv.Key == "target").Value as string);
         int n = docs.Count;
         if (n <= PageSize) return [("explanations.html", Html(docs, settings, 0, n, null, Legend))];
         int pages = (n + PageSize - 1) / PageSize;
