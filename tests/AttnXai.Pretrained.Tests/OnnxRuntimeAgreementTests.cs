@@ -148,3 +148,48 @@ public class PretrainedClassifierFolderTests(ConvertedMiniLm converted) : IClass
         Assert.Contains("model.safetensors", e.Message);
     }
 }
+
+/// <summary>A DistilBERT classifier (random weights, DistilBERT's names and head) written as a Hugging Face folder and
+/// loaded back through the loader every command uses.</summary>
+public class DistilBertFolderTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "attnxai-distilbert-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, true);
+    }
+
+    [Fact]
+    public void ADistilBertClassifierRoundTripsWithItsNamesAndHead()
+    {
+        Directory.CreateDirectory(_root);
+        var vocab = Path.Combine(_root, "vocab-source.txt");
+        File.WriteAllLines(vocab, new[] { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "good", "bad", "film", "##s", "." });
+        var tokenizer = AttnXai.Data.Text.WordPiece.BertWordPieceTokenizer.FromVocabulary(vocab);
+        var config = new BertConfig("distilbert", 11, 8, 2, 2, 6, 16, 0, 1e-12, "gelu", 0, [], []);
+        using var scope = NewDisposeScope();
+        using var model = new BertClassifier(new BertArchitecture(PretrainedModel.Sizes(config), BertHead.Pooler, 2, 12, tokenizer.Special));
+        model.eval();
+        torch.manual_seed(2);
+        using (torch.no_grad())
+            foreach (var p in model.parameters()) p.add_(torch.randn(p.shape).mul(0.5f));
+        var dir = Path.Combine(_root, "distil");
+        PretrainedModel.Save(dir, model, config, tokenizer, new AttnXai.Data.Labelled.LabelMap(["neg", "pos"]), seed: 2);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!;
+        Assert.Equal("distilbert", json["model_type"]!.GetValue<string>());
+        Assert.Equal("DistilBertForSequenceClassification", json["architectures"]![0]!.GetValue<string>());
+        Assert.Equal("pos", json["id2label"]!["1"]!.GetValue<string>());
+        var names = HfCheckpoint.ReadWeights(dir).Keys.ToHashSet();
+        Assert.Contains("distilbert.transformer.layer.1.attention.q_lin.weight", names);
+        Assert.Contains("pre_classifier.weight", names);
+        using var loaded = ModelCheckpoint.Load(dir);
+        Assert.Equal("distilbert", loaded.Architecture.Architecture);
+        Assert.Equal(["neg", "pos"], loaded.Labels.ClassNames);
+        var enc = loaded.Encoder.Encode("A good films.");
+        var ids = tensor(enc.Ids, [1, enc.Ids.Length]);
+        var mask = tensor(enc.Mask!, [1, enc.Ids.Length]);
+        Assert.Equal(model.LogitsOfIds(ids, mask).ToArray<float>(), loaded.Model.LogitsOfIds(ids, mask).ToArray<float>());
+        Assert.Equal([2L, 5, 6, 8, 9, 10, 3], enc.Ids.Take(7).ToArray());
+    }
+}
