@@ -108,7 +108,7 @@ public static class ExplainCommand
             var target = Opt.Parse("--replace-with", () => ExplainTarget.For(loaded, preferFast: !r.GetValue(generic),
                 replacement: r.GetValue(replacement) is { } rw ? Enum.Parse<ReplacementToken>(rw, ignoreCase: true) : null));
             var aggregationUsed = settings.Aggregation == WordAggregation.Auto ? target.DefaultAggregation : settings.Aggregation;
-            var igBaselineUsed = new IntegratedGradientsExplainer(1, settings.IgBaseline).Resolve(target);
+            var igBaselineUsed = IntegratedGradientsExplainer.Resolve(settings.IgBaseline, target);
             // "all" is every method the model supports; a method named on its own that the model lacks is refused.
             if (methodNames.Any(n => n.Equals("all", StringComparison.OrdinalIgnoreCase)))
                 explainers = [.. explainers.Where(e => e.Info.Supports(loaded.Model) || methodNames.Contains(e.Name, StringComparer.OrdinalIgnoreCase))];

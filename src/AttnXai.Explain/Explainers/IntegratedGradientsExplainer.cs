@@ -53,7 +53,12 @@ public sealed class IntegratedGradientsExplainer(int steps = 64, IgBaseline base
         [new("baseline", Resolve(target).ToString().ToLowerInvariant())];
 
     /// <summary>The baseline used for the target's model (<see cref="IgBaseline.Auto"/> resolved).</summary>
-    public IgBaseline Resolve(ExplainTarget target) => Baseline != IgBaseline.Auto ? Baseline : target.TextTokenizer is null ? IgBaseline.Unk : IgBaseline.Pad;
+    public IgBaseline Resolve(ExplainTarget target) => Resolve(Baseline, target);
+
+    /// <summary><paramref name="baseline"/> for the target's model: <see cref="IgBaseline.Auto"/> is UNK for word-vocabulary
+    /// models and [PAD] for models with their own tokenizer.</summary>
+    public static IgBaseline Resolve(IgBaseline baseline, ExplainTarget target) =>
+        baseline != IgBaseline.Auto ? baseline : target.TextTokenizer is null ? IgBaseline.Unk : IgBaseline.Pad;
 
     protected override (double[] Tokens, Dictionary<string, double>? Diagnostics)[] ScoreTokens(ExplainTarget target, IReadOnlyList<ExplainDocument> documents)
     {
