@@ -56,10 +56,15 @@ public static class TrainCommand
         var noProgress = new Option<bool>("--plain") { Description = "plain progress lines instead of a progress bar (automatic when output is redirected)" };
         var threads = CliRunner.ThreadsOption();
         var init = new Option<string?>("--init") { Description = "a pretrained Hugging Face encoder folder (BERT, DistilBERT; e.g. `attnxai import`'s all-MiniLM-L6-v2): a classifier with a new head on it" };
-        var freeze = new Option<string?>("--freeze") { Description = "--init: encoder (default: the encoder is frozen, each document encoded once and cached, the head trained on the cached vectors)" }.OneOf("encoder");
+        var freeze = new Option<string?>("--freeze") { Description = "--init: encoder (default: the encoder frozen, each document encoded once and cached, the head trained on the cached vectors), none (fine-tune everything) or layers:K (the embeddings and the first K layers frozen, their output cached)" };
+        var accumulate = new Option<int?>("--accumulate") { Description = "--init fine-tuning: micro-batches of --batch-size whose gradients make one optimizer step (default 1)" }.Range(1, Opt.MaxBatch);
+        var warmup = new Option<double?>("--warmup") { Description = "--init fine-tuning: linear warm-up of the learning rate over this fraction of the steps, then linear decay to 0 (default 0.1)" }.Between(0, 0.99);
+        var saveEvery = new Option<int?>("--save-every") { Description = "--init fine-tuning: write the resumable state every N optimizer steps (default 50; also at each epoch's end and on SIGTERM/SIGINT)" }.Range(1, 1_000_000);
+        var fixedPadding = new Option<bool>("--fixed-padding") { Description = "--init fine-tuning: every batch padded to --max-length (default: batches of similar length cut to their longest document)" };
+        var noCache = new Option<bool>("--no-frozen-cache") { Description = "--init fine-tuning with layers:K: rerun the frozen part at every step instead of caching its output" };
         var head = new Option<string?>("--head") { Description = "--init: mean (default: the mean of the last hidden states, all-MiniLM-L6-v2's pooling), cls ([CLS]'s last hidden state) or pooler (BERT's pooler, then the classifier)" }.OneOf("mean", "cls", "pooler");
         var maxLength = new Option<int?>("--max-length") { Description = "--init: positions per document, [CLS] and [SEP] included (default: the checkpoint's model_max_length)" }.Between(3, 8192);
-        foreach (var o in new Option[] { init, freeze, head, maxLength }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { init, freeze, head, maxLength, accumulate, warmup, saveEvery, fixedPadding, noCache }) cmd.Options.Add(o);
         foreach (var o in new Option[] { output, arch, embed, att, outDim, heads, layers, dim, headDim, ff, dropout, norm, length, epochs, batch, lr, wd, seed, splitSeed, valCount, testCount, maxTrain, maxVal, maxTest, evalBatch, mask, noPosition, tokenizer, quick, device, noProgress, threads }
                      .Concat(dataArgs.All()))
             cmd.Options.Add(o);
@@ -69,11 +74,17 @@ public static class TrainCommand
             {
                 foreach (var o in new Option[] { arch, embed, att, outDim, heads, layers, dim, headDim, ff, dropout, norm, length, mask, noPosition, tokenizer, quick })
                     if (r.GetResult(o) is { Implicit: false }) throw new UserError($"{o.Name} does not apply to --init (the pretrained checkpoint fixes the model and its tokenizer)");
+                var freezeName = r.GetValue(freeze) ?? "encoder";
+                if (freezeName.Trim().ToLowerInvariant() != "encoder")
+                    return RunFineTune(r, initDir, dataArgs, output, freezeName, head, maxLength, epochs, batch, lr, wd, seed, splitSeed, valCount, testCount, maxTrain, maxVal, maxTest,
+                        evalBatch, threads, accumulate, warmup, saveEvery, fixedPadding, noCache);
+                foreach (var o in new Option[] { accumulate, warmup, saveEvery, fixedPadding, noCache })
+                    if (r.GetResult(o) is { Implicit: false }) throw new UserError($"{o.Name} goes with fine-tuning (--freeze none or layers:K); --freeze encoder trains the head on cached vectors");
                 return RunInit(r, initDir, r.GetValue(dataArgs.Data), dataArgs.Build(r), r.GetValue(output)!, r.GetValue(head) ?? "mean", r.GetValue(maxLength),
                     r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr), r.GetValue(wd), r.GetValue(seed) ?? 42, r.GetValue(splitSeed) ?? Data.Imdb.DataSplits.PaperSeed,
                     r.GetValue(valCount), r.GetValue(testCount), r.GetValue(maxTrain), r.GetValue(maxVal), r.GetValue(maxTest), r.GetValue(evalBatch), r.GetValue(threads));
             }
-            foreach (var o in new Option[] { freeze, head, maxLength })
+            foreach (var o in new Option[] { freeze, head, maxLength, accumulate, warmup, saveEvery, fixedPadding, noCache })
                 if (r.GetResult(o) is { Implicit: false }) throw new UserError($"{o.Name} goes with --init (a pretrained encoder)");
             var preset = r.GetValue(quick) ? TrainingRecipe.Quick : TrainingRecipe.Paper;
             var dev = r.GetValue(device) is { } ds ? Devices.Parse(ds) : null;
@@ -167,17 +178,84 @@ public static class TrainCommand
             EvalBatchSize = evalBatch ?? 32,
         };
         CliRunner.ApplyThreads(threads);
+        var (source, train, validation, test, settings) = ReadParts(dataPath, fileOptions, dataOptions);
+        Console.WriteLine(string.Create(inv, $"encoder: {dir} (frozen), head {head}; train {train.Count}, validation {validation.Count}, test {test.Count}; {torch.get_num_threads()} threads"));
+        var outcome = AttnXai.Model.Pretrained.FrozenEncoderTraining.Run(dir, outDir, train, validation, test, source.Labels, options, settings, Console.WriteLine);
+        Console.WriteLine(string.Create(inv,
+            $"best epoch {outcome.BestEpoch}: validation {outcome.ValidationAccuracy:P2}, test {outcome.TestAccuracy:P2} ({test.Count} documents); encoding {outcome.EncodeSeconds:F0} s, head {outcome.TrainSeconds:F1} s; wrote {outDir}"));
+        return 0;
+    }
+
+    /// <summary>The parts a pretrained model trains on: the data split as for every other model, subsampled.</summary>
+    private static (SourceParts Source, IReadOnlyList<LabelledDocument> Train, IReadOnlyList<LabelledDocument> Validation, IReadOnlyList<LabelledDocument> Test, System.Text.Json.Nodes.JsonObject Settings)
+        ReadParts(string? dataPath, LabelledTextOptions fileOptions, DataOptions dataOptions)
+    {
         var source = DataSource.Read(dataPath, fileOptions, Console.WriteLine);
         Console.WriteLine($"data: {source.Description}");
         var parts = PartSplit.Apply(source, dataOptions.ValidationCount, dataOptions.TestCount, dataOptions.SplitSeed);
         var train = DataPreparation.Subsample(parts.Train, dataOptions.MaxTrain, dataOptions.SplitSeed, 101);
         var validation = DataPreparation.Subsample(parts.Validation, dataOptions.MaxValidation, dataOptions.SplitSeed, 102);
         var test = DataPreparation.Subsample(parts.Test, dataOptions.MaxTest, dataOptions.SplitSeed, 103);
-        Console.WriteLine(string.Create(inv, $"encoder: {dir} (frozen), head {head}; train {train.Count}, validation {validation.Count}, test {test.Count}; {torch.get_num_threads()} threads"));
         var settings = DataPreparation.SettingsJson(source, parts, dataOptions with { Tokenizer = "wordpiece" }, fileOptions);
-        var outcome = AttnXai.Model.Pretrained.FrozenEncoderTraining.Run(dir, outDir, train, validation, test, source.Labels, options, settings, Console.WriteLine);
+        return (source, train, validation, test, settings);
+    }
+
+    /// <summary>`train --init DIR --freeze none|layers:K`: fine-tuning (<see cref="AttnXai.Model.Pretrained.FineTuning"/>),
+    /// resumable at any step; SIGTERM and SIGINT save the state and stop (exit 143 / 130).</summary>
+    private static int RunFineTune(ParseResult r, string initDir, DataArgs dataArgs, Option<string> output, string freezeName, Option<string?> head, Option<int?> maxLength,
+        Option<int?> epochs, Option<int?> batch, Option<double?> lr, Option<double?> wd, Option<long?> seed, Option<ulong?> splitSeed, Option<int?> valCount, Option<int?> testCount,
+        Option<int?> maxTrain, Option<int?> maxVal, Option<int?> maxTest, Option<int?> evalBatch, Option<int?> threads, Option<int?> accumulate, Option<double?> warmup,
+        Option<int?> saveEvery, Option<bool> fixedPadding, Option<bool> noCache)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var dir = Path.GetFullPath(initDir);
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--init: folder not found: {dir}");
+        if (!AttnXai.Model.Pretrained.HfCheckpoint.IsCheckpointFolder(dir))
+            throw new InvalidDataException($"--init {dir}: not a pretrained checkpoint folder (a config.json with a model_type such as bert; `attnxai import` makes one)");
+        var outDir = Output.Folder(r.GetValue(output)!);
+        if (File.Exists(Path.Combine(outDir, ModelCheckpoint.ConfigFile)) && !AttnXai.Model.Pretrained.FineTuning.HasResumableState(outDir))
+            throw new IOException($"--out {outDir} already holds a trained model (config.json); choose another --out folder");
+        ulong split = r.GetValue(splitSeed) ?? Data.Imdb.DataSplits.PaperSeed;
+        var dataOptions = new DataOptions
+        {
+            ValidationCount = r.GetValue(valCount), TestCount = r.GetValue(testCount), SplitSeed = split,
+            MaxTrain = r.GetValue(maxTrain), MaxValidation = r.GetValue(maxVal), MaxTest = r.GetValue(maxTest),
+        }.Validate();
+        var options = new AttnXai.Model.Pretrained.FineTuneOptions
+        {
+            Head = AttnXai.Model.Pretrained.PretrainedModel.ParseHead(r.GetValue(head) ?? "mean", "--head"),
+            Length = r.GetValue(maxLength),
+            FrozenLayers = AttnXai.Model.Pretrained.FineTuneOptions.ParseFreeze(freezeName),
+            Epochs = r.GetValue(epochs) ?? 2,
+            BatchSize = r.GetValue(batch) ?? 16,
+            Accumulation = r.GetValue(accumulate) ?? 1,
+            LearningRate = r.GetValue(lr) ?? 5e-5,
+            Warmup = r.GetValue(warmup) ?? 0.1,
+            WeightDecay = r.GetValue(wd) ?? 0.01,
+            Seed = r.GetValue(seed) ?? 42,
+            DynamicPadding = !r.GetValue(fixedPadding),
+            CacheFrozen = !r.GetValue(noCache),
+            SaveEvery = r.GetValue(saveEvery) ?? 50,
+            EvalBatchSize = r.GetValue(evalBatch) ?? 32,
+        };
+        CliRunner.ApplyThreads(r.GetValue(threads));
+        var (source, train, validation, test, settings) = ReadParts(r.GetValue(dataArgs.Data), dataArgs.Build(r), dataOptions);
+        Console.WriteLine(string.Create(inv, $"encoder: {dir}, head {r.GetValue(head) ?? "mean"}, freeze {options.FreezeName}; train {train.Count}, validation {validation.Count}, test {test.Count}"));
+        using var stop = new CancellationTokenSource();
+        int signal = 0;
+        void OnSignal(System.Runtime.InteropServices.PosixSignalContext c)
+        {
+            c.Cancel = true;
+            if (signal == 0) Console.WriteLine($"{c.Signal}: saving the state after the current step, then stopping");
+            signal = c.Signal == System.Runtime.InteropServices.PosixSignal.SIGINT ? 130 : 143;
+            stop.Cancel();
+        }
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
+        using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
+        var outcome = AttnXai.Model.Pretrained.FineTuning.Run(dir, outDir, train, validation, test, source.Labels, options, settings, Console.WriteLine, stop.Token);
+        if (!outcome.Completed) return signal == 0 ? 143 : signal;
         Console.WriteLine(string.Create(inv,
-            $"best epoch {outcome.BestEpoch}: validation {outcome.ValidationAccuracy:P2}, test {outcome.TestAccuracy:P2} ({test.Count} documents); encoding {outcome.EncodeSeconds:F0} s, head {outcome.TrainSeconds:F1} s; wrote {outDir}"));
+            $"best epoch {outcome.BestEpoch}: validation {outcome.ValidationAccuracy:P2}, test {outcome.TestAccuracy:P2} ({test.Count} documents); {outcome.Steps} steps, {outcome.Seconds / 60:F1} min; wrote {outDir}"));
         return 0;
     }
 

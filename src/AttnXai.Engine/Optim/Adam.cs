@@ -16,7 +16,8 @@ namespace AttnXai.Engine.Optim;
 public class Adam : IDisposable
 {
     private readonly Tensor[] _parameters;
-    private readonly double _lr, _beta1, _beta2, _eps, _weightDecay;
+    private readonly double _beta1, _beta2, _eps, _weightDecay;
+    private double _lr;
     private readonly bool _decoupled;
     private readonly Tensor?[] _expAvg, _expAvgSq;
     // One buffer per parameter for the denominator, reused by every step (no 50 MB temporary per step).
@@ -37,6 +38,14 @@ public class Adam : IDisposable
         _expAvgSq = new Tensor?[_parameters.Length];
         _denom = new Tensor?[_parameters.Length];
         _steps = new long[_parameters.Length];
+    }
+
+    /// <summary>The learning rate of the next <see cref="step"/> (a schedule sets it before each step, as PyTorch's
+    /// schedulers set a parameter group's lr).</summary>
+    public double LearningRate
+    {
+        get => _lr;
+        set => _lr = value >= 0 && double.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "the learning rate must be finite and >= 0");
     }
 
     /// <summary>Steps taken so far (calls of <see cref="step"/>).</summary>

@@ -209,6 +209,39 @@ public sealed class BertClassifier : nn.Module, IAttentionModel
         return x.MoveToOuterDisposeScope();
     }
 
+    /// <summary>x^(k) [B, L', d], the input of layer <paramref name="k"/> (0: LN_emb(e); <see cref="Layers"/>: the last
+    /// hidden state), computed as in evaluation (no dropout) whatever the module's mode: a frozen part of a fine-tuned
+    /// model is a fixed function, so that what it computes can be cached (<see cref="LogitsFrom"/> continues).</summary>
+    public Tensor Prefix(Tensor embedded, Tensor? mask, int k)
+    {
+        if (k < 0 || k > Layers) throw new ArgumentOutOfRangeException(nameof(k), k, $"a layer index in [0, {Layers}]");
+        using var scope = torch.NewDisposeScope();
+        var (x, padding) = Start(embedded, mask, dropout: false);
+        for (int l = 0; l < k; l++)
+        {
+            using var layerScope = torch.NewDisposeScope();
+            x = _layers[l].Forward(x, x, padding, Architecture.Config, training: false, maps: false)!.Value.Output.MoveToOuterDisposeScope();
+        }
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The logits from x^(k) [B, L', d] (what <see cref="Prefix"/> gives): layers k..N-1 and the head, with
+    /// dropout in training mode.</summary>
+    public Tensor LogitsFrom(int k, Tensor x, Tensor? mask)
+    {
+        if (k < 0 || k > Layers) throw new ArgumentOutOfRangeException(nameof(k), k, $"a layer index in [0, {Layers}]");
+        using var scope = torch.NewDisposeScope();
+        var s = x.shape;
+        var m = ModelInputs.CheckMask(mask, s[0], (int)s[1], required: false);
+        var padding = m?.logical_not().view(s[0], 1, 1, s[1]);
+        for (int l = k; l < Layers; l++)
+        {
+            using var layerScope = torch.NewDisposeScope();
+            x = _layers[l].Forward(x, x, padding, Architecture.Config, training, maps: false)!.Value.Output.MoveToOuterDisposeScope();
+        }
+        return Head(x, mask).MoveToOuterDisposeScope();
+    }
+
     /// <summary>The logits of a last hidden state z [B, L', d] (the head alone; <paramref name="mask"/> for the mean).</summary>
     public Tensor Head(Tensor z, Tensor? mask)
     {
@@ -269,7 +302,7 @@ public sealed class BertClassifier : nn.Module, IAttentionModel
     }
 
     /// <summary>x^(0) = Drop(LN_emb(e)) and the keys to leave out ([B, 1, 1, L'], true at padding), after the checks.</summary>
-    private (Tensor X, Tensor? Padding) Start(Tensor e, Tensor? mask)
+    private (Tensor X, Tensor? Padding) Start(Tensor e, Tensor? mask, bool dropout = true)
     {
         ArgumentNullException.ThrowIfNull(e);
         var s = e.shape;
@@ -279,7 +312,7 @@ public sealed class BertClassifier : nn.Module, IAttentionModel
         var m = ModelInputs.CheckMask(mask, s[0], (int)s[1], required: false);
         var padding = m?.logical_not().view(s[0], 1, 1, s[1]);
         var x = F.layer_norm(e, [s[2]], _embNorm.weight, _embNorm.bias, Architecture.Config.LayerNormEps);
-        return (Drop(x, Architecture.Config.HiddenDropout), padding);
+        return (dropout ? Drop(x, Architecture.Config.HiddenDropout) : x, padding);
     }
 
     private Tensor Drop(Tensor x, double p) => training && p > 0 ? F.dropout(x, p, training: true) : x;
