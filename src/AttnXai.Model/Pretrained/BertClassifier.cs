@@ -126,6 +126,11 @@ public sealed class BertClassifier : nn.Module, IAttentionModel
             foreach (var p in layer.parameters()) yield return p;
     }
 
+    /// <summary>Every layer's key bias b_k. Their gradient is zero by construction: b_k adds q_t . b_k to every logit
+    /// of query t's row, which the softmax over keys cancels, so training cannot move them (what autograd gives is
+    /// rounding noise, whose summation order even depends on memory alignment).</summary>
+    public IEnumerable<Parameter> KeyBiases() => _layers.Select(l => l.KeyBias);
+
     // ---- the model contract ----------------------------------------------------------------------------------
 
     public nn.Module Module => this;
@@ -391,6 +396,9 @@ public sealed class BertLayer : nn.Module
     // The sub-modules, held outside fields of module type: TorchSharp registers such fields under their own names
     // when a container registers its children, and the checkpoint's names are the ones registered below.
     private readonly Parts _p;
+
+    /// <summary>b_k, the key projection's bias (see <see cref="BertClassifier.KeyBiases"/>).</summary>
+    public Parameter KeyBias => _p.K.bias;
 
     private sealed record Parts(BertClassifier.Affine Q, BertClassifier.Affine K, BertClassifier.Affine V, BertClassifier.Affine O,
         BertClassifier.Affine Up, BertClassifier.Affine Down, BertClassifier.Norm Norm1, BertClassifier.Norm Norm2);

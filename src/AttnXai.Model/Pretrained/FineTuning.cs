@@ -68,7 +68,9 @@ public static class FineTuning
         int k = options.FrozenLayers;
 
         // What trains: everything, or what is above the frozen part; two optimizers share the schedule.
-        var frozen = k >= 0 ? model.EncoderParameters(k).ToHashSet(ReferenceEqualityComparer.Instance) : [];
+        // Key biases stay as they are: their gradient is zero by construction (see BertClassifier.KeyBiases), and AdamW
+        // would turn its rounding noise into steps of the learning rate's size that no two runs share.
+        var frozen = (k >= 0 ? model.EncoderParameters(k) : []).Concat(model.KeyBiases()).ToHashSet(ReferenceEqualityComparer.Instance);
         var trainable = model.named_parameters().Where(np => !frozen.Contains(np.parameter)).ToList();
         foreach (var p in frozen) ((Parameter)p!).requires_grad = false;
         static bool NoDecay(string name) => name.EndsWith(".bias", StringComparison.Ordinal) || name.Contains("LayerNorm", StringComparison.Ordinal) || name.Contains("layer_norm", StringComparison.Ordinal);
@@ -84,6 +86,8 @@ public static class FineTuning
             ["train_count"] = train.Count,
             ["validation_count"] = validation.Count,
             ["schedule"] = schedule.ToJson(),
+            ["trainable_tensors"] = trainable.Count,
+            ["trainable_parameters"] = trainableCount,
         };
         torch.manual_seed(options.Seed);   // the stream dropout draws from (saved and restored with the state)
         var state = new RunState();
@@ -102,7 +106,7 @@ public static class FineTuning
         if (k >= 0 && options.CacheFrozen && state.Step < schedule.TotalSteps)
         {
             var c0 = Stopwatch.StartNew();
-            cache = FrozenCache(model, k, trainSet, trainLengths, Path.Combine(outDir, ".frozen"), options, log, cancellation);
+            cache = FrozenCache(initDirectory, model, k, trainSet, trainLengths, Path.Combine(outDir, ".frozen"), options, log, cancellation);
             cacheSeconds = c0.Elapsed.TotalSeconds;
             if (cache is null) return Stopped(outDir, state, schedule, log, 0);
         }
@@ -281,7 +285,10 @@ public static class FineTuning
         var buffer = new float[(long)docs.Length * width * d];
         for (int r = 0; r < docs.Length; r++)
             Array.Copy(cache[docs[r]], 0, buffer, (long)r * width * d, Math.Min(lengths[docs[r]], width) * d);
-        return torch.tensor(buffer, [docs.Length, width, d], device: device);
+        // A copy in libtorch's own (aligned) memory: kernels that vectorise take another path on a managed array's
+        // alignment, and the last bits of a step would then depend on where the garbage collector put the buffer.
+        using var managed = torch.tensor(buffer, [docs.Length, width, d]);
+        return managed.to(device, copy: true);
     }
 
     /// <summary>The logits [n, C] of a part (evaluation mode, batches of similar length cut to their longest).</summary>
@@ -373,12 +380,17 @@ public static class FineTuning
 
     /// <summary>x^(K) of every training document at its real positions ([len, d] each), computed in chunks of 256
     /// documents written atomically to <paramref name="dir"/> (null when stopped).</summary>
-    private static float[][]? FrozenCache(BertClassifier model, int k, EncodedDataset set, int[] lengths, string dir, FineTuneOptions options,
+    private static float[][]? FrozenCache(string initDirectory, BertClassifier model, int k, EncodedDataset set, int[] lengths, string dir, FineTuneOptions options,
         Action<string> log, CancellationToken cancellation)
     {
         const int chunk = 256;
         int d = model.Architecture.Config.Hidden, n = set.Count;
         Directory.CreateDirectory(dir);
+        var fingerprint = string.Create(CultureInfo.InvariantCulture, $"{model.Architecture.Summary}|layer {k}|length {set.Length}|documents {n}|{ModelCheckpoint.Fingerprint(initDirectory)}");
+        var stamp = Path.Combine(dir, "settings.txt");
+        if (File.Exists(stamp) && File.ReadAllText(stamp) != fingerprint)
+            throw new UserError($"{dir}: cached outputs of another encoder, frozen part, length or data ({File.ReadAllText(stamp)}); delete it or use another --out");
+        AtomicFile.WriteAllText(stamp, fingerprint);
         var cache = new float[n][];
         var clock = Stopwatch.StartNew();
         int computed = 0;
