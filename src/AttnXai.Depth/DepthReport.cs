@@ -92,7 +92,7 @@ public static class DepthReport
         // Figures.
         var figures = new List<(string File, string Caption)>();
         void Svg(string file, string svg, string caption) { AtomicFile.WriteAllText(P(file), svg); figures.Add((file, caption)); }
-        var depth = s.Models.Where(m => m.Layers is not null).ToList();
+        var depth = s.Models.Where(m => m.IsDepthPoint).ToList();
         Svg("agreement_spearman.svg", AgreementGrid(agreement, models, methods, "spearman"),
             "Median Spearman correlation between the methods' |scores| over documents, one panel per model.");
         Svg("agreement_topk.svg", AgreementGrid(agreement, models, methods, "topk"), "Median top-k overlap between the methods, one panel per model.");

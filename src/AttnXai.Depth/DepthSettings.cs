@@ -69,9 +69,10 @@ public sealed record DepthRecipe
     }
 }
 
-/// <summary>A model of the study: the paper's one-layer classifier (<see cref="Layers"/> null) or a Transformer of
-/// <see cref="Layers"/> layers; <see cref="Directory"/> set when it is reused rather than trained.</summary>
-public sealed record DepthModel(string Name, int? Layers, string? Directory = null)
+/// <summary>A model of the study: the paper's one-layer classifier (<see cref="Layers"/> null), a Transformer of
+/// <see cref="Layers"/> layers, or a pretrained (BERT-family) classifier folder (<see cref="Pretrained"/>, always
+/// reused: the study does not fine-tune); <see cref="Directory"/> set when it is reused rather than trained.</summary>
+public sealed record DepthModel(string Name, int? Layers, string? Directory = null, bool Pretrained = false)
 {
     public const string PaperName = "paper";
 
@@ -80,7 +81,13 @@ public sealed record DepthModel(string Name, int? Layers, string? Directory = nu
     public static DepthModel Transformer(int layers, string? directory = null) =>
         layers >= 1 ? new($"transformer-{layers}", layers, directory) : throw new ArgumentException($"a Transformer needs at least one layer, got {layers}");
 
-    /// <summary>The model a name denotes: "paper" or "transformer-N" (N at least 1); ArgumentException otherwise.</summary>
+    /// <summary>A pretrained classifier folder (a Hugging Face BERT/DistilBERT folder, e.g. a fine-tuned MiniLM) under
+    /// a name of its own.</summary>
+    public static DepthModel OfPretrained(string name, string directory) => new(name, null, directory, Pretrained: true);
+
+    /// <summary>The model a name denotes: "paper" or "transformer-N" (N at least 1); with a
+    /// <paramref name="directory"/> that is a Hugging Face checkpoint folder, any other name (letters, digits, '-',
+    /// '_', '.') names a pretrained model. ArgumentException otherwise.</summary>
     public static DepthModel Parse(string name, string? directory = null)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -89,11 +96,20 @@ public sealed record DepthModel(string Name, int? Layers, string? Directory = nu
         const string prefix = "transformer-";
         if (n.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(n.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int layers) && layers >= 1)
             return Transformer(layers, directory);
-        throw new ArgumentException($"unknown model name '{name}': use {PaperName} or transformer-N (N layers, at least 1)");
+        if (directory is not null && Model.Pretrained.HfCheckpoint.IsCheckpointFolder(directory))
+        {
+            if (n.Length == 0 || !n.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+                throw new ArgumentException($"'{name}' cannot name a model (letters, digits, '-', '_' and '.')");
+            return OfPretrained(n, directory);
+        }
+        throw new ArgumentException($"unknown model name '{name}': use {PaperName}, transformer-N (N layers, at least 1), or NAME=DIR with DIR a pretrained (Hugging Face) classifier folder");
     }
 
-    /// <summary>"the paper's model" or "the 4-layer Transformer", for sentences.</summary>
-    public string Description => Layers is null ? "the paper's model" : $"the {Layers}-layer Transformer";
+    /// <summary>"the paper's model", "the 4-layer Transformer" or "the pretrained minilm-ft", for sentences.</summary>
+    public string Description => Pretrained ? $"the pretrained {Name}" : Layers is null ? "the paper's model" : $"the {Layers}-layer Transformer";
+
+    /// <summary>A Transformer trained from scratch (what the depth figures plot against their layer count).</summary>
+    public bool IsDepthPoint => Layers is not null && !Pretrained;
 }
 
 /// <summary>Settings of a depth study (the options of `attnxai depth`).</summary>

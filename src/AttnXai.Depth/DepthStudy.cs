@@ -241,6 +241,14 @@ public sealed class DepthStudy
         JsonObject json;
         try { json = JsonNode.Parse(File.ReadAllText(config)) as JsonObject ?? throw new InvalidDataException($"{where}: {config} is not a JSON object"); }
         catch (JsonException e) { throw new InvalidDataException($"{where}: {config} is not valid JSON ({JsonErrors.Describe(e)})", e); }
+        if (m.Pretrained)
+        {
+            using var loaded = ModelCheckpoint.Load(dir);
+            if (loaded.Model is not Model.Pretrained.BertClassifier)
+                throw new InvalidDataException($"{where}: the folder holds {loaded.Architecture.Summary}, not a pretrained classifier");
+            if (loaded.Architecture.Classes != 2) throw new InvalidDataException($"{where}: the model has {loaded.Architecture.Classes} classes; the study needs a binary (IMDB) model");
+            return;
+        }
         string? name = json["architecture"] is JsonValue v && v.TryGetValue(out string? a) ? a : null;
         var arch = ModelArchitectures.Read(name, json["model"], config);
         string expected = m.Layers is null ? "the paper's model" : $"a Transformer of {m.Layers} layer{(m.Layers == 1 ? "" : "s")}";

@@ -42,6 +42,9 @@ public sealed class StudyModel : IDisposable
         var loaded = ModelCheckpoint.Load(directory, device);
         try
         {
+            // The float64 copy serves the theorems, which are about the paper's model and the Transformer: a pretrained
+            // model keeps its own weights there (no copy of 90 MB for nothing).
+            if (spec.Pretrained) return new StudyModel(spec, loaded, loaded.Model);
             var copy = loaded.Architecture.Create(null, null, ScalarType.Float64);
             using (var scope = NewDisposeScope())
             using (no_grad())
@@ -58,7 +61,7 @@ public sealed class StudyModel : IDisposable
 
     public void Dispose()
     {
-        Model64.Dispose();
+        if (!ReferenceEquals(Model64, Loaded.Model)) Model64.Dispose();
         Loaded.Dispose();
     }
 }

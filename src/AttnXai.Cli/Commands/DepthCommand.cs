@@ -29,7 +29,7 @@ public static class DepthCommand
         var noPaper = new Option<bool>("--no-paper") { Description = "leave the paper's one-layer model out" };
         var models = new Option<string[]>("--model")
         {
-            Description = "reuse a trained model folder instead of training: NAME=DIR with NAME paper or transformer-N (repeatable; e.g. --model paper=runs/paper-model --model transformer-2=runs/t2)",
+            Description = "reuse a trained model folder instead of training: NAME=DIR with NAME paper or transformer-N, or any NAME for a pretrained (Hugging Face BERT-family) classifier folder, added to the study (repeatable; e.g. --model paper=runs/paper-model --model minilm-ft=runs/minilm-ft-s42)",
             AllowMultipleArgumentsPerToken = false,
         };
         var methods = new Option<string>("--methods") { Description = $"comma list of explainers, random included (default {string.Join(",", DepthSettings.DefaultMethods)})" };
@@ -87,6 +87,7 @@ public static class DepthCommand
         foreach (var m in reused)
         {
             int i = list.FindIndex(x => x.Name == m.Name);
+            if (i < 0 && m.Pretrained) { list.Add(m); continue; }
             if (i < 0) throw new UserError($"--model {m.Name}={m.Directory}: {m.Name} is not one of the study's models ({string.Join(", ", list.Select(x => x.Name))}); see --layers and --no-paper");
             list[i] = m;
         }
@@ -142,7 +143,7 @@ public static class DepthCommand
         foreach (var v in values)
         {
             int eq = v.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0 || eq == v.Length - 1) throw new UserError($"'{v}' is not NAME=DIR (e.g. paper=runs/paper-model or transformer-2=runs/t2)");
+            if (eq <= 0 || eq == v.Length - 1) throw new UserError($"'{v}' is not NAME=DIR (e.g. paper=runs/paper-model, transformer-2=runs/t2 or minilm-ft=runs/minilm-ft)");
             var m = DepthModel.Parse(v[..eq], v[(eq + 1)..]);
             if (result.Any(x => x.Name == m.Name)) throw new UserError($"{m.Name} is given twice");
             result.Add(m);
