@@ -45,7 +45,7 @@ using (var loaded = ModelCheckpoint.Load(modelDir))
 var settings = new FaithfulnessSettings
 {
     ModelDirectory = modelDir, OutputDirectory = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelDir))!, "faithfulness"), DataPath = dataPath,
-    Docs = docs, Methods = ["alpha-gxi", "lime-delete", "G-avg", "random"], LimeRuns = 1, LimeSamples = 1000,
+    Docs = docs, Methods = ["alpha-gxi", "lime-delete", "G-avg", "random"], Explainers = new ExplainerSettings { LimeRuns = 1, LimeSamples = 1000 },
 };
 var (result, _, files) = FaithfulnessStudy.Run(settings, _ => { });
 Console.WriteLine($"faithfulness violations on {result.Documents.Count} test reviews (mean over the three removals; lower is better):");

@@ -40,15 +40,10 @@ public static class ExplainCommand
         var dataArgs = new DataArgs("the data the model was trained on", DataArgs.ModelLabelsHelp);
         var methods = new Option<string?>("--methods") { Description = $"comma list of {ExplainerRegistry.Known} (default)" };
         var removal = new Option<string?>("--removal") { Description = "removal of LIME/occlusion/SHAP words: delete (lime's default, the authors' run), unk (in place) or both (default both)" }.OneOf("delete", "unk", "both");
-        var limeSamples = new Option<int?>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0} (default 5000)" }.LimeSamples();
-        var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged (default 5)" }.Range(1, Opt.MaxRuns);
-        var kernelWidth = new Option<double?>("--lime-kernel-width") { Description = $"LIME's kernel width nu (default {LimeKernel.DefaultWidth}, lime's for text)" }.Positive();
         var limeMasks = new Option<string?>("--lime-masks") { Description = "LIME on your own masks instead of sampled ones (one document only): a text file, one sample per line, one 0/1 per distinct word (in order of first occurrence), e.g. 1101 or 1,1,0,1" };
         var limitSamples = new Option<long?>("--limit-samples") { Description = $"samples of LIME's large-sample limit (default 200000; 0 skips it; at most {MaxLimitSamples:N0})" }.Between(0, MaxLimitSamples);
         var seed = new Option<ulong?>("--seed") { Description = "seed of LIME and SHAP sampling and of the --split sample (default 0)" };
         var aggregation = new Option<string?>("--aggregation") { Description = "per-word value of per-token methods: last, sum, mean, max, first (default: last, the authors', for word-vocabulary models; sum over the WordPieces for pretrained models)" }.OneOf("last", "sum", "mean", "max", "first", "auto");
-        var igSteps = new Option<int?>("--ig-steps") { Description = "Integrated Gradients steps (default 64)" }.Range(1, Opt.MaxIgSteps);
-        var igBaseline = new Option<string?>("--ig-baseline") { Description = "Integrated Gradients baseline: every token replaced by unk, pad or mask ([CLS] and [SEP] kept), or zero (default: unk for word-vocabulary models, pad for pretrained models)" }.OneOf("unk", "zero", "pad", "mask", "auto");
         var replacement = new Option<string?>("--replace-with") { Description = "pretrained models: what a removed word's WordPieces become with --removal unk: mask (default) or unk" }.OneOf("mask", "unk");
         var targetClass = new Option<string?>("--target") { Description = "the class whose logit is explained: predicted (each document's predicted class), a label, or a class index (default: the last class of a two-class model, the positive one; predicted for more classes)" };
         var noTheory = new Option<bool>("--no-theory") { Description = "skip Theorems 4.1/5.1 and the agreement numbers" };
@@ -56,8 +51,11 @@ public static class ExplainCommand
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var threads = CliRunner.ThreadsOption();
         var shardOption = Opt.ShardOption();
-        foreach (var o in new Option[] { model, output, text, file, split, count, methods, removal, limeSamples, limeRuns, kernelWidth, limeMasks, limitSamples, seed, aggregation, igSteps, igBaseline, replacement, targetClass, noTheory, generic, device, threads, shardOption }
-                     .Concat(dataArgs.All()))
+        var explainerOptions = new ExplainerOptions(new ExplainerSettings(), settings: [LimeExplainer.SamplesSetting, LimeExplainer.RunsSetting,
+            LimeExplainer.KernelWidthSetting, IntegratedGradientsExplainer.StepsSetting, IntegratedGradientsExplainer.BaselineSetting]);
+        foreach (var o in new Option[] { model, output, text, file, split, count, methods, removal }.Concat(explainerOptions.All.Take(3))
+                     .Concat([limeMasks, limitSamples, seed, aggregation]).Concat(explainerOptions.All.Skip(3))
+                     .Concat([replacement, targetClass, noTheory, generic, device, threads, shardOption]).Concat(dataArgs.All()))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
@@ -73,23 +71,17 @@ public static class ExplainCommand
                 "unk" => new[] { RemovalMode.ReplaceWithUnk },
                 _ => new[] { RemovalMode.Delete, RemovalMode.ReplaceWithUnk },
             };
-            var settings = new ExplainerSettings
+            var settings = ExplainerOptions.Read(r, new ExplainerSettings
             {
                 Aggregation = WordScores.Parse(r.GetValue(aggregation) ?? "auto"),
                 Removals = removals,
-                LimeSamples = r.GetValue(limeSamples) ?? 5000,
-                LimeRuns = r.GetValue(limeRuns) ?? 5,
-                KernelWidth = r.GetValue(kernelWidth) ?? LimeKernel.DefaultWidth,
                 Seed = r.GetValue(seed) ?? 0,
-                IgSteps = r.GetValue(igSteps) ?? 64,
-                IgBaseline = Enum.Parse<IgBaseline>(r.GetValue(igBaseline) ?? "auto", ignoreCase: true),
-            };
+            });
             long limit = r.GetValue(limitSamples) ?? 200_000;
             if (limit == 1) throw new UserError("--limit-samples must be 0 (skip the limit) or at least 2, got 1");
             var study = r.GetValue(noTheory) ? null : new StudyOptions
             {
-                Removals = removals, LimeSamples = settings.LimeSamples, LimeRuns = settings.LimeRuns, KernelWidth = settings.KernelWidth,
-                Seed = settings.Seed, LimitSamples = limit,
+                Explainers = settings, LimitSamples = limit,
             };
             var methodNames = (r.GetValue(methods) ?? "all").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var explainers = Opt.Parse("--methods", () => ExplainerRegistry.Create(methodNames, settings)); // unknown names are refused here, before any work

@@ -10,12 +10,9 @@ namespace AttnXai.Explain.Theory;
 /// <summary>Settings of <see cref="DocumentStudy"/>.</summary>
 public sealed record StudyOptions
 {
-    public IReadOnlyList<RemovalMode> Removals { get; init; } = [RemovalMode.Delete];
-    public int LimeSamples { get; init; } = 5000;
-    /// <summary>R, the LIME runs averaged (the authors: 5). 0 skips LIME.</summary>
-    public int LimeRuns { get; init; } = 5;
-    public double KernelWidth { get; init; } = LimeKernel.DefaultWidth;
-    public ulong Seed { get; init; }
+    /// <summary>The explainers' settings, taken whole: the removal modes studied (<see cref="ExplainerSettings.Removals"/>)
+    /// and LIME's samples, runs (R; 0 skips LIME), kernel width and seed, as the LIME explainers of the same run use them.</summary>
+    public ExplainerSettings Explainers { get; init; } = new();
     /// <summary>Samples of the large-sample limit (through the fast path); 0 skips it.</summary>
     public long LimitSamples { get; init; } = 200_000;
     public int TopK { get; init; } = 5;
@@ -96,16 +93,17 @@ public static class DocumentStudy
             var ga = CompareGradients(th, auto, doc.RealLength);
             var t51 = Theorem51.Approximate(w, doc);
             var lime = new List<LimeAgreement>();
-            if (options.LimeRuns > 0)
-                foreach (var mode in options.Removals)
+            var x = options.Explainers;
+            if (x.LimeRuns > 0)
+                foreach (var mode in x.Removals)
                 {
-                    var lo = new LimeOptions { SampleCount = options.LimeSamples, KernelWidth = options.KernelWidth, Seed = options.Seed };
-                    var set = Lime.ExplainRepeated(target.Perturbation(doc, mode), options.LimeRuns, lo);
+                    var lo = new LimeOptions { SampleCount = x.LimeSamples, KernelWidth = x.KernelWidth, Seed = x.Seed };
+                    var set = Lime.ExplainRepeated(target.Perturbation(doc, mode), x.LimeRuns, lo);
                     double[]? limit = null;
                     if (options.LimitSamples > 0)
                         limit = Lime.ExplainLargeSample(target.FastPath.For(doc, mode), options.LimitSamples,
-                            lo with { Seed = SplitMix64.Derive(options.Seed, 1_000_003) }).Coefficients;
-                    lime.Add(new LimeAgreement(mode, options.LimeRuns, options.LimeSamples, options.LimitSamples,
+                            lo with { Seed = SplitMix64.Derive(x.Seed, 1_000_003) }).Coefficients;
+                    lime.Add(new LimeAgreement(mode, x.LimeRuns, x.LimeSamples, options.LimitSamples,
                         set.MeanCoefficients, set.CoefficientStdDev, t51.Words, limit,
                         Agreement.Compare(set.MeanCoefficients, t51.Words, options.TopK),
                         limit is null ? null : Agreement.Compare(set.MeanCoefficients, limit, options.TopK),
