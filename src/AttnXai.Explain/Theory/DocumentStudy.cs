@@ -76,7 +76,11 @@ public static class DocumentStudy
         RunMany(target, [document], options)[0];
 
     /// <summary>Runs the study on many documents (autograd batched).</summary>
-    public static IReadOnlyList<DocumentStudyResult> RunMany(ExplainTarget target, IReadOnlyList<ExplainDocument> documents, StudyOptions? options = null)
+    /// <param name="lime">LIME's mean coefficients and their standard deviation over the runs, already computed with
+    /// exactly these settings for document b and a removal mode (the LIME explainers of the same run), or null to
+    /// compute them here.</param>
+    public static IReadOnlyList<DocumentStudyResult> RunMany(ExplainTarget target, IReadOnlyList<ExplainDocument> documents, StudyOptions? options = null,
+        Func<int, RemovalMode, (double[] Mean, double[] StdDev)?>? lime = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(documents);
@@ -92,26 +96,32 @@ public static class DocumentStudy
             var auto = passes[b].Gradient!;
             var ga = CompareGradients(th, auto, doc.RealLength);
             var t51 = Theorem51.Approximate(w, doc);
-            var lime = new List<LimeAgreement>();
+            var agreements = new List<LimeAgreement>();
             var x = options.Explainers;
             if (x.LimeRuns > 0)
                 foreach (var mode in x.Removals)
                 {
                     var lo = new LimeOptions { SampleCount = x.LimeSamples, KernelWidth = x.KernelWidth, Seed = x.Seed };
-                    var set = Lime.ExplainRepeated(target.Perturbation(doc, mode), x.LimeRuns, lo);
+                    var (mean, std) = lime?.Invoke(b, mode) ?? Repeated(target.Perturbation(doc, mode), x.LimeRuns, lo);
                     double[]? limit = null;
                     if (options.LimitSamples > 0)
                         limit = Lime.ExplainLargeSample(target.FastPath.For(doc, mode), options.LimitSamples,
                             lo with { Seed = SplitMix64.Derive(x.Seed, 1_000_003) }).Coefficients;
-                    lime.Add(new LimeAgreement(mode, x.LimeRuns, x.LimeSamples, options.LimitSamples,
-                        set.MeanCoefficients, set.CoefficientStdDev, t51.Words, limit,
-                        Agreement.Compare(set.MeanCoefficients, t51.Words, options.TopK),
-                        limit is null ? null : Agreement.Compare(set.MeanCoefficients, limit, options.TopK),
+                    agreements.Add(new LimeAgreement(mode, x.LimeRuns, x.LimeSamples, options.LimitSamples,
+                        mean, std, t51.Words, limit,
+                        Agreement.Compare(mean, t51.Words, options.TopK),
+                        limit is null ? null : Agreement.Compare(mean, limit, options.TopK),
                         limit is null ? null : Agreement.Compare(limit, t51.Words, options.TopK)));
                 }
-            results[b] = new DocumentStudyResult(doc, fp.Output, th, auto, ga, t51, lime);
+            results[b] = new DocumentStudyResult(doc, fp.Output, th, auto, ga, t51, agreements);
         }
         return results;
+    }
+
+    private static (double[] Mean, double[] StdDev) Repeated(IPerturbationModel model, int runs, LimeOptions options)
+    {
+        var set = Lime.ExplainRepeated(model, runs, options);
+        return (set.MeanCoefficients, set.CoefficientStdDev);
     }
 
     /// <summary>Theorem 4.1 vs autograd ([L, d_e] each), rows grouped as [CLS], words (1..real-1), padding.</summary>
