@@ -3,6 +3,7 @@
 // The faithfulness violation test (Liu et al., ICML 2022) over the same library code as `attnxai faithfulness`.
 // Usage (repo root): dotnet run experiments/faithfulness.cs -- MODEL_DIR [OUT_DIR] [DOCS] [DATA]
 // Copy this file and change the settings below (methods, removals, seed, LIME runs) to explore other set-ups.
+using AttnXai.Explain.Explainers;
 using AttnXai.Faithfulness;
 
 var modelDir = args.Length > 0 ? args[0] : "runs/paper-model";
@@ -17,7 +18,7 @@ var settings = new FaithfulnessSettings
     Methods = ["all"],
     Removals = FeatureRemovals.All,
     Seed = 0,
-    LimeRuns = 5,
+    Explainers = new ExplainerSettings { LimeRuns = 5 },
 };
 var (result, erasure, files) = FaithfulnessStudy.Run(settings, Console.Error.WriteLine);
 Console.WriteLine($"{result.Documents.Count} documents; violation ratio per method (mean over the removals):");

@@ -1,14 +1,17 @@
 #:project ../src/AttnXai.Faithfulness/AttnXai.Faithfulness.csproj
 #:property PublishAot=false
 // Your own explainer: a new method in one class at the end of this file (about 30 lines), found by its name without
-// any registration, run next to LIME and a gradient on one sentence, then put through the faithfulness test.
+// any registration, run next to LIME and a gradient on one sentence and on a seeded sample of the test part (pairwise
+// agreement, written as CSV), then put through the faithfulness test.
 // Usage (repo root): dotnet run experiments/own_explainer.cs -- [MODEL_DIR] [DOCS] [DATA]
 // MODEL_DIR (default runs/experiments/own_explainer/model) is trained first with the quick recipe (`attnxai train
 // --quick`: one to three minutes on two cores) when it holds no model; DATA is IMDB or a labelled file. The contract
 // a method implements (what ScoreTokens receives, positions, the catalogue entry): src/AttnXai.Explain/README.md.
 using AttnXai.Data.Sources;
 using AttnXai.Explain.Adapters;
+using AttnXai.Explain;
 using AttnXai.Explain.Explainers;
+using AttnXai.Explain.Jobs;
 using AttnXai.Faithfulness;
 using AttnXai.Model;
 
@@ -41,11 +44,24 @@ using (var loaded = ModelCheckpoint.Load(modelDir))
     }
 }
 
+// A seeded sample of the model's own test part, explained, and how the methods agree (signed ranks, top 5 words),
+// per document and as medians, written as tidy CSV next to the model folder.
+using (var loaded = ModelCheckpoint.Load(modelDir))
+{
+    var target = ExplainTarget.For(loaded);
+    var sample = DocumentSample.FromPart(loaded, target, "test", count: 10, seed: 1, dataPath: dataPath);
+    var explainers = ExplainerRegistry.Create(["alpha-gxi", "lime-delete", "G-avg"], new ExplainerSettings { LimeRuns = 1, LimeSamples = 1000 });
+    var agreement = PairwiseAgreement.Compute(ExplainRun.Run(target, sample.Documents, explainers, study: null).Explanations, RankBy.Signed, k: 5);
+    foreach (var m in agreement.Medians)
+        Console.WriteLine($"  {m.MethodA} vs {m.MethodB}: median Spearman {m.MedianSpearman:F3}, median top-5 overlap {m.MedianTopKOverlap:F2} ({m.Documents} documents)");
+    agreement.WriteCsv(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelDir))!, "agreement"));
+}
+
 // The faithfulness violation test (three removals) with LIME, G-avg and the random baseline as references.
 var settings = new FaithfulnessSettings
 {
     ModelDirectory = modelDir, OutputDirectory = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelDir))!, "faithfulness"), DataPath = dataPath,
-    Docs = docs, Methods = ["alpha-gxi", "lime-delete", "G-avg", "random"], LimeRuns = 1, LimeSamples = 1000,
+    Docs = docs, Methods = ["alpha-gxi", "lime-delete", "G-avg", "random"], Explainers = new ExplainerSettings { LimeRuns = 1, LimeSamples = 1000 },
 };
 var (result, _, files) = FaithfulnessStudy.Run(settings, _ => { });
 Console.WriteLine($"faithfulness violations on {result.Documents.Count} test reviews (mean over the three removals; lower is better):");

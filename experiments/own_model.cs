@@ -33,7 +33,7 @@ foreach (var explainer in ExplainerRegistry.Create(usable, new ExplainerSettings
     var top = x.WordScores.Select((s, j) => (s, w: doc.Words[j])).OrderByDescending(p => Math.Abs(p.s)).Take(3);
     Console.WriteLine($"  {x.Method,-16} top words: {string.Join(", ", top.Select(p => $"{p.w} ({p.s:+0.000;-0.000})"))}");
 }
-var settings = new FaithfulnessSettings { ModelDirectory = outDir, OutputDirectory = Path.Combine(outDir, "faithfulness"), Docs = 100, LimeRuns = 1, LimeSamples = 1000 };
+var settings = new FaithfulnessSettings { ModelDirectory = outDir, OutputDirectory = Path.Combine(outDir, "faithfulness"), Docs = 100, Explainers = new ExplainerSettings { LimeRuns = 1, LimeSamples = 1000 } };
 var clock = System.Diagnostics.Stopwatch.StartNew();
 var (result, _, _) = FaithfulnessStudy.Run(settings, _ => { });
 Console.WriteLine($"faithfulness test (100 test reviews, every applicable method, three removals) in {clock.Elapsed.TotalSeconds:F0} s:");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using AttnXai.Common.Sharding;
 using AttnXai.Explain;
+using AttnXai.Explain.Explainers;
 using AttnXai.Model;
 using AttnXai.Engine;
 using TorchSharp;
@@ -131,9 +132,14 @@ public sealed record DepthSettings
     public int Docs { get; init; } = 50;
     public ulong Seed { get; init; }
     public IReadOnlyList<string> Methods { get; init; } = DefaultMethods;
-    public int LimeSamples { get; init; } = 1000;
-    public int LimeRuns { get; init; } = 1;
-    public int IgSteps { get; init; } = 32;
+    /// <summary>The explainers' settings, taken whole: the study's budget is one LIME run of 1,000 samples and 32 IG
+    /// steps per document (the methods' defaults otherwise); the study sets the aggregation, both removal modes and the
+    /// per-document seeds itself.</summary>
+    public ExplainerSettings Explainers { get; init; } = new() { LimeSamples = 1000, LimeRuns = 1, IgSteps = 32 };
+    // Shorthands of the three settings the study records (set after Explainers in an initializer, they change it).
+    public int LimeSamples { get => Explainers.LimeSamples; init => Explainers = Explainers with { LimeSamples = value }; }
+    public int LimeRuns { get => Explainers.LimeRuns; init => Explainers = Explainers with { LimeRuns = value }; }
+    public int IgSteps { get => Explainers.IgSteps; init => Explainers = Explainers with { IgSteps = value }; }
     /// <summary>Top-k overlap: k = max(1, ceil(TopFraction d)) of a document's d distinct words.</summary>
     public double TopFraction { get; init; } = 0.1;
     public RemovalMode ErasureRemoval { get; init; } = RemovalMode.Delete;
@@ -149,9 +155,7 @@ public sealed record DepthSettings
     public DepthSettings Validate()
     {
         if (Docs < 1) throw new ArgumentException($"--docs must be at least 1, got {Docs}");
-        if (LimeSamples < 2) throw new ArgumentException($"--lime-samples must be at least 2, got {LimeSamples}");
-        if (LimeRuns < 1) throw new ArgumentException($"--lime-runs must be at least 1, got {LimeRuns}");
-        if (IgSteps < 1) throw new ArgumentException($"--ig-steps must be at least 1, got {IgSteps}");
+        Explainers.Validate();
         if (!(TopFraction > 0 && TopFraction <= 1)) throw new ArgumentException($"--top-fraction must lie in (0, 1], got {TopFraction.ToString(CultureInfo.InvariantCulture)}");
         if (ChunkSize < 1) throw new ArgumentException($"the chunk size must be at least 1, got {ChunkSize}");
         if (Models.Count == 0) throw new ArgumentException("no model to study");

@@ -91,13 +91,10 @@ public static class DocumentMeasures
     public const string TheoryLime = "lime-unk";
 
     /// <summary>The explainers of the settings, their seeds derived from the document index.</summary>
-    public static IReadOnlyList<IExplainer> Explainers(DepthSettings s, int index) => ExplainerRegistry.Create(s.Methods, new ExplainerSettings
+    public static IReadOnlyList<IExplainer> Explainers(DepthSettings s, int index) => ExplainerRegistry.Create(s.Methods, s.Explainers with
     {
         Aggregation = WordAggregation.Last,
         Removals = RemovalNames.All,
-        LimeSamples = s.LimeSamples,
-        LimeRuns = s.LimeRuns,
-        IgSteps = s.IgSteps,
         Seed = SplitMix64.Derive(s.Seed, index),
     }, allIncludesBaselines: false);
 

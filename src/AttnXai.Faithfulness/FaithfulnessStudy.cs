@@ -36,8 +36,9 @@ public sealed record FaithfulnessSettings
     public IReadOnlyList<FeatureRemoval> Removals { get; init; } = FeatureRemovals.All;
     /// <summary>Seed of the document sample, LIME, SHAP and the random baseline.</summary>
     public ulong Seed { get; init; }
-    public int LimeRuns { get; init; } = 5;
-    public int LimeSamples { get; init; } = 5000;
+    /// <summary>The explainers' settings (LIME's samples and runs, IG's steps, ...), taken whole; the study sets the
+    /// aggregation (last), both removal modes and the seed (<see cref="Seed"/>) itself.</summary>
+    public ExplainerSettings Explainers { get; init; } = new();
     /// <summary>How the erasure curves take tokens out (delete, the default, or UNK in place).</summary>
     public RemovalMode ErasureRemoval { get; init; } = RemovalMode.Delete;
     public Device? Device { get; init; }
@@ -64,20 +65,16 @@ public static class FaithfulnessStudy
 
     /// <summary>The explainers for the names, in the order given, duplicates dropped ("all": every method, the perturbation
     /// methods in both removal modes, then the random baseline).</summary>
-    public static IReadOnlyList<IExplainer> Explainers(IReadOnlyList<string> names, ulong seed, int limeRuns = 5, int limeSamples = 5000)
+    public static IReadOnlyList<IExplainer> Explainers(IReadOnlyList<string> names, ulong seed, ExplainerSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(names);
-        if (limeRuns < 1) throw new ArgumentException($"the number of LIME runs must be at least 1, got {limeRuns}");
-        if (limeSamples < 2) throw new ArgumentException($"the number of LIME samples must be at least 2, got {limeSamples}");
-        var settings = new ExplainerSettings
+        var used = (settings ?? new ExplainerSettings()).Validate() with
         {
             Aggregation = WordAggregation.Last,
             Removals = RemovalNames.All,
-            LimeRuns = limeRuns,
-            LimeSamples = limeSamples,
             Seed = seed,
         };
-        return ExplainerRegistry.Create(names, settings, allIncludesBaselines: true);
+        return ExplainerRegistry.Create(names, used, allIncludesBaselines: true);
     }
 
     /// <summary>A seeded sample of <paramref name="count"/> documents (all when count &gt;= the split's size), in the split's order.</summary>
@@ -99,7 +96,7 @@ public static class FaithfulnessStudy
         if (s.Removals.Count == 0) throw new ArgumentException("no removal chosen (use delete, zero, attention)");
         if (s.Docs < 1) throw new ArgumentException($"the number of documents must be positive, got {s.Docs}");
         if (s.Split.Trim().ToLowerInvariant() is not ("test" or "val" or "train")) throw new ArgumentException($"unknown split '{s.Split}' (use test, val or train)");
-        var explainers = Explainers(s.Methods, s.Seed, s.LimeRuns, s.LimeSamples);
+        var explainers = Explainers(s.Methods, s.Seed, s.Explainers);
         if (!Directory.Exists(s.ModelDirectory)) throw new DirectoryNotFoundException($"model folder not found: {s.ModelDirectory}");
         using var loaded = ModelCheckpoint.Load(s.ModelDirectory, s.Device);
         if (loaded.Model.Classes != 2)
@@ -179,7 +176,7 @@ public static class FaithfulnessStudy
 
     /// <summary>What the per-document rows depend on (besides the model): recorded by shards and compared by the merge.</summary>
     public static SortedDictionary<string, string> Settings(FaithfulnessSettings s, string data, int documents, IReadOnlyList<IExplainer> explainers) =>
-        new(StringComparer.Ordinal)
+        new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             ["data"] = data,
             ["split"] = s.Split,
@@ -188,12 +185,25 @@ public static class FaithfulnessStudy
             ["methods"] = string.Join(",", explainers.Select(e => e.Name)),
             ["removals"] = string.Join(",", s.Removals.Select(FeatureRemovals.Name)),
             ["seed"] = s.Seed.ToString(Inv),
-            ["lime_runs"] = s.LimeRuns.ToString(Inv),
-            ["lime_samples"] = s.LimeSamples.ToString(Inv),
+            ["lime_runs"] = s.Explainers.LimeRuns.ToString(Inv),
+            ["lime_samples"] = s.Explainers.LimeSamples.ToString(Inv),
             ["chunk_size"] = s.ChunkSize.ToString(Inv),
             ["erasure_fractions"] = string.Join(",", ErasureSettings.EraserFractions.Select(q => q.ToString("R", Inv))),
             ["erasure_removal"] = s.ErasureRemoval.Name(),
-        };
+        }.WithChanged(s.Explainers);
+
+    /// <summary>The other explainer settings (IG's steps, SHAP's samples, ...) where they differ from the methods'
+    /// defaults, under their option's name in snake case ("ig_steps"); LIME's samples and runs are always recorded.</summary>
+    private static SortedDictionary<string, string> WithChanged(this SortedDictionary<string, string> d, ExplainerSettings x)
+    {
+        var defaults = new ExplainerSettings();
+        foreach (var setting in ExplainerRegistry.SharedSettings.Where(t => t != LimeExplainer.SamplesSetting && t != LimeExplainer.RunsSetting))
+        {
+            var value = Convert.ToString(setting.Get!(x), Inv)!;
+            if (value != Convert.ToString(setting.Get!(defaults), Inv)) d[setting.Option!.TrimStart('-').Replace('-', '_')] = value;
+        }
+        return d;
+    }
 
     /// <summary>The settings key of the methods left out as zero by construction ("METHOD: reason" lines).</summary>
     public const string ZeroKey = "zero_by_construction";

@@ -12,10 +12,10 @@ public sealed record ReproduceSettings
     public string Sentence { get; init; } = "attention based explanations are popular but questionable";
     /// <summary>The Figure 4 review (relative path inside aclImdb).</summary>
     public string Figure4Review { get; init; } = "test/neg/9657_4.txt";
-    /// <summary>LIME runs per document.</summary>
-    public int LimeRuns { get; init; } = 5;
-    /// <summary>LIME samples per run.</summary>
-    public int LimeSamples { get; init; } = 5000;
+    /// <summary>LIME runs per document (the method's default, the authors' 5).</summary>
+    public int LimeRuns { get; init; } = AttnXai.Explain.Explainers.LimeExplainer.DefaultRuns;
+    /// <summary>LIME samples per run (the method's default, lime's 5000).</summary>
+    public int LimeSamples { get; init; } = LimeOptions.DefaultSampleCount;
     /// <summary>Samples of the large-sample LIME limit in the study (0: skip it).</summary>
     public long LimitSamples { get; init; } = 50_000;
     /// <summary>The limit is computed on every LimitEvery-th study document (index % LimitEvery == 0; 1: all), NaN elsewhere:

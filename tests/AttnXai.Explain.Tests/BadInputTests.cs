@@ -37,7 +37,7 @@ public class BadInputTests
         var doc = target.Prepare(text);
         var settings = new ExplainerSettings { Removals = [RemovalMode.Delete, RemovalMode.ReplaceWithUnk], LimeSamples = 300, LimeRuns = 2, IgSteps = 8 };
         foreach (var ex in ExplainerRegistry.Create(["all"], settings)) AllFinite(ex.Explain(target, [doc]));
-        var study = DocumentStudy.Run(target, doc, new StudyOptions { LimeRuns = 2, LimeSamples = 300, LimitSamples = 2000 });
+        var study = DocumentStudy.Run(target, doc, new StudyOptions { Explainers = new() { LimeRuns = 2, LimeSamples = 300 }, LimitSamples = 2000 });
         Assert.All(study.Theorem51.Words, v => Assert.True(double.IsFinite(v)));
         if (text.StartsWith("qqq")) Assert.Contains(doc.Warnings, w => w.Contains("unknown"));
         if (text.StartsWith("w2"))

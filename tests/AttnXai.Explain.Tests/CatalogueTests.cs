@@ -26,6 +26,26 @@ public class CatalogueTests
     }
 
     [Fact]
+    public void Settings_are_declared_once_on_the_methods_with_their_options_defaults_and_ranges()
+    {
+        var shared = ExplainerRegistry.SharedSettings;
+        Assert.Equal(["--lime-samples", "--lime-runs", "--lime-kernel-width", "--ig-steps", "--ig-baseline", "--shap-samples"], shared.Select(s => s.Option));
+        var defaults = new ExplainerSettings();
+        foreach (var s in shared)   // the catalogue's default text is the settings object's default
+            Assert.Equal(s.Default, Convert.ToString(s.Get!(defaults), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(["5000", "5", "25", "64", "auto", "2048"], shared.Select(s => s.Default));
+        Assert.Same(defaults, defaults.Validate());
+        Assert.Equal("--lime-runs must be at least 1, got 0", Assert.Throws<ArgumentException>(() => (defaults with { LimeRuns = 0 }).Validate()).Message);
+        Assert.Equal("--lime-samples must be between 2 and 1000000 (held in memory per run; use the large-sample limit for more), got 1",
+            Assert.Throws<ArgumentException>(() => (defaults with { LimeSamples = 1 }).Validate()).Message);
+        Assert.Equal("--ig-steps must be at most 10000, got 10001", Assert.Throws<ArgumentException>(() => (defaults with { IgSteps = 10_001 }).Validate()).Message);
+        Assert.Equal("--lime-kernel-width must be a positive number, got -1", Assert.Throws<ArgumentException>(() => (defaults with { KernelWidth = -1 }).Validate()).Message);
+        Assert.Equal("--ig-baseline must be unk, zero, pad, mask or auto, got 'x'", IntegratedGradientsExplainer.BaselineSetting.Problem("x"));
+        var set = IntegratedGradientsExplainer.BaselineSetting.Set!(KernelShapExplainer.SamplesSetting.Set!(defaults, 100), "PAD");
+        Assert.Equal((100, IgBaseline.Pad), (set.ShapSamples, set.IgBaseline));
+    }
+
+    [Fact]
     public void Names_parse_case_insensitively_and_unknown_names_list_the_known_ones()
     {
         Assert.Equal(("lime", RemovalMode.ReplaceWithUnk), Parse("LIME-unk"));

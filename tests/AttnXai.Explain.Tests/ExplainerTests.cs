@@ -145,7 +145,7 @@ public class ExplainerTests
         using var model = SmallModels.Create(7);
         var target = new ExplainTarget(model, SmallModels.Vocabulary);
         var doc = target.Prepare("w2 w3 w4 w2 w5 w9 w3 w10");
-        var r = DocumentStudy.Run(target, doc, new StudyOptions { Removals = [RemovalMode.Delete, RemovalMode.ReplaceWithUnk], LimeRuns = 3, LimeSamples = 2000, LimitSamples = 100_000 });
+        var r = DocumentStudy.Run(target, doc, new StudyOptions { Explainers = new() { Removals = [RemovalMode.Delete, RemovalMode.ReplaceWithUnk], LimeRuns = 3, LimeSamples = 2000 }, LimitSamples = 100_000 });
         Assert.True(r.GradientAgreement.ClsMaxRelError < 1e-10);
         Assert.True(r.GradientAgreement.WordsMaxRelError < 1e-10);
         Assert.True(r.GradientAgreement.PaddingMaxRelError < 1e-10);

@@ -19,7 +19,7 @@ public class OutputTests
         var docs = new[] { target.Prepare("w2 <b>w3</b> & w2 \"w4\"", "a<b>&c"), target.Prepare("qqq rrr") };
         var settings = new ExplainerSettings { Removals = [RemovalMode.Delete, RemovalMode.ReplaceWithUnk], LimeSamples = 300, LimeRuns = 2, IgSteps = 8 };
         var run = ExplainRun.Run(target, docs, ExplainerRegistry.Create(["all"], settings),
-            new StudyOptions { Removals = settings.Removals, LimeSamples = 300, LimeRuns = 2, LimitSamples = 5000 }, new Dictionary<string, string> { ["k"] = "<v>" });
+            new StudyOptions { Explainers = settings, LimitSamples = 5000 }, new Dictionary<string, string> { ["k"] = "<v>" });
         var dir = Path.Combine(Path.GetTempPath(), "attnxai-explain-" + Guid.NewGuid().ToString("N"));
         try
         {
@@ -107,7 +107,7 @@ public class PaperModelTests
         using var loaded = ModelCheckpoint.Load(PaperModelFactAttribute.ModelDir!);
         var target = new ExplainTarget(loaded.Model, loaded.Vocabulary);
         var doc = target.Prepare("attention based explanations are popular but questionable");
-        var r = DocumentStudy.Run(target, doc, new StudyOptions { LimeRuns = 0 });
+        var r = DocumentStudy.Run(target, doc, new StudyOptions { Explainers = new() { LimeRuns = 0 } });
         double tol = loaded.Model.DType == TorchSharp.torch.ScalarType.Float64 ? 1e-10 : 1e-4;
         Assert.True(r.GradientAgreement.ClsMaxRelError < tol, $"[CLS] {r.GradientAgreement.ClsMaxRelError:E2}");
         Assert.True(r.GradientAgreement.WordsMaxRelError < tol, $"words {r.GradientAgreement.WordsMaxRelError:E2}");

@@ -51,7 +51,7 @@ public sealed class ShardOutputTests : IDisposable
         var docs = new[] { "w2 <b>w3</b> & w2 \"w4\"", "w5 w6", "w7 w2 w7", "qqq w3", "w4 w5 w6 w7", "w2" }.Select((t, i) => target.Prepare(t, $"d{i} \"ü\"")).ToArray();
         var settings = new ExplainerSettings { Removals = [RemovalMode.Delete, RemovalMode.ReplaceWithUnk], LimeSamples = 300, LimeRuns = 2, IgSteps = 8 };
         var run = ExplainRun.Run(target, docs, ExplainerRegistry.Create(["all"], settings),
-            new StudyOptions { Removals = settings.Removals, LimeSamples = 300, LimeRuns = 2, LimitSamples = 5000 }, new Dictionary<string, string> { ["k"] = "<v>" });
+            new StudyOptions { Explainers = settings, LimitSamples = 5000 }, new Dictionary<string, string> { ["k"] = "<v>" });
         var predictions = docs.Select((d, i) => new DocumentPrediction([0.1 * i, -0.3], i % 2, ["neg", "pos"])).ToList();
         WholeEqualsMerged(run, predictions, 3, model.Config);
     }

@@ -149,7 +149,7 @@ public class BadInputTests
         Assert.Contains("'attention-rollout'", e.Message);
         Assert.Contains("random", e.Message);
         Assert.Throws<ArgumentException>(() => FaithfulnessStudy.Explainers([" "], 0));
-        Assert.Throws<ArgumentException>(() => FaithfulnessStudy.Explainers(["lime"], 0, limeRuns: 0));
+        Assert.Throws<ArgumentException>(() => FaithfulnessStudy.Explainers(["lime"], 0, new ExplainerSettings { LimeRuns = 0 }));
     }
 
     [Fact]

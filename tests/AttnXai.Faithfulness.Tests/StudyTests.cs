@@ -169,7 +169,7 @@ public sealed class StudyTests : IDisposable
         FaithfulnessSettings S(string outDir, ShardSpec? shard = null) => new()
         {
             ModelDirectory = model, OutputDirectory = Path.Combine(_root, outDir), DataPath = data, Docs = 6, Seed = 3, ChunkSize = 2, Shard = shard,
-            Methods = ["alpha-avg", "G-avg", "occlusion-delete", "lime-unk", "random"], LimeRuns = 2, LimeSamples = 200,
+            Methods = ["alpha-avg", "G-avg", "occlusion-delete", "lime-unk", "random"], Explainers = new() { LimeRuns = 2, LimeSamples = 200 },
         };
         FaithfulnessStudy.Run(S("whole"));
         var parts = new List<string>();

@@ -67,8 +67,7 @@ public class TrainingTests : IDisposable
         TestBags = 60,
         Bags = 20,
         Methods = ["alpha-avg,GxI,lime-unk,random"],
-        LimeSamples = 200,
-        LimeRuns = 1,
+        Explainers = new() { LimeSamples = 200, LimeRuns = 1 },
         Model = new SetModelOptions { Epochs = 2 },
     };
 

@@ -44,7 +44,7 @@ public sealed class StudyTests : IDisposable
         RecipeName = "tiny",
         Docs = 4,
         Methods = ["alpha-avg", "occlusion-delete", "random"],
-        LimeSamples = 50,
+        Explainers = new() { LimeSamples = 50, LimeRuns = 1 },
     };
 
     [Fact]

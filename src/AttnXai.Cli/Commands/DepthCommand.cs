@@ -1,5 +1,6 @@
 using AttnXai.Common;
 using System.CommandLine;
+using AttnXai.Explain.Explainers;
 using System.Globalization;
 using AttnXai.Depth;
 using AttnXai.Engine;
@@ -16,7 +17,9 @@ namespace AttnXai.Cli.Commands;
 public static class DepthCommand
 {
     /// <summary>The --quick preset: tiny models (DepthRecipe.Quick), 10 documents, LIME 200 samples, IG 8 steps.</summary>
-    public const int QuickDocs = 10, QuickLimeSamples = 200, QuickIgSteps = 8;
+    public const int QuickDocs = 10;
+    /// <summary>The --quick preset's explainer settings: the study's, with LIME 200 samples and IG 8 steps.</summary>
+    public static ExplainerSettings QuickExplainers => new DepthSettings { OutputDirectory = "." }.Explainers with { LimeSamples = 200, IgSteps = 8 };
 
     public static Command Create()
     {
@@ -33,19 +36,18 @@ public static class DepthCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var methods = new Option<string>("--methods") { Description = $"comma list of explainers, random included (default {string.Join(",", DepthSettings.DefaultMethods)})" };
-        var limeSamples = new Option<int?>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0} (default {d.LimeSamples}; --quick {QuickLimeSamples})" }.LimeSamples();
-        var limeRuns = new Option<int?>("--lime-runs") { Description = $"LIME runs averaged per document (default {d.LimeRuns})" }.Range(1, Opt.MaxRuns);
-        var igSteps = new Option<int?>("--ig-steps") { Description = $"integrated-gradients steps (default {d.IgSteps}; --quick {QuickIgSteps})" }.Range(1, Opt.MaxIgSteps);
+        var explainerOptions = new ExplainerOptions(d.Explainers, QuickExplainers,
+            [LimeExplainer.SamplesSetting, LimeExplainer.RunsSetting, IntegratedGradientsExplainer.StepsSetting]);
         var topFraction = new Option<double?>("--top-fraction") { Description = "top-k overlap: k = ceil(fraction x distinct words) (default 0.1)" }.Fraction();
         var erasure = new Option<string>("--erasure-removal") { Description = "how the erasure curves take tokens out: delete (re-encode without them, as ferret and ERASER) or unk (UNK in place)", DefaultValueFactory = _ => "delete" }.OneOf("delete", "unk");
         var chunk = new Option<int?>("--chunk") { Description = $"documents per resumable part file (default {d.ChunkSize})" }.Range(1, Opt.MaxChunk);
         var seed = new Option<ulong>("--seed") { Description = "seed of the document sample, LIME and the random baseline (default 0)" };
-        var quick = new Option<bool>("--quick") { Description = $"smoke preset: tiny models (d 32) trained for one epoch on 1,000 reviews at L 48, {QuickDocs} documents, LIME {QuickLimeSamples} samples, IG {QuickIgSteps} steps (options still override)" };
+        var quick = new Option<bool>("--quick") { Description = $"smoke preset: tiny models (d 32) trained for one epoch on 1,000 reviews at L 48, {QuickDocs} documents, LIME {QuickExplainers.LimeSamples} samples, IG {QuickExplainers.IgSteps} steps (options still override)" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var shard = Opt.ShardOption();
         var plain = new Option<bool>("--plain") { Description = "one progress line per update instead of a line rewritten in place (automatic when output is redirected)" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { outDir, data, docs, layers, noPaper, models, methods, limeSamples, limeRuns, igSteps, topFraction, erasure, chunk, seed, quick, device, shard, plain, threads })
+        foreach (var o in new Option[] { outDir, data, docs, layers, noPaper, models, methods }.Concat(explainerOptions.All).Concat([topFraction, erasure, chunk, seed, quick, device, shard, plain, threads]))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
@@ -101,9 +103,7 @@ public static class DepthCommand
             Docs = r.GetValue<int?>("--docs") ?? (q ? QuickDocs : d.Docs),
             Seed = r.GetValue<ulong>("--seed"),
             Methods = r.GetValue<string?>("--methods") is { } ms ? ms.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : DepthSettings.DefaultMethods,
-            LimeSamples = r.GetValue<int?>("--lime-samples") ?? (q ? QuickLimeSamples : d.LimeSamples),
-            LimeRuns = r.GetValue<int?>("--lime-runs") ?? d.LimeRuns,
-            IgSteps = r.GetValue<int?>("--ig-steps") ?? (q ? QuickIgSteps : d.IgSteps),
+            Explainers = ExplainerOptions.Read(r, q ? QuickExplainers : d.Explainers),
             TopFraction = r.GetValue<double?>("--top-fraction") ?? d.TopFraction,
             ErasureRemoval = Opt.Parse("--erasure-removal", () => RemovalNames.Parse(r.GetValue<string>("--erasure-removal")!)),
             ChunkSize = r.GetValue<int?>("--chunk") ?? d.ChunkSize,

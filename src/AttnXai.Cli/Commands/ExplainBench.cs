@@ -33,7 +33,7 @@ public static class ExplainBench
         var model = new Option<string?>("--model") { Description = "trained model folder (default: random paper-size model)" };
         var data = new Option<string?>("--data") { Description = "IMDB data for the per-document costs with --model (default: synthetic documents)" };
         var docs = new Option<int?>("--docs") { Description = "documents for the per-document costs (default 1000)" }.Range(1, Opt.MaxDocuments);
-        var samples = new Option<int?>("--samples") { Description = $"LIME samples, 2 to {Opt.MaxLimeSamples:N0} (default 5000)" }.LimeSamples();
+        var samples = new Option<int?>("--samples") { Description = $"LIME samples, 2 to {Opt.MaxLimeSamples:N0} (default {LimeOptions.DefaultSampleCount})" }.LimeSamples();
         var vocab = new Option<int?>("--vocab") { Description = "synthetic vocabulary size of the random model (default 30000)" }.Range(10, Opt.MaxVocabulary);
         var skipGeneric = new Option<bool>("--skip-generic") { Description = "skip the (slow) generic-path LIME runs" };
         var skipStudy = new Option<bool>("--skip-study") { Description = "skip running the LIME study over the --docs documents" };
@@ -42,7 +42,7 @@ public static class ExplainBench
         cmd.SetAction(r =>
         {
             CliRunner.ApplyThreads(r.GetValue(threads));
-            Run(r.GetValue(model), r.GetValue(data), r.GetValue(docs) ?? 1000, r.GetValue(samples) ?? 5000, r.GetValue(vocab) ?? 30_000, r.GetValue(skipGeneric), r.GetValue(skipStudy));
+            Run(r.GetValue(model), r.GetValue(data), r.GetValue(docs) ?? 1000, r.GetValue(samples) ?? LimeOptions.DefaultSampleCount, r.GetValue(vocab) ?? 30_000, r.GetValue(skipGeneric), r.GetValue(skipStudy));
             return 0;
         });
         return cmd;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AttnXai.Explain;
+using AttnXai.Explain.Explainers;
 using AttnXai.Faithfulness;
 using AttnXai.Model;
 using AttnXai.Engine;
@@ -17,7 +18,9 @@ namespace AttnXai.Cli.Commands;
 public static class FaithfulnessCommand
 {
     /// <summary>The --quick preset: a smoke run of a minute or two.</summary>
-    public const int QuickDocs = 100, QuickLimeRuns = 1, QuickLimeSamples = 1000;
+    public const int QuickDocs = 100;
+    /// <summary>The --quick preset's explainer settings: one LIME run of 1,000 samples.</summary>
+    public static readonly ExplainerSettings QuickExplainers = new() { LimeRuns = 1, LimeSamples = 1000 };
 
     public static Command Create()
     {
@@ -30,15 +33,16 @@ public static class FaithfulnessCommand
         var methods = new Option<string>("--methods") { Description = $"comma list of {string.Join(", ", FaithfulnessStudy.KnownMethods)}, or all", DefaultValueFactory = _ => "all" };
         var removals = new Option<string>("--removals") { Description = "comma list of delete (re-encode without the word), zero (its word embedding set to 0), attention (masked out of the softmax), or all", DefaultValueFactory = _ => "delete,zero,attention" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the sample, LIME, SHAP and the random baseline (default 0)" };
-        var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged per document (default 5)" }.Range(1, Opt.MaxRuns);
-        var limeSamples = new Option<int?>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0} (default 5000)" }.LimeSamples();
         var erasure = new Option<string>("--erasure-removal") { Description = "how the erasure curves take tokens out: delete (re-encode without them, as ferret and ERASER) or unk (UNK in place)", DefaultValueFactory = _ => "delete" }.OneOf("delete", "unk");
-        var quick = new Option<bool>("--quick") { Description = $"smoke preset: {QuickDocs} documents, {QuickLimeRuns} LIME run of {QuickLimeSamples} samples (options still override)" };
+        var quick = new Option<bool>("--quick") { Description = $"smoke preset: {QuickDocs} documents, {QuickExplainers.LimeRuns} LIME run of {QuickExplainers.LimeSamples} samples (options still override)" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var threads = CliRunner.ThreadsOption();
         var chunkSize = Opt.ChunkSizeOption("one batch per explainer, then one of their removals and one of their erasure curves", DefaultChunkSize);
         var shard = Opt.ShardOption();
-        foreach (var o in new Option[] { model, split, docs, methods, removals, erasure, seed, limeRuns, limeSamples, quick, threads, device, output, chunkSize, shard }.Concat(dataArgs.All()))
+        var explainerOptions = new ExplainerOptions(new ExplainerSettings(), QuickExplainers,
+            [LimeExplainer.RunsSetting, LimeExplainer.SamplesSetting]);
+        foreach (var o in new Option[] { model, split, docs, methods, removals, erasure, seed }.Concat(explainerOptions.All)
+                     .Concat([quick, threads, device, output, chunkSize, shard]).Concat(dataArgs.All()))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
@@ -55,13 +59,12 @@ public static class FaithfulnessCommand
                 Methods = r.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Removals = Opt.Parse("--removals", () => FeatureRemovals.ParseList(r.GetValue(removals)!)),
                 Seed = r.GetValue(seed),
-                LimeRuns = r.GetValue(limeRuns) ?? (q ? QuickLimeRuns : 5),
-                LimeSamples = r.GetValue(limeSamples) ?? (q ? QuickLimeSamples : 5000),
+                Explainers = ExplainerOptions.Read(r, q ? QuickExplainers : new ExplainerSettings()),
                 ErasureRemoval = Opt.Parse("--erasure-removal", () => RemovalNames.Parse(r.GetValue(erasure)!)),
                 ChunkSize = r.GetValue(chunkSize) ?? DefaultChunkSize,
                 Shard = r.Shard(),
             };
-            Opt.Parse("--methods", () => FaithfulnessStudy.Explainers(settings.Methods, settings.Seed, settings.LimeRuns, settings.LimeSamples)); // before any work
+            Opt.Parse("--methods", () => FaithfulnessStudy.Explainers(settings.Methods, settings.Seed, settings.Explainers)); // before any work
             Output.Folder(settings.OutputDirectory);
             var dev = r.GetValue(device) is { } ds ? Devices.Parse(ds) : null;
             CliRunner.ApplyThreads(r.GetValue(threads));

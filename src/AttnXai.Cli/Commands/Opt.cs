@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using AttnXai.Common;
 using AttnXai.Common.Sharding;
+using AttnXai.Explain.Explainers;
 
 namespace AttnXai.Cli.Commands;
 
@@ -12,15 +13,14 @@ namespace AttnXai.Cli.Commands;
 /// </summary>
 public static class Opt
 {
-    /// <summary>The most LIME samples per run a command accepts: n rows of d flags are held in memory at once (1,000,000
-    /// x 255 words is 255 MB); larger runs are what the streamed large-sample limit is for.</summary>
-    public const int MaxLimeSamples = 1_000_000;
+    /// <summary>The most LIME samples per run a command accepts (the method's bound, <see cref="LimeExplainer.MaxSamples"/>).</summary>
+    public const int MaxLimeSamples = LimeExplainer.MaxSamples;
 
     // Upper bounds of the options that size work (counts, samples, steps, dimensions, positions, bags): far above
     // any run of the paper or its neighbours, low enough that a typo (2000000000) is refused while parsing instead of
     // starting work that hangs or exhausts the memory. Sizes that combine (a model's width and its vocabulary) are
     // checked against the machine's memory where they meet (see MemoryEstimate).
-    public const int MaxDocuments = 10_000_000, MaxRuns = 1_000, MaxSteps = 100_000, MaxIgSteps = 10_000, MaxDimension = 65_536,
+    public const int MaxDocuments = 10_000_000, MaxRuns = LimeExplainer.MaxRuns, MaxSteps = 100_000, MaxIgSteps = IntegratedGradientsExplainer.MaxSteps, MaxDimension = 65_536,
         MaxHeads = 1_024, MaxLayers = 1_024, MaxLength = 65_536, MaxEpochs = 100_000, MaxBatch = 1_000_000, MaxThreads = 4_096,
         MaxBags = 1_000_000, MaxSeeds = 1_000, MaxChunk = 1_000_000, MaxShards = 100_000, MaxVocabulary = 2_000_000;
 
@@ -48,9 +48,9 @@ public static class Opt
     /// <summary>One of the given words (case-insensitive).</summary>
     public static Option<T> OneOf<T>(this Option<T> option, params string[] choices) => option.Words(choices);
 
-    /// <summary>The LIME sample count: 2 to <see cref="MaxLimeSamples"/>.</summary>
+    /// <summary>A LIME sample count under another name (bench's --samples): the range of --lime-samples.</summary>
     public static Option<T> LimeSamples<T>(this Option<T> option) =>
-        option.Between(2, MaxLimeSamples, "held in memory per run; use the large-sample limit for more");
+        option.Between(LimeExplainer.SamplesSetting.Min, LimeExplainer.SamplesSetting.Max, LimeExplainer.SamplesSetting.MaxReason);
 
     /// <summary>Samples of a large-sample limit: 0 (skip it) or 2 to <see cref="MaxLimeSamples"/>.</summary>
     public static Option<T> LimeSamplesOrZero<T>(this Option<T> option) =>

@@ -1,5 +1,6 @@
 using AttnXai.Model;
 using System.CommandLine;
+using AttnXai.Explain.Explainers;
 using System.Globalization;
 using AttnXai.Sets.Benchmark;
 using AttnXai.Sets.Tasks;
@@ -51,12 +52,10 @@ public static class SetsCommand
         var noMask = new Option<bool>("--no-padding-mask") { Description = "let padding take part in the softmax, as the paper's model does (default: masked)" };
         var accThreshold = new Option<double>("--accuracy-threshold") { Description = "silent failure: test accuracy at least this ...", DefaultValueFactory = _ => d.AccuracyThreshold };
         var aurocThreshold = new Option<double>("--auroc-threshold") { Description = "... while the method's AUROC is below this", DefaultValueFactory = _ => d.AurocThreshold };
-        var limeSamples = new Option<int>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0}", DefaultValueFactory = _ => d.LimeSamples }.LimeSamples();
-        var limeRuns = new Option<int>("--lime-runs") { Description = "LIME runs averaged", DefaultValueFactory = _ => d.LimeRuns }.AtMost(Opt.MaxRuns);
-        var shapSamples = new Option<int>("--shap-samples") { Description = "KernelSHAP samples", DefaultValueFactory = _ => d.ShapSamples }.AtMost(Opt.MaxLimeSamples);
-        var igSteps = new Option<int>("--ig-steps") { Description = "Integrated Gradients steps", DefaultValueFactory = _ => d.IgSteps }.AtMost(Opt.MaxIgSteps);
+        var explainerOptions = new ExplainerOptions(d.Explainers, SetBenchmarkSettings.Quick.Explainers,
+            [LimeExplainer.SamplesSetting, LimeExplainer.RunsSetting, KernelShapExplainer.SamplesSetting, IntegratedGradientsExplainer.StepsSetting]);
         foreach (var o in new Option[] { quick, tasks, seeds, bags, testBags, trainBags, valBags, methods, output, seed, threads, minTokens, maxTokens, length, fillers, maxKey, countK,
-                     embed, att, outDim, heads, epochs, batch, lr, position, noMask, accThreshold, aurocThreshold, limeSamples, limeRuns, shapSamples, igSteps })
+                     embed, att, outDim, heads, epochs, batch, lr, position, noMask, accThreshold, aurocThreshold }.Concat(explainerOptions.All))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
@@ -74,10 +73,7 @@ public static class SetsCommand
                 Seed = r.GetValue(seed),
                 AccuracyThreshold = r.GetValue(accThreshold),
                 AurocThreshold = r.GetValue(aurocThreshold),
-                LimeSamples = V(limeSamples, p.LimeSamples),
-                LimeRuns = V(limeRuns, p.LimeRuns),
-                ShapSamples = V(shapSamples, p.ShapSamples),
-                IgSteps = V(igSteps, p.IgSteps),
+                Explainers = ExplainerOptions.Read(r, p.Explainers),
                 Bag = new BagOptions
                 {
                     MinTokens = r.GetValue(minTokens), MaxTokens = r.GetValue(maxTokens), Length = r.GetValue(length), Fillers = r.GetValue(fillers),
@@ -92,13 +88,13 @@ public static class SetsCommand
             }.Validate();
             // The bags of a task are held at once (ids and masks of L positions each), a model is trained on them, and
             // a LIME or SHAP run holds its samples' design matrix (samples x distinct words, float64).
-            var sizing = new Option[] { trainBags, valBags, testBags, length, maxTokens, limeSamples, shapSamples, embed, att, outDim, heads, batch, fillers }
+            var sizing = new Option[] { trainBags, valBags, testBags, length, maxTokens, explainerOptions[LimeExplainer.SamplesSetting], explainerOptions[KernelShapExplainer.SamplesSetting], embed, att, outDim, heads, batch, fillers }
                 .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => $"{o.Name} ({r.GetResult(o)!.Tokens.FirstOrDefault()?.Value})").ToList();
             var bag = settings.Bag;
             double bytes = 9.0 * ((double)settings.TrainBags + settings.ValidationBags + settings.TestBags) * bag.Length
                 + MemoryEstimate.TrainingBytes(new ModelConfig(bag.Fillers + 16, settings.Model.EmbedDim, settings.Model.AttDim, settings.Model.OutDim,
                     settings.Model.Heads, bag.Length), settings.Model.BatchSize)
-                + 8.0 * Math.Max(settings.LimeSamples, settings.ShapSamples) * bag.MaxTokens;
+                + 8.0 * Math.Max(settings.Explainers.LimeSamples, settings.Explainers.ShapSamples) * bag.MaxTokens;
             MemoryEstimate.Check(bytes, "the benchmark (its bags, a model's training, a LIME or SHAP run)", sizing);
             var dir = Output.Folder(r.GetValue(output)!);
             CliRunner.ApplyThreads(r.GetValue(threads), fallback: 1);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AttnXai.Explain.Explainers;
 using System.Globalization;
 using AttnXai.Model;
 using AttnXai.Shortcuts.Insertion;
@@ -35,11 +36,10 @@ public static class ShortcutsCommand
         var maxTest = new Option<int?>("--max-test") { Description = "subsample the test part to N reviews" }.Range(1, Opt.MaxDocuments);
         var docs = new Option<int?>("--docs") { Description = "test reviews for the explainer part (default 300; 0 skips it)" }.Range(0, Opt.MaxDocuments);
         var methods = new Option<string?>("--methods") { Description = $"comma-separated explainers (default {string.Join(",", ExplainerProbe.DefaultMethods)}; any of `explain`'s, plus random)" };
-        var limeSamples = new Option<int?>("--lime-samples") { Description = $"LIME samples per run, 2 to {Opt.MaxLimeSamples:N0} (default 5000)" }.LimeSamples();
-        var limeRuns = new Option<int?>("--lime-runs") { Description = "LIME runs averaged per document (default 1)" }.Range(1, Opt.MaxRuns);
+        var explainerOptions = new ExplainerOptions(new ShortcutSettings { OutDir = "." }.Explainers, settings: ExplainerOptions.Lime);
         var seed = new Option<long?>("--seed") { Description = "seed of both models' initial weights and batch order, and of the explainers' sampling (default 42)" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { outDir, tokens, position, quick, embed, att, outDim, heads, epochs, batch, lr, maxTrain, maxVal, maxTest, docs, methods, limeSamples, limeRuns, seed, threads }.Concat(dataArgs.All()))
+        foreach (var o in new Option[] { outDir, tokens, position, quick, embed, att, outDim, heads, epochs, batch, lr, maxTrain, maxVal, maxTest, docs, methods }.Concat(explainerOptions.All).Concat([seed, threads]).Concat(dataArgs.All()))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
@@ -78,8 +78,7 @@ public static class ShortcutsCommand
                 RecipeName = name,
                 Docs = r.GetValue(docs) ?? defaults.Docs,
                 Methods = r.GetValue(methods) is { } m ? m.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : defaults.Methods,
-                LimeSamples = r.GetValue(limeSamples) ?? defaults.LimeSamples,
-                LimeRuns = r.GetValue(limeRuns) ?? defaults.LimeRuns,
+                Explainers = ExplainerOptions.Read(r, defaults.Explainers),
             }.Validate();
             // The probe trains the paper's model on IMDB (about 100,684 words with basic_english) plus the inserted tokens.
             var sizing = new Option[] { embed, att, outDim, heads, batch, tokens }.Where(o => r.GetResult(o) is { Implicit: false })

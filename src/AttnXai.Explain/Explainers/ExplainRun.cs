@@ -34,7 +34,12 @@ public static class ExplainRun
         if (study is not null)
         {
             progress?.Invoke("theory (Theorems 4.1, 5.1, LIME's large-sample limit)");
-            studies = DocumentStudy.RunMany(target, documents, study);
+            // The LIME explainers of this run that used the study's settings already hold its mean runs: reused.
+            var x = study.Explainers;
+            var same = explainers.Select((e, i) => (e, i)).Where(p => p.e is LimeExplainer l && l.Runs == x.LimeRuns && l.Options == new LimeOptions
+                { SampleCount = x.LimeSamples, KernelWidth = x.KernelWidth, Seed = x.Seed }).ToDictionary(p => ((LimeExplainer)p.e).Removal, p => p.i);
+            studies = DocumentStudy.RunMany(target, documents, study, (b, mode) => same.TryGetValue(mode, out int k)
+                ? (perDoc[b][k].WordScores, perDoc[b][k].Vectors["stddev"]) : null);
         }
         return new ExplainRunResult(documents, perDoc, studies, explainers, settings ?? new Dictionary<string, string>());
     }

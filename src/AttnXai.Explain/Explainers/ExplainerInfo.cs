@@ -2,9 +2,109 @@ using AttnXai.Model;
 
 namespace AttnXai.Explain.Explainers;
 
-/// <summary>One setting of a method as the catalogue lists it: its name in <see cref="ExplainerSettings"/> (or in its
-/// <see cref="ExplainerSettings.Extra"/> map), its default and what it does.</summary>
-public sealed record ExplainerSetting(string Name, string Default, string Description);
+/// <summary>How a setting's value is checked (the message of each names the option, as the command line prints it).</summary>
+public enum SettingCheck
+{
+    /// <summary>min &lt;= v &lt;= max, refused as "must be at least MIN" or "must be at most MAX".</summary>
+    Range,
+    /// <summary>min &lt;= v &lt;= max, refused as "must be between MIN and MAX".</summary>
+    Between,
+    /// <summary>A finite number greater than 0.</summary>
+    Positive,
+    /// <summary>One of <see cref="ExplainerSetting.Choices"/> (case-insensitive).</summary>
+    Choice,
+    /// <summary>No check (free text, or a setting without an option).</summary>
+    None,
+}
+
+/// <summary>
+/// One setting of a method, declared once on the method's class and listed in its catalogue entry: its name in
+/// <see cref="ExplainerSettings"/> (or in its <see cref="ExplainerSettings.Extra"/> map), its default, what it does, and,
+/// for the settings the command lines share, the option that sets it (<see cref="Option"/>), its valid range and how to
+/// read and write it on an <see cref="ExplainerSettings"/>. Every command that takes the option builds it from here
+/// (the CLI's ExplainerOptions), and <see cref="ExplainerSettings.Validate"/> checks a library caller's values with the
+/// same messages.
+/// </summary>
+public sealed record ExplainerSetting(string Name, string Default, string Description)
+{
+    /// <summary>The command-line option ("--lime-samples"), or null for a setting no command takes on its own (the seed,
+    /// which every command takes with its own meaning).</summary>
+    public string? Option { get; init; }
+    public SettingCheck Check { get; init; } = SettingCheck.None;
+    public double Min { get; init; } = double.NegativeInfinity;
+    public double Max { get; init; } = double.PositiveInfinity;
+    /// <summary>Why the maximum is what it is (printed with a refused value).</summary>
+    public string? MaxReason { get; init; }
+    public IReadOnlyList<string> Choices { get; init; } = [];
+    /// <summary>The value's type: int, double or string (choices).</summary>
+    public Type ValueType { get; init; } = typeof(string);
+    /// <summary>The value in <paramref name="settings"/> (an int, a double or a string).</summary>
+    public Func<ExplainerSettings, object>? Get { get; init; }
+    /// <summary><paramref name="settings"/> with the value (an int, a double or a string) set.</summary>
+    public Func<ExplainerSettings, object, ExplainerSettings>? Set { get; init; }
+
+    /// <summary>An integer setting (a count) with its range.</summary>
+    public static ExplainerSetting Count(string name, string option, int @default, int min, int max, string description,
+        Func<ExplainerSettings, int> get, Func<ExplainerSettings, int, ExplainerSettings> set, SettingCheck check = SettingCheck.Range, string? maxReason = null) =>
+        new(name, Text(@default), description)
+        {
+            Option = option, Check = check, Min = min, Max = max, MaxReason = maxReason, ValueType = typeof(int),
+            Get = s => get(s), Set = (s, v) => set(s, Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture)),
+        };
+
+    /// <summary>A positive real setting.</summary>
+    public static ExplainerSetting PositiveNumber(string name, string option, double @default, string description,
+        Func<ExplainerSettings, double> get, Func<ExplainerSettings, double, ExplainerSettings> set) =>
+        new(name, Text(@default), description)
+        {
+            Option = option, Check = SettingCheck.Positive, ValueType = typeof(double),
+            Get = s => get(s), Set = (s, v) => set(s, Convert.ToDouble(v, System.Globalization.CultureInfo.InvariantCulture)),
+        };
+
+    /// <summary>A setting that is one of a few words.</summary>
+    public static ExplainerSetting Choice(string name, string option, string @default, IReadOnlyList<string> choices, string description,
+        Func<ExplainerSettings, string> get, Func<ExplainerSettings, string, ExplainerSettings> set) =>
+        new(name, @default, description)
+        {
+            Option = option, Check = SettingCheck.Choice, Choices = choices, ValueType = typeof(string),
+            Get = s => get(s), Set = (s, v) => set(s, ((string)v).Trim().ToLowerInvariant()),
+        };
+
+    /// <summary>What is wrong with <paramref name="value"/> ("--lime-runs must be at least 1, got 0"), or null.</summary>
+    public string? Problem(object value)
+    {
+        string name = Option ?? Name;
+        if (Check == SettingCheck.Choice)
+            return value is string s && Choices.Contains(s.Trim(), StringComparer.OrdinalIgnoreCase) ? null
+                : $"{name} must be {ChoiceText(Choices)}, got '{value}'";
+        if (Check == SettingCheck.None || value is string) return null;
+        double v = Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
+        string why = MaxReason is null ? "" : $" ({MaxReason})";
+        return Check switch
+        {
+            SettingCheck.Positive => v > 0 && double.IsFinite(v) ? null : $"{name} must be a positive number, got {Text(v)}",
+            SettingCheck.Between => v >= Min && v <= Max ? null : $"{name} must be between {Text(Min)} and {Text(Max)}{why}, got {Text(v)}",
+            _ => v < Min ? $"{name} must be at least {Text(Min)}, got {Text(v)}" : v > Max ? $"{name} must be at most {Text(Max)}{why}, got {Text(v)}" : null,
+        };
+    }
+
+    /// <summary>The valid values in words ("2 to 1,000,000", "a positive number", "unk, pad or mask").</summary>
+    public string RangeText => Check switch
+    {
+        SettingCheck.Range or SettingCheck.Between => $"{Min.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} to {Max.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}",
+        SettingCheck.Positive => "positive",
+        SettingCheck.Choice => ChoiceText(Choices),
+        _ => "",
+    };
+
+    /// <summary>"a", "a or b", "a, b or c".</summary>
+    public static string ChoiceText(IReadOnlyList<string> choices) =>
+        choices.Count == 1 ? choices[0] : string.Join(", ", choices.Take(choices.Count - 1)) + " or " + choices[^1];
+
+    /// <summary>A number as the messages print it: integers without a decimal point, others in invariant culture.</summary>
+    public static string Text(double v) =>
+        v == Math.Floor(v) && Math.Abs(v) < 1e15 ? ((long)v).ToString(System.Globalization.CultureInfo.InvariantCulture) : v.ToString("G", System.Globalization.CultureInfo.InvariantCulture);
+}
 
 /// <summary>
 /// What a method is, declared by the method itself (its class's static <c>Catalogue</c>, see

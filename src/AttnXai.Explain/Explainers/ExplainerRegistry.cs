@@ -2,8 +2,13 @@ using System.Reflection;
 
 namespace AttnXai.Explain.Explainers;
 
-/// <summary>Settings shared by the catalogue's explainers (the CLI's options); a method's own extra settings go in
-/// <see cref="Extra"/> under the names its catalogue entry declares.</summary>
+/// <summary>
+/// Settings shared by the catalogue's explainers, one object that front-ends and studies pass whole; a method's own
+/// extra settings go in <see cref="Extra"/> under the names their catalogue entries declare. Each value's default,
+/// range and help text is declared once, on the method that reads it (<see cref="LimeExplainer.SamplesSetting"/>,
+/// <see cref="IntegratedGradientsExplainer.StepsSetting"/>, ...); <see cref="ExplainerRegistry.SharedSettings"/> lists
+/// them and <see cref="Validate"/> checks them.
+/// </summary>
 public sealed record ExplainerSettings
 {
     /// <summary>How token scores become word scores (Auto: the model's default, see <see cref="WordAggregation.Auto"/>).</summary>
@@ -11,16 +16,31 @@ public sealed record ExplainerSettings
     /// <summary>Removal modes of the perturbation methods (LIME, occlusion, SHAP) named by family alone: one explainer
     /// per mode. A variant named in full ("lime-unk") is that mode only.</summary>
     public IReadOnlyList<RemovalMode> Removals { get; init; } = [RemovalMode.Delete];
-    public int LimeSamples { get; init; } = 5000;
-    public int LimeRuns { get; init; } = 5;
+    /// <summary>LIME's samples per run (<see cref="LimeExplainer.SamplesSetting"/>).</summary>
+    public int LimeSamples { get; init; } = LimeOptions.DefaultSampleCount;
+    /// <summary>LIME runs averaged (<see cref="LimeExplainer.RunsSetting"/>).</summary>
+    public int LimeRuns { get; init; } = LimeExplainer.DefaultRuns;
+    /// <summary>LIME's kernel width (<see cref="LimeExplainer.KernelWidthSetting"/>).</summary>
     public double KernelWidth { get; init; } = LimeKernel.DefaultWidth;
+    /// <summary>Seed of the sampling methods (LIME, SHAP, the random baseline).</summary>
     public ulong Seed { get; init; }
-    public int IgSteps { get; init; } = 64;
+    /// <summary>IG's steps (<see cref="IntegratedGradientsExplainer.StepsSetting"/>).</summary>
+    public int IgSteps { get; init; } = IntegratedGradientsExplainer.DefaultSteps;
     /// <summary>IG's reference input (Auto: the model's default, see <see cref="IgBaseline.Auto"/>).</summary>
     public IgBaseline IgBaseline { get; init; } = IgBaseline.Auto;
-    public int ShapSamples { get; init; } = 2048;
+    /// <summary>KernelSHAP's sampled coalitions (<see cref="KernelShapExplainer.SamplesSetting"/>).</summary>
+    public int ShapSamples { get; init; } = KernelShapOptions.DefaultSampleCount;
     /// <summary>Settings of methods beyond the shared ones, by the names their catalogue entries declare.</summary>
     public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>These settings, or an ArgumentException naming the first value out of its method's range, as the
+    /// command line words it ("--lime-runs must be at least 1, got 0").</summary>
+    public ExplainerSettings Validate()
+    {
+        foreach (var s in ExplainerRegistry.SharedSettings)
+            if (s.Problem(s.Get!(this)) is { } problem) throw new ArgumentException(problem);
+        return this;
+    }
 }
 
 /// <summary>
@@ -141,6 +161,12 @@ public static class ExplainerRegistry
     }
 
     /// <summary>The family names, in listing order (baselines included).</summary>
+    /// <summary>The settings the catalogue's methods declare with an option (LIME's samples, runs and kernel width, IG's
+    /// steps and baseline, SHAP's samples, ...), each once, in catalogue order: what the command lines' shared option
+    /// group is built from.</summary>
+    public static IReadOnlyList<ExplainerSetting> SharedSettings =>
+        [.. Catalogue.SelectMany(e => e.Settings).Where(s => s.Option is not null && s.Get is not null && s.Set is not null).DistinctBy(s => s.Name)];
+
     public static IReadOnlyList<string> Families => [.. Catalogue.Select(e => e.Family)];
 
     /// <summary>Every method name (removal variants spelled out), in listing order.</summary>

@@ -29,16 +29,26 @@ public enum IgBaseline
 /// f(x) - f(x'); the gap is reported as the diagnostic "completeness_gap" (with the [CLS] and padding shares, which are
 /// zero for the UNK baseline in paper mode).
 /// </summary>
-public sealed class IntegratedGradientsExplainer(int steps = 64, IgBaseline baseline = IgBaseline.Auto, WordAggregation aggregation = WordAggregation.Auto)
+public sealed class IntegratedGradientsExplainer(int steps = IntegratedGradientsExplainer.DefaultSteps, IgBaseline baseline = IgBaseline.Auto, WordAggregation aggregation = WordAggregation.Auto)
     : TokenExplainer(aggregation), ICataloguedExplainer
 {
+    /// <summary>Points of the midpoint rule by default.</summary>
+    public const int DefaultSteps = 64;
+    public const int MaxSteps = 10_000;
+
+    public static readonly ExplainerSetting StepsSetting = ExplainerSetting.Count("IgSteps", "--ig-steps", DefaultSteps, 1, MaxSteps,
+        "Integrated Gradients steps (points of the midpoint rule)", s => s.IgSteps, (s, v) => s with { IgSteps = v });
+    public static readonly ExplainerSetting BaselineSetting = ExplainerSetting.Choice("IgBaseline", "--ig-baseline", "auto", ["unk", "zero", "pad", "mask", "auto"],
+        "Integrated Gradients baseline: every token replaced by unk, pad or mask ([CLS] and [SEP] kept), or zero (auto: unk for word-vocabulary models, pad for pretrained models)",
+        s => s.IgBaseline.ToString().ToLowerInvariant(), (s, v) => s with { IgBaseline = Enum.Parse<IgBaseline>(v, ignoreCase: true) });
+
     public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
     [
         new("IG", "Integrated Gradients on the embedded input: (e_t - e'_t) . mean of g_t along the straight path from the baseline",
             Signed: true, typeof(ITextClassifier), (s, _) => new IntegratedGradientsExplainer(s.IgSteps, s.IgBaseline, s.Aggregation))
         {
             Order = 80,
-            Settings = [new("IgSteps", "64", "points of the midpoint rule"), new("IgBaseline", "auto", "auto (unk for word-vocabulary models, pad for subword models), unk, pad, mask (every token replaced, [CLS] and [SEP] kept) or zero")],
+            Settings = [StepsSetting, BaselineSetting],
         },
     ];
 

@@ -9,8 +9,23 @@ namespace AttnXai.Explain.Explainers;
 /// words; perturbed documents are evaluated through the target's fast path (or the generic batched forward).
 /// Vectors: "stddev" (per word, over runs). Name: "lime-delete" or "lime-unk".
 /// </summary>
-public sealed class LimeExplainer(RemovalMode removal, LimeOptions? options = null, int runs = 5) : WordExplainer, ICataloguedExplainer
+public sealed class LimeExplainer(RemovalMode removal, LimeOptions? options = null, int runs = LimeExplainer.DefaultRuns) : WordExplainer, ICataloguedExplainer
 {
+    /// <summary>Runs averaged by default (the authors' protocol).</summary>
+    public const int DefaultRuns = 5;
+    /// <summary>The most samples per run a caller may ask for: n rows of d flags are held in memory at once (1,000,000
+    /// x 255 words is 255 MB); larger runs are what the streamed large-sample limit is for.</summary>
+    public const int MaxSamples = 1_000_000;
+    /// <summary>The most runs averaged.</summary>
+    public const int MaxRuns = 1_000;
+
+    public static readonly ExplainerSetting SamplesSetting = ExplainerSetting.Count("LimeSamples", "--lime-samples", LimeOptions.DefaultSampleCount, 2, MaxSamples,
+        "LIME samples per run", s => s.LimeSamples, (s, v) => s with { LimeSamples = v }, SettingCheck.Between, "held in memory per run; use the large-sample limit for more");
+    public static readonly ExplainerSetting RunsSetting = ExplainerSetting.Count("LimeRuns", "--lime-runs", DefaultRuns, 1, MaxRuns,
+        "LIME runs averaged", s => s.LimeRuns, (s, v) => s with { LimeRuns = v });
+    public static readonly ExplainerSetting KernelWidthSetting = ExplainerSetting.PositiveNumber("KernelWidth", "--lime-kernel-width", LimeKernel.DefaultWidth,
+        "LIME's kernel width nu on 100 x cosine distance (lime's for text)", s => s.KernelWidth, (s, v) => s with { KernelWidth = v });
+
     public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
     [
         new("lime", "LIME coefficient of the word (lime's text explainer, mean of several runs)", Signed: true, typeof(ITextClassifier),
@@ -20,8 +35,7 @@ public sealed class LimeExplainer(RemovalMode removal, LimeOptions? options = nu
             Order = 70,
             Settings =
             [
-                new("LimeSamples", "5000", "perturbed documents per run"), new("LimeRuns", "5", "runs averaged"),
-                new("KernelWidth", "25", "width of lime's exponential kernel on 100 x cosine distance"), new("Seed", "0", "seed of the samples"),
+                SamplesSetting, RunsSetting, KernelWidthSetting, new("Seed", "0", "seed of the samples"),
             ],
         },
     ];
@@ -83,6 +97,9 @@ public sealed class OcclusionExplainer(RemovalMode removal) : WordExplainer, ICa
 /// <summary>KernelSHAP over words (exact below the options' ExactMaxFeatures). Name: "shap-delete" or "shap-unk".</summary>
 public sealed class KernelShapExplainer(RemovalMode removal, KernelShapOptions? options = null) : WordExplainer, ICataloguedExplainer
 {
+    public static readonly ExplainerSetting SamplesSetting = ExplainerSetting.Count("ShapSamples", "--shap-samples", KernelShapOptions.DefaultSampleCount, 2,
+        LimeExplainer.MaxSamples, "KernelSHAP coalitions sampled above the exact limit", s => s.ShapSamples, (s, v) => s with { ShapSamples = v });
+
     public static IReadOnlyList<ExplainerInfo> Catalogue { get; } =
     [
         new("shap", "the word's Shapley value by KernelSHAP (exact for few words)", Signed: true, typeof(ITextClassifier),
@@ -90,7 +107,7 @@ public sealed class KernelShapExplainer(RemovalMode removal, KernelShapOptions? 
         {
             RemovalVariants = true,
             Order = 100,
-            Settings = [new("ShapSamples", "2048", "coalitions sampled above the exact limit"), new("Seed", "0", "seed of the coalitions")],
+            Settings = [SamplesSetting, new("Seed", "0", "seed of the coalitions")],
         },
     ];
 

@@ -7,7 +7,8 @@ public sealed record KernelShapOptions
     /// <summary>Enumerate all 2^d - 2 proper coalitions when d is at most this (exact Shapley values). Default 12.</summary>
     public int ExactMaxFeatures { get; init; } = 12;
     /// <summary>Number of sampled proper coalitions when d is larger (rounded up to even when paired). Default 2048.</summary>
-    public int SampleCount { get; init; } = 2048;
+    public int SampleCount { get; init; } = DefaultSampleCount;
+    public const int DefaultSampleCount = 2048;
     /// <summary>Add each sampled coalition's complement (antithetic sampling). Default true.</summary>
     public bool Paired { get; init; } = true;
     /// <summary>Seed of the coalition sampler.</summary>

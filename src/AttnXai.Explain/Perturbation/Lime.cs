@@ -5,8 +5,10 @@ namespace AttnXai.Explain;
 /// <summary>Settings of a LIME run. Defaults are LimeTextExplainer's.</summary>
 public sealed record LimeOptions
 {
+    /// <summary>lime's num_samples.</summary>
+    public const int DefaultSampleCount = 5000;
     /// <summary>n, the number of samples including the original (lime: num_samples = 5000).</summary>
-    public int SampleCount { get; init; } = 5000;
+    public int SampleCount { get; init; } = DefaultSampleCount;
     /// <summary>nu, the kernel width (lime: 25).</summary>
     public double KernelWidth { get; init; } = LimeKernel.DefaultWidth;
     /// <summary>The ridge penalty (lime: Ridge(alpha=1)); 0 gives weighted least squares.</summary>

@@ -10,12 +10,9 @@ namespace AttnXai.Explain.Theory;
 /// <summary>Settings of <see cref="DocumentStudy"/>.</summary>
 public sealed record StudyOptions
 {
-    public IReadOnlyList<RemovalMode> Removals { get; init; } = [RemovalMode.Delete];
-    public int LimeSamples { get; init; } = 5000;
-    /// <summary>R, the LIME runs averaged (the authors: 5). 0 skips LIME.</summary>
-    public int LimeRuns { get; init; } = 5;
-    public double KernelWidth { get; init; } = LimeKernel.DefaultWidth;
-    public ulong Seed { get; init; }
+    /// <summary>The explainers' settings, taken whole: the removal modes studied (<see cref="ExplainerSettings.Removals"/>)
+    /// and LIME's samples, runs (R; 0 skips LIME), kernel width and seed, as the LIME explainers of the same run use them.</summary>
+    public ExplainerSettings Explainers { get; init; } = new();
     /// <summary>Samples of the large-sample limit (through the fast path); 0 skips it.</summary>
     public long LimitSamples { get; init; } = 200_000;
     public int TopK { get; init; } = 5;
@@ -79,7 +76,11 @@ public static class DocumentStudy
         RunMany(target, [document], options)[0];
 
     /// <summary>Runs the study on many documents (autograd batched).</summary>
-    public static IReadOnlyList<DocumentStudyResult> RunMany(ExplainTarget target, IReadOnlyList<ExplainDocument> documents, StudyOptions? options = null)
+    /// <param name="lime">LIME's mean coefficients and their standard deviation over the runs, already computed with
+    /// exactly these settings for document b and a removal mode (the LIME explainers of the same run), or null to
+    /// compute them here.</param>
+    public static IReadOnlyList<DocumentStudyResult> RunMany(ExplainTarget target, IReadOnlyList<ExplainDocument> documents, StudyOptions? options = null,
+        Func<int, RemovalMode, (double[] Mean, double[] StdDev)?>? lime = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(documents);
@@ -95,25 +96,32 @@ public static class DocumentStudy
             var auto = passes[b].Gradient!;
             var ga = CompareGradients(th, auto, doc.RealLength);
             var t51 = Theorem51.Approximate(w, doc);
-            var lime = new List<LimeAgreement>();
-            if (options.LimeRuns > 0)
-                foreach (var mode in options.Removals)
+            var agreements = new List<LimeAgreement>();
+            var x = options.Explainers;
+            if (x.LimeRuns > 0)
+                foreach (var mode in x.Removals)
                 {
-                    var lo = new LimeOptions { SampleCount = options.LimeSamples, KernelWidth = options.KernelWidth, Seed = options.Seed };
-                    var set = Lime.ExplainRepeated(target.Perturbation(doc, mode), options.LimeRuns, lo);
+                    var lo = new LimeOptions { SampleCount = x.LimeSamples, KernelWidth = x.KernelWidth, Seed = x.Seed };
+                    var (mean, std) = lime?.Invoke(b, mode) ?? Repeated(target.Perturbation(doc, mode), x.LimeRuns, lo);
                     double[]? limit = null;
                     if (options.LimitSamples > 0)
                         limit = Lime.ExplainLargeSample(target.FastPath.For(doc, mode), options.LimitSamples,
-                            lo with { Seed = SplitMix64.Derive(options.Seed, 1_000_003) }).Coefficients;
-                    lime.Add(new LimeAgreement(mode, options.LimeRuns, options.LimeSamples, options.LimitSamples,
-                        set.MeanCoefficients, set.CoefficientStdDev, t51.Words, limit,
-                        Agreement.Compare(set.MeanCoefficients, t51.Words, options.TopK),
-                        limit is null ? null : Agreement.Compare(set.MeanCoefficients, limit, options.TopK),
+                            lo with { Seed = SplitMix64.Derive(x.Seed, 1_000_003) }).Coefficients;
+                    agreements.Add(new LimeAgreement(mode, x.LimeRuns, x.LimeSamples, options.LimitSamples,
+                        mean, std, t51.Words, limit,
+                        Agreement.Compare(mean, t51.Words, options.TopK),
+                        limit is null ? null : Agreement.Compare(mean, limit, options.TopK),
                         limit is null ? null : Agreement.Compare(limit, t51.Words, options.TopK)));
                 }
-            results[b] = new DocumentStudyResult(doc, fp.Output, th, auto, ga, t51, lime);
+            results[b] = new DocumentStudyResult(doc, fp.Output, th, auto, ga, t51, agreements);
         }
         return results;
+    }
+
+    private static (double[] Mean, double[] StdDev) Repeated(IPerturbationModel model, int runs, LimeOptions options)
+    {
+        var set = Lime.ExplainRepeated(model, runs, options);
+        return (set.MeanCoefficients, set.CoefficientStdDev);
     }
 
     /// <summary>Theorem 4.1 vs autograd ([L, d_e] each), rows grouped as [CLS], words (1..real-1), padding.</summary>

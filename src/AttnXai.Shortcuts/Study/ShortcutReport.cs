@@ -129,7 +129,7 @@ public static class ShortcutReport
             ["recipe details"] = settings.Recipe.ToString(),
             ["explained documents"] = settings.Docs,
             ["methods"] = string.Join(", ", settings.Methods),
-            ["LIME"] = $"{settings.LimeRuns} run(s) of {settings.LimeSamples} samples, deletion",
+            ["LIME"] = $"{settings.Explainers.LimeRuns} run(s) of {settings.Explainers.LimeSamples} samples, deletion",
             ["wall time (s)"] = r.Seconds,
         }, "Settings");
         AtomicFile.WriteAllText(Path.Combine(outDir, ShortcutStudy.ReportHtml), report.Build());

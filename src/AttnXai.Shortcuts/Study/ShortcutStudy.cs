@@ -33,18 +33,17 @@ public sealed record ShortcutSettings
     /// <summary>Test reviews explained (a seeded sample); 0 skips the explainer part.</summary>
     public int Docs { get; init; } = 300;
     public IReadOnlyList<string> Methods { get; init; } = ExplainerProbe.DefaultMethods;
-    public int LimeSamples { get; init; } = 5000;
-    public int LimeRuns { get; init; } = 1;
+    /// <summary>The explainers' settings, taken whole: the methods' defaults but one LIME run per document (the probe's
+    /// budget); the study sets deletion and the seed itself.</summary>
+    public ExplainerSettings Explainers { get; init; } = new() { LimeRuns = 1 };
     public int EvalBatchSize { get; init; } = Evaluation.DefaultBatchSize;
     public VerdictThresholds Thresholds { get; init; } = new();
 
     public long Seed => Recipe.Training.Seed;
 
-    public ExplainerSettings ExplainerSettings => new()
+    public ExplainerSettings ExplainerSettings => Explainers with
     {
         Removals = [RemovalMode.Delete],
-        LimeSamples = LimeSamples,
-        LimeRuns = LimeRuns,
         Seed = unchecked((ulong)Seed),
     };
 
@@ -56,8 +55,7 @@ public sealed record ShortcutSettings
         Recipe.Training.Validate();
         Recipe.Config(Insertion.Count + 2);
         if (Docs < 0) throw new ArgumentException($"--docs must be 0 or more, got {Docs}");
-        if (LimeSamples < 2) throw new ArgumentException($"LIME needs at least 2 samples, got {LimeSamples}");
-        if (LimeRuns < 1) throw new ArgumentException($"LIME needs at least 1 run, got {LimeRuns}");
+        Explainers.Validate();
         if (EvalBatchSize < 1) throw new ArgumentException($"the evaluation batch size must be positive, got {EvalBatchSize}");
         ExplainerProbe.CheckMethods(Methods, ExplainerSettings);
         return this;
@@ -229,8 +227,8 @@ public static class ShortcutStudy
                 ["vocabulary_size"] = vocabulary.Count,
                 ["explainer_documents"] = s.Docs,
                 ["methods"] = new JsonArray(s.Methods.Select(m => (JsonNode?)m).ToArray()),
-                ["lime_samples"] = s.LimeSamples,
-                ["lime_runs"] = s.LimeRuns,
+                ["lime_samples"] = s.Explainers.LimeSamples,
+                ["lime_runs"] = s.Explainers.LimeRuns,
                 ["removal"] = "delete",
                 ["word_aggregation"] = "last",
                 ["eval_batch_size"] = s.EvalBatchSize,

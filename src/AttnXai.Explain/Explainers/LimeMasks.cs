@@ -3,7 +3,7 @@ using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
 
-namespace AttnXai.Cli.Commands;
+namespace AttnXai.Explain.Explainers;
 
 /// <summary>LIME masks given by the user (--lime-masks): rows of 0/1 flags, one per distinct word of the document, true = kept.</summary>
 public sealed record LimeMasks(bool[] Flags, int Rows, int Width)
