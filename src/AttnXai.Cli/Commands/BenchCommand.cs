@@ -14,6 +14,7 @@ public static class BenchCommand
         cmd.Subcommands.Add(ExplainBench.Create());
         cmd.Subcommands.Add(DataBench.Create());
         cmd.Subcommands.Add(PretrainedBench.Create());
+        cmd.Subcommands.Add(FineTuneBench.Create());
         return cmd;
     }
 }

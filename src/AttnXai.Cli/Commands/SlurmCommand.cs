@@ -34,8 +34,8 @@ public static class SlurmCommand
         {
             TreatUnmatchedTokensAsErrors = false,
         };
-        var study = new Argument<string>("study") { Description = $"the study: {Opt.Choices([.. MergeCommand.Studies.Select(s => s.Name)])}; its options follow (all but --out and --shard)" };
-        var shards = new Option<int>("--shards") { Description = "number of shards (array tasks)", Required = true }.Range(1, Opt.MaxShards);
+        var study = new Argument<string>("study") { Description = $"the study: {Opt.Choices([.. MergeCommand.Studies.Select(s => s.Name)])}; its options follow (all but --out and --shard); or train: a requeueable training job (train's options follow, --out is the model folder)" };
+        var shards = new Option<int>("--shards") { Description = "number of shards (array tasks; not for train)", DefaultValueFactory = _ => 0 }.Range(0, Opt.MaxShards);
         var output = new Option<string?>("--out") { Description = "run folder: slurm/ (scripts, logs), parts/shard-I (the shards), merged/ (the study's outputs) (default slurm-STUDY)" };
         var submit = new Option<bool>("--submit") { Description = "submit the job array and the merge job with sbatch and print their job ids" };
         var partition = new Option<string?>("--partition") { Description = "Slurm partition of both jobs (default: the cluster's)" };
@@ -47,10 +47,13 @@ public static class SlurmCommand
         cmd.SetAction(r =>
         {
             var name = r.GetValue(study)!;
+            if (name == "train") return SubmitTraining(root, r, r.UnmatchedTokens.ToList(), r.GetValue(output), r.GetValue(submit), Word(r.GetValue(partition), "--partition"),
+                Word(r.GetValue(time), "--time"), r.GetValue(cpus), r.GetResult(shards) is { Implicit: false }, r.GetValue(gpus) is not null);
             var known = MergeCommand.Find(name) ?? throw new UserError(
                 $"'{name}' is not a study that runs sharded: give one of {Opt.Choices([.. MergeCommand.Studies.Select(s => s.Name)])}");
             var options = r.UnmatchedTokens.ToList();
             int n = r.GetValue(shards);
+            if (n < 1) throw new UserError($"--shards N is needed: the number of array tasks the {name} study is split into");
             var runDirectory = Output.Folder(r.GetValue(output) ?? $"slurm-{name}");
             foreach (var (what, path) in new[] { ("--out", runDirectory), ("the current folder", Environment.CurrentDirectory) })
                 if (path.Any(c => char.IsWhiteSpace(c) || c is '%' or '\'' or '"'))
@@ -104,6 +107,73 @@ public static class SlurmCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// `attnxai slurm train TRAIN-OPTIONS --out DIR`: one requeueable job (train.sh in DIR-slurm/) that runs the training
+    /// and resumes it on every start. Slurm signals the batch shell (USR1) 120 s before the time limit: the shell sends
+    /// SIGTERM to the training, which saves its state after the current step and exits, and the shell requeues the job,
+    /// which resumes where it stopped. A preempted or `scontrol requeue`d job gets SIGTERM from Slurm itself and is
+    /// requeued by Slurm; `scancel` stops it (its state kept: submitting the script again resumes it).
+    /// </summary>
+    private static int SubmitTraining(Func<RootCommand> root, ParseResult r, List<string> options, string? output, bool submit, string? partition, string? time, int? cpus,
+        bool shardsGiven, bool gpusGiven)
+    {
+        if (shardsGiven) throw new UserError("--shards does not apply to train (one job, requeued until the training ends)");
+        if (gpusGiven) throw new UserError("--gpus-per-task does not apply to train; request GPUs in the cluster's way and pass train's --device");
+        if (output is null) throw new UserError("train needs --out DIR (the model folder; the job's scripts and log go to DIR-slurm/)");
+        var outDir = Output.Folder(output);
+        var scripts = outDir.TrimEnd('/') + "-slurm";
+        foreach (var (what, path) in new[] { ("--out", outDir), ("the current folder", Environment.CurrentDirectory) })
+            if (path.Any(c => char.IsWhiteSpace(c) || c is '%' or '\'' or '"'))
+                throw new UserError($"{what} {path}: a path with spaces, quotes or % cannot go into #SBATCH lines; use another folder");
+        int c = cpus ?? 1;
+        bool threadsGiven = options.Any(o => o == "--threads" || o.StartsWith("--threads=", StringComparison.Ordinal));
+        var args = new List<string>(ProgramCommand()) { "train" };
+        args.AddRange(options);
+        args.AddRange(["--out", outDir, "--plain"]);
+        if (!threadsGiven) args.AddRange(["--threads", c.ToString(CultureInfo.InvariantCulture)]);
+        // train's own definition checks the options before anything is written.
+        var parsed = root().Parse(args.Skip(ProgramCommand().Count).ToArray());
+        if (parsed.Errors.Count > 0)
+            throw new UserError($"train: {string.Join("; ", parsed.Errors.Select(e => CliRunner.ParseMessage(e.Message).TrimEnd('.')).Distinct())}");
+        if (!options.Any(o => o == "--init" || o.StartsWith("--init=", StringComparison.Ordinal)))
+            Console.WriteLine("note: without --init the training resumes per epoch (the paper's and the Transformer's trainer); fine-tuning (--init DIR --freeze none|layers:K) resumes at any step");
+        var sb = new StringBuilder("#!/bin/bash\n");
+        sb.Append("# Written by `attnxai slurm train`: a requeueable training that resumes itself (see `attnxai slurm --help`).\n");
+        sb.Append("#SBATCH --job-name=attnxai-train\n");
+        sb.Append($"#SBATCH --chdir={Environment.CurrentDirectory}\n");
+        sb.Append($"#SBATCH --cpus-per-task={c}\n");
+        if (partition is not null) sb.Append($"#SBATCH --partition={partition}\n");
+        if (time is not null) sb.Append($"#SBATCH --time={time}\n");
+        sb.Append("#SBATCH --requeue\n#SBATCH --open-mode=append\n#SBATCH --signal=B:USR1@120\n");
+        sb.Append($"#SBATCH --output={Path.Combine(scripts, "train.log")}\n");
+        sb.Append("set -uo pipefail\n");
+        sb.Append("echo \"[$(date -Is)] job $SLURM_JOB_ID (restart ${SLURM_RESTART_COUNT:-0}) on $(hostname)\"\n");
+        sb.Append(string.Join(' ', args.Select(SlurmPlan.Quote))).Append(" &\n");
+        sb.Append("pid=$!\nrequeue=0\n");
+        sb.Append("# USR1: the time limit is near. TERM: scancel, preemption or scontrol requeue (Slurm requeues those itself).\n");
+        sb.Append("trap 'requeue=1; kill -TERM $pid 2>/dev/null' USR1\n");
+        sb.Append("trap 'kill -TERM $pid 2>/dev/null' TERM\n");
+        sb.Append("status=0\nwhile true; do wait $pid; status=$?; kill -0 $pid 2>/dev/null || break; done\n");
+        sb.Append("if [ $status -ne 0 ] && [ $requeue -eq 1 ]; then\n");
+        sb.Append("  echo \"[$(date -Is)] stopped before the time limit (state saved): requeueing job $SLURM_JOB_ID\"\n");
+        sb.Append("  scontrol requeue \"$SLURM_JOB_ID\"\n  exit 0\nfi\n");
+        sb.Append("exit $status\n");
+        Directory.CreateDirectory(scripts);
+        var script = Path.Combine(scripts, "train.sh");
+        AtomicFile.WriteAllText(script, sb.ToString());
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+        Console.WriteLine($"wrote {script}");
+        if (!submit)
+        {
+            Console.WriteLine($"submit it with: sbatch {script}   (log: {Path.Combine(scripts, "train.log")})");
+            return 0;
+        }
+        var sbatch = FindProgram("sbatch") ?? throw new IOException("--submit: sbatch not found on PATH (no Slurm client here); run without --submit and submit the script on the cluster");
+        long job = Submit(sbatch, script, []);
+        Console.WriteLine($"submitted training job {job} (requeued until it ends; log: {Path.Combine(scripts, "train.log")}; the model: {outDir})");
+        return 0;
     }
 
     /// <summary>A Slurm setting given as one word (it goes into an #SBATCH line).</summary>

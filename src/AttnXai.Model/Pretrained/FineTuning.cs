@@ -41,7 +41,7 @@ public static class FineTuning
     private const int TestChunk = 1000;
 
     /// <summary>Called after every optimizer step with (step, total steps) — e.g. to stop a run at a given step in a test.</summary>
-    public sealed record Hooks(Action<long, long>? AfterStep = null);
+    public sealed record Hooks(Action<long, long>? AfterStep = null, Action? BeforeSteps = null);
 
     /// <summary>True when <paramref name="output"/> holds the state of an unfinished fine-tuning.</summary>
     public static bool HasResumableState(string output) => FindState(Path.GetFullPath(output)) is not null;
@@ -57,7 +57,6 @@ public static class FineTuning
         using var _ = model;
         options.Validate(model.Layers);
         var outDir = Path.GetFullPath(output);
-        Directory.CreateDirectory(outDir);
         int L = architecture.Length;
         var encoder = new TextEncoder(tokenizer, L, includeMask: true);
         var trainSet = Encode(encoder, train);
@@ -66,6 +65,7 @@ public static class FineTuning
         int spe = StepPlan.StepsPerEpoch(train.Count, options.BatchSize, options.Accumulation);
         var schedule = LinearSchedule.WithWarmupFraction(options.LearningRate, options.Warmup, (long)spe * options.Epochs);
         int k = options.FrozenLayers;
+        Directory.CreateDirectory(outDir);   // only now: refused settings leave nothing behind
 
         // What trains: everything, or what is above the frozen part; two optimizers share the schedule.
         // Key biases stay as they are: their gradient is zero by construction (see BertClassifier.KeyBiases), and AdamW
@@ -111,6 +111,7 @@ public static class FineTuning
             if (cache is null) return Stopped(outDir, state, schedule, log, 0);
         }
 
+        hooks?.BeforeSteps?.Invoke();
         var sinceStart = Stopwatch.StartNew();
         long stepsThisRun = 0, docsThisRun = 0;
         var lastLog = Stopwatch.StartNew();
@@ -180,6 +181,9 @@ public static class FineTuning
             if (cancellation.IsCancellationRequested) return Stopped(outDir, state, schedule, log, cacheSeconds);
         }
 
+        // The cache's gigabytes are not needed any more.
+        cache = null;
+        GC.Collect();
         // The best epoch's weights, then the test part (resumable chunks), then the classifier's folder.
         using (torch.no_grad())
         {
