@@ -72,7 +72,7 @@ public sealed class CliFixture : IDisposable
         Write("hf-vocab-too-big/config.json", "{" + bert + ", \"vocab_size\": 10}\n");
         Write("hf-vocab-too-big/vocab.txt", vocab);
         Write("hf-no-vocab/config.json", "{" + bert + ", \"vocab_size\": 20}\n");
-        WriteTinyEncoder("hf-tiny", bert, vocab);
+        AttnXai.Tests.Shared.TinyBertFolder.Write(Path.Combine(Root, "hf-tiny"));
         Write("all-positive.csv", "text,label\na good film,positive\ngreat,positive\n");
         Write("latin1.csv", [.. Encoding.ASCII.GetBytes("text,label\ncaf"), 0xE9, .. Encoding.ASCII.GetBytes(",pos\n")]);
         Write("bad-quote.tsv", "text\tlabel\n\"quoted\" start and a lone \" here\tpos\nplain\tneg\n");
@@ -106,47 +106,6 @@ public sealed class CliFixture : IDisposable
                 File.WriteAllText(path, text);
             }
         }
-    }
-
-    /// <summary>A complete 1-layer BERT encoder folder (d 8, 2 heads, d_ff 6, 16 positions, 20 tokens) with small
-    /// deterministic weights, its safetensors file written here byte by byte (header, then little-endian float32).</summary>
-    private void WriteTinyEncoder(string folder, string bert, string vocab)
-    {
-        Write(folder + "/config.json", "{" + bert + ", \"vocab_size\": 20, \"type_vocab_size\": 2}\n");
-        Write(folder + "/vocab.txt", vocab);
-        var shapes = new List<(string Name, int[] Shape)>
-        {
-            ("embeddings.word_embeddings.weight", [20, 8]), ("embeddings.position_embeddings.weight", [16, 8]), ("embeddings.token_type_embeddings.weight", [2, 8]),
-            ("embeddings.LayerNorm.weight", [8]), ("embeddings.LayerNorm.bias", [8]),
-        };
-        foreach (var (part, rows, cols) in new[] { ("attention.self.query", 8, 8), ("attention.self.key", 8, 8), ("attention.self.value", 8, 8), ("attention.output.dense", 8, 8), ("intermediate.dense", 6, 8), ("output.dense", 8, 6) })
-        {
-            shapes.Add(($"encoder.layer.0.{part}.weight", [rows, cols]));
-            shapes.Add(($"encoder.layer.0.{part}.bias", [rows]));
-        }
-        foreach (var norm in new[] { "attention.output.LayerNorm", "output.LayerNorm" })
-        {
-            shapes.Add(($"encoder.layer.0.{norm}.weight", [8]));
-            shapes.Add(($"encoder.layer.0.{norm}.bias", [8]));
-        }
-        var header = new StringBuilder("{");
-        long offset = 0;
-        var data = new List<byte>();
-        int k = 0;
-        foreach (var (name, shape) in shapes)
-        {
-            int n = shape.Aggregate(1, (a, b) => a * b);
-            for (int i = 0; i < n; i++, k++)
-            {
-                float v = name.EndsWith("LayerNorm.weight", StringComparison.Ordinal) ? 1f : (float)(0.3 * Math.Sin(0.7 * k + 1));
-                data.AddRange(BitConverter.GetBytes(v));
-            }
-            header.Append($"{(header.Length > 1 ? "," : "")}\"{name}\":{{\"dtype\":\"F32\",\"shape\":[{string.Join(",", shape)}],\"data_offsets\":[{offset},{offset + 4L * n}]}}");
-            offset += 4L * n;
-        }
-        header.Append('}');
-        var headerBytes = Encoding.UTF8.GetBytes(header.ToString());
-        Write(folder + "/model.safetensors", [.. BitConverter.GetBytes((ulong)headerBytes.Length), .. headerBytes, .. data]);
     }
 
     private void WriteShard(string folder, int shard, string fingerprint)
