@@ -73,13 +73,13 @@ public static class Erasure
 
     /// <summary>Token indices (0-based, position t + 1 in the model) from most to least important for the predicted
     /// class: by score turned towards y^ when <paramref name="signed"/>, descending, ties by position.</summary>
-    public static int[] Ranking(ReadOnlySpan<double> tokenScores, int predicted, bool signed)
+    public static int[] Ranking(ReadOnlySpan<double> tokenScores, int predicted, bool signed, int explained = 1)
     {
         var oriented = new double[tokenScores.Length];
         for (int t = 0; t < oriented.Length; t++)
         {
             if (!double.IsFinite(tokenScores[t])) throw new ArgumentException($"token score {t} is {tokenScores[t]} (scores must be finite)", nameof(tokenScores));
-            oriented[t] = Violation.Orient(tokenScores[t], predicted, signed);
+            oriented[t] = Violation.Orient(tokenScores[t], predicted, signed, explained);
         }
         var order = Enumerable.Range(0, oriented.Length).ToArray();
         Array.Sort(order, (a, b) => oriented[b].CompareTo(oriented[a]) is var c && c != 0 ? c : a.CompareTo(b));
@@ -133,7 +133,7 @@ public static class Erasure
             for (int m = 0; m < scores.Count; m++)
             {
                 bool signed = Violation.IsSigned(scores[m].Method);
-                var order = Ranking(scores[m].Tokens[i], predicted[i], signed);
+                var order = Ranking(scores[m].Tokens[i], predicted[i], signed, model.ExplainedClass);
                 var ks = settings.Fractions.Select(q => TopCount(T, q)).ToArray();
                 var without = new int[ks.Length];
                 var only = new int[ks.Length];

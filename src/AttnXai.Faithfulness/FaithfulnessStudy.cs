@@ -1,3 +1,4 @@
+using AttnXai.Common;
 using System.Diagnostics;
 using System.Globalization;
 using AttnXai.Common.Sharding;
@@ -26,6 +27,9 @@ public sealed record FaithfulnessSettings
     public LabelledTextOptions FileOptions { get; init; } = new();
     /// <summary>test, val or train, split as the model's training split its data.</summary>
     public string Split { get; init; } = "test";
+    /// <summary>The class whose logit is explained and tested, as a label of the model or a class index (null: the
+    /// model's own explained class, the positive one of a binary model).</summary>
+    public string? Target { get; init; }
     /// <summary>Documents tested: a seeded sample of the split (all of it when larger).</summary>
     public int Docs { get; init; } = 1000;
     /// <summary>True when <see cref="Docs"/> was asked for (--docs): more than the part holds is then refused, as
@@ -99,6 +103,7 @@ public static class FaithfulnessStudy
         var explainers = Explainers(s.Methods, s.Seed, s.Explainers);
         if (!Directory.Exists(s.ModelDirectory)) throw new DirectoryNotFoundException($"model folder not found: {s.ModelDirectory}");
         using var loaded = ModelCheckpoint.Load(s.ModelDirectory, s.Device);
+        int? targetClass = s.Target is { } targetText ? TargetClass(targetText, loaded) : null;
         if (loaded.Model.Classes != 2)
             throw new ArgumentException($"the faithfulness test needs a two-class model; {loaded.Directory} has {loaded.Model.Classes} classes ({loaded.Labels.Describe()})");
         var (parts, documents) = ModelData.ReadPart(loaded, s.DataPath, s.FileOptions, s.Split, progress);
@@ -123,6 +128,7 @@ public static class FaithfulnessStudy
                 throw new ArgumentException($"every method chosen is zero by construction on {loaded.Directory} ({string.Join("; ", zero.Select(z => $"{z.Name}: {z.Reason}"))}); choose others with --methods");
         }
         var target = ExplainTarget.For(loaded);
+        if (targetClass is { } tc) target = target.ForClass(tc);
         var docs = new List<TestDocument>();
         foreach (var r in sample.Take(slice).ToArray())
         {
@@ -145,6 +151,7 @@ public static class FaithfulnessStudy
         });
         result = result with { Seconds = new Dictionary<string, double>(result.Seconds) { ["erasure"] = erasureClock.Elapsed.TotalSeconds } };
         var settings = Settings(s, source, sample.Count, explainers);
+        if (s.Target is not null) settings["target"] = $"{loaded.Labels.ClassNames[target.Model.ExplainedClass]} (class {target.Model.ExplainedClass})";
         if (zero.Count > 0) settings[ZeroKey] = string.Join("\n", zero.Select(z => $"{z.Name}: {z.Reason}"));
         int threads = torch.get_num_threads();
         string device = loaded.Model.Device.ToString();
@@ -167,6 +174,16 @@ public static class FaithfulnessStudy
             },
         }.Write(s.OutputDirectory);
         return (result, erasure, [csv, erasureCsv, Path.Combine(s.OutputDirectory, ShardManifest.FileName)]);
+    }
+
+    /// <summary>A class given as a label of the model or an index (one class for every document: "predicted" is
+    /// explain's, whose documents each have theirs).</summary>
+    public static int TargetClass(string text, LoadedModel loaded)
+    {
+        var t = text.Trim();
+        if (loaded.Labels.TryGetClass(t, out int c)) return c;
+        if (int.TryParse(t, NumberStyles.None, Inv, out c) && c < loaded.Model.Classes) return c;
+        throw new UserError($"--target '{text}' is neither a label of the model ({loaded.Labels.Describe()}) nor a class index 0 to {loaded.Model.Classes - 1} (the faithfulness test tests one class for every document)");
     }
 
     /// <summary>The name of the study in shard manifests.</summary>
@@ -235,6 +252,7 @@ public static class FaithfulnessStudy
             ["threads"] = threads,
             ["device"] = device,
         };
+        if (d.TryGetValue("target", out var target)) json["target"] = target;
         if (d.TryGetValue(ZeroKey, out var zero))
         {
             var o = new JsonObject();

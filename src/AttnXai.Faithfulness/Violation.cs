@@ -38,14 +38,16 @@ public static class Violation
     }
 
     /// <summary>
-    /// The score turned towards the predicted class. Explainers explain the positive-class logit, so a signed score
-    /// w supports the prediction when y^ is positive and opposes it when y^ is negative: w for y^ = 1, -w for y^ = 0.
+    /// The score turned towards the predicted class. Explainers explain the logit of class <paramref name="explained"/>
+    /// (the positive one unless --target asks for another), so a signed score w supports the prediction when y^ is
+    /// that class and opposes it otherwise: w for y^ = explained, -w for the other class of the binary model.
     /// Unsigned scores are kept as they are (they cannot say which class a word supports).
     /// </summary>
-    public static double Orient(double w, int predicted, bool signed)
+    public static double Orient(double w, int predicted, bool signed, int explained = 1)
     {
         if (predicted is not (0 or 1)) throw new ArgumentOutOfRangeException(nameof(predicted), predicted, "the predicted class must be 0 (negative) or 1 (positive)");
-        return signed && predicted == 0 ? -w : w;
+        if (explained is not (0 or 1)) throw new ArgumentOutOfRangeException(nameof(explained), explained, "the explained class must be 0 or 1");
+        return signed && predicted != explained ? -w : w;
     }
 
     /// <summary>dC = p(y^|x) - p(y^|x without the feature).</summary>

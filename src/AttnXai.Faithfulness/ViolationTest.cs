@@ -188,7 +188,7 @@ public static class ViolationTest
                 var (method, words) = scores[m];
                 bool signed = Violation.IsSigned(method);
                 int j = top[m][i];
-                double w = words[i][j], wo = Violation.Orient(w, yHat, signed);
+                double w = words[i][j], wo = Violation.Orient(w, yHat, signed, model.Model.ExplainedClass);
                 var positions = RemovalModel.Positions(doc, j);
                 foreach (var r in removals)
                 {

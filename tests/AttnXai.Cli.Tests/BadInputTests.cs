@@ -117,6 +117,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "train-accumulate-with-frozen-encoder", "train --init {root}/hf-tiny --accumulate 2 --data {data} --labels neg,pos --out {out}", "--accumulate goes with fine-tuning (--freeze none or layers:K)" },
         { "train-init-max-length", "train --init {root}/hf-no-weights --out {out} --max-length 2", "--max-length must be" },
         { "explain-target-unknown", "explain --model {model} --text good --out {out} --target neutral", "--target 'neutral' is neither predicted, a label of the model (neg (class 0), pos (class 1))" },
+        { "faithfulness-target-unknown", "faithfulness --model {model} --data {data} --out {out} --target neutral", "--target 'neutral' is neither a label of the model (neg (class 0), pos (class 1))" },
         { "explain-replace-with-word-model", "explain --model {model} --text good --out {out} --replace-with mask", "--replace-with goes with a pretrained model" },
 
         // explain

@@ -74,6 +74,34 @@ public sealed class StudyTests : IDisposable
     }
 
     [Fact]
+    public void Target_explains_the_class_asked_for()
+    {
+        // The test itself is about the predicted class (its probability before and after removing the top word, the same
+        // in both runs); --target changes what is explained: G-avg's scores are the gradient of the negative logit, and
+        // a score is turned towards the prediction when the prediction is not the explained class.
+        var (model, data) = Fixture(Reviews);
+        FaithfulnessSettings S(string outDir, string? target) => new()
+        {
+            ModelDirectory = model, OutputDirectory = outDir, DataPath = data, Docs = 4, Seed = 3, Methods = ["G-avg", "random"], Target = target,
+        };
+        FaithfulnessStudy.Run(S(Path.Combine(_root, "pos"), null));
+        FaithfulnessStudy.Run(S(Path.Combine(_root, "neg"), "neg"));
+        FaithfulnessStudy.Run(S(Path.Combine(_root, "one"), "1"));
+        var (_, pos) = Csv.Parse(File.ReadAllText(Path.Combine(_root, "pos", FaithfulnessWriters.DocumentsFile)));
+        var (_, neg) = Csv.Parse(File.ReadAllText(Path.Combine(_root, "neg", FaithfulnessWriters.DocumentsFile)));
+        Assert.Equal(File.ReadAllText(Path.Combine(_root, "pos", FaithfulnessWriters.DocumentsFile)), File.ReadAllText(Path.Combine(_root, "one", FaithfulnessWriters.DocumentsFile)));
+        Assert.Equal(pos.Count, neg.Count);
+        Assert.Equal(pos.Select(r => r[10]), neg.Select(r => r[10]));   // p_before: the predicted class's
+        var g = neg.Where(r => r[3] == "G-avg").ToList();
+        Assert.NotEmpty(g);
+        Assert.All(g, r => Assert.Equal(r[2] == "neg" ? Csv.D(r[8]) : -Csv.D(r[8]), Csv.D(r[9])));
+        Assert.NotEqual(pos.Where(r => r[3] == "G-avg").Select(r => r[8]), g.Select(r => r[8]));
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "neg", FaithfulnessWriters.SummaryJsonFile)))!;
+        Assert.Equal("neg (class 0)", (string)json["settings"]!["target"]!);
+        Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "pos", FaithfulnessWriters.SummaryJsonFile)))!["settings"]!["target"]);
+    }
+
+    [Fact]
     public void Writes_every_output_and_same_seed_gives_same_files()
     {
         var (model, data) = Fixture(Reviews);

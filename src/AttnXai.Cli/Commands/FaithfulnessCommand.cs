@@ -33,6 +33,7 @@ public static class FaithfulnessCommand
         var methods = new Option<string>("--methods") { Description = $"comma list of {string.Join(", ", FaithfulnessStudy.KnownMethods)}, or all", DefaultValueFactory = _ => "all" };
         var removals = new Option<string>("--removals") { Description = "comma list of delete (re-encode without the word), zero (its word embedding set to 0), attention (masked out of the softmax), or all", DefaultValueFactory = _ => "delete,zero,attention" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the sample, LIME, SHAP and the random baseline (default 0)" };
+        var targetClass = new Option<string?>("--target") { Description = "the class whose logit is explained and tested, a label or a class index (default: the last class of a two-class model, the positive one)" };
         var erasure = new Option<string>("--erasure-removal") { Description = "how the erasure curves take tokens out: delete (re-encode without them, as ferret and ERASER) or unk (UNK in place)", DefaultValueFactory = _ => "delete" }.OneOf("delete", "unk");
         var quick = new Option<bool>("--quick") { Description = $"smoke preset: {QuickDocs} documents, {QuickExplainers.LimeRuns} LIME run of {QuickExplainers.LimeSamples} samples (options still override)" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
@@ -41,7 +42,7 @@ public static class FaithfulnessCommand
         var shard = Opt.ShardOption();
         var explainerOptions = new ExplainerOptions(new ExplainerSettings(), QuickExplainers,
             [LimeExplainer.RunsSetting, LimeExplainer.SamplesSetting]);
-        foreach (var o in new Option[] { model, split, docs, methods, removals, erasure, seed }.Concat(explainerOptions.All)
+        foreach (var o in new Option[] { model, split, docs, methods, removals, erasure, seed, targetClass }.Concat(explainerOptions.All)
                      .Concat([quick, threads, device, output, chunkSize, shard]).Concat(dataArgs.All()))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
@@ -54,6 +55,7 @@ public static class FaithfulnessCommand
                 OutputDirectory = r.GetValue(output)!,
                 DataPath = r.GetValue(dataArgs.Data),
                 Split = r.GetValue(split)!,
+                Target = r.GetValue(targetClass),
                 Docs = r.GetValue(docs) ?? (q ? QuickDocs : 1000),
                 DocsGiven = r.GetValue(docs) is not null,
                 Methods = r.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
