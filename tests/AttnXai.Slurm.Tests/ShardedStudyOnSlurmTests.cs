@@ -55,40 +55,13 @@ public sealed partial class ShardedStudyOnSlurmTests(ITestOutputHelper log) : ID
                 $"merged/{file} differs from the single run's");
     }
 
-    /// <summary>Runs the built attnxai in the test's folder (with the cluster's settings when given); fails the test unless it exits with 0.</summary>
-    string Attnxai(SlurmCluster? cluster, params string[] args)
-    {
-        var start = new ProcessStartInfo(Executable, args)
-        {
-            WorkingDirectory = work.FullName, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8, StandardErrorEncoding = Encoding.UTF8,
-        };
-        cluster?.ApplyTo(start);
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(5))) { p.Kill(entireProcessTree: true); Assert.Fail($"attnxai {args[0]} did not finish in 5 minutes"); }
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"attnxai {string.Join(' ', args)}: exit {p.ExitCode}\n{stdout.Result}\n{stderr.Result}");
-        return stdout.Result;
-    }
+    string Attnxai(SlurmCluster? cluster, params string[] args) => AttnxaiProgram.Run(work.FullName, cluster, args);
 
     static long JobId(string output, string prefix)
     {
         var m = Regex.Match(output, Regex.Escape(prefix) + @"(\d+)");
         Assert.True(m.Success, $"no '{prefix}ID' in:\n{output}");
         return long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>The built program of this test's configuration (src/AttnXai.Cli/bin/CONFIG/net10.0/attnxai).</summary>
-    static string Executable
-    {
-        get
-        {
-            var root = RepoPaths.FindRepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("no repository root above " + AppContext.BaseDirectory);
-            var config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}") ? "Debug" : "Release";
-            return Path.Combine(root, "src", "AttnXai.Cli", "bin", config, "net10.0", "attnxai");
-        }
     }
 
     /// <summary>200 texts of two classes: fillers, two words of the class, and a word of the text's own.</summary>

@@ -58,32 +58,7 @@ public sealed class TrainingRequeueOnSlurmTests(ITestOutputHelper log) : IDispos
             .SequenceEqual(File.ReadAllBytes(Path.Combine(work.FullName, "run", "model.safetensors"))), "the requeued run's weights differ from the uninterrupted run's");
     }
 
-    string Attnxai(SlurmCluster? cluster, params string[] args)
-    {
-        var start = new ProcessStartInfo(Executable, args)
-        {
-            WorkingDirectory = work.FullName, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8, StandardErrorEncoding = Encoding.UTF8,
-        };
-        cluster?.ApplyTo(start);
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(5))) { p.Kill(entireProcessTree: true); Assert.Fail($"attnxai {args[0]} did not finish in 5 minutes"); }
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"attnxai {string.Join(' ', args)}: exit {p.ExitCode}\n{stdout.Result}\n{stderr.Result}");
-        return stdout.Result;
-    }
-
-    static string Executable
-    {
-        get
-        {
-            var root = RepoPaths.FindRepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("no repository root above " + AppContext.BaseDirectory);
-            var config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}") ? "Debug" : "Release";
-            return Path.Combine(root, "src", "AttnXai.Cli", "bin", config, "net10.0", "attnxai");
-        }
-    }
+    string Attnxai(SlurmCluster? cluster, params string[] args) => AttnxaiProgram.Run(work.FullName, cluster, args);
 
     /// <summary>1,200 texts of the tiny vocabulary's words: positive when w1 outnumbers w2.</summary>
     static void WriteData(string path)

@@ -158,10 +158,7 @@ public static class TrainCommand
         int? evalBatch, int? threads)
     {
         var inv = CultureInfo.InvariantCulture;
-        var dir = Path.GetFullPath(initDir);
-        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--init: folder not found: {dir}");
-        if (!AttnXai.Model.Pretrained.HfCheckpoint.IsCheckpointFolder(dir))
-            throw new InvalidDataException($"--init {dir}: not a pretrained checkpoint folder (a config.json with a model_type such as bert; `attnxai import` makes one)");
+        var dir = InitFolder(initDir);
         var outDir = Output.Folder(output);
         if (File.Exists(Path.Combine(outDir, ModelCheckpoint.ConfigFile)))
             throw new IOException($"--out {outDir} already holds a trained model (config.json); choose another --out folder");
@@ -186,6 +183,16 @@ public static class TrainCommand
         return 0;
     }
 
+    /// <summary>--init's folder, checked: it exists and is a Hugging Face checkpoint folder.</summary>
+    private static string InitFolder(string initDir)
+    {
+        var dir = Path.GetFullPath(initDir);
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--init: folder not found: {dir}");
+        if (!AttnXai.Model.Pretrained.HfCheckpoint.IsCheckpointFolder(dir))
+            throw new InvalidDataException($"--init {dir}: not a pretrained checkpoint folder (a config.json with a model_type such as bert; `attnxai import` makes one)");
+        return dir;
+    }
+
     /// <summary>The parts a pretrained model trains on: the data split as for every other model, subsampled.</summary>
     private static (SourceParts Source, IReadOnlyList<LabelledDocument> Train, IReadOnlyList<LabelledDocument> Validation, IReadOnlyList<LabelledDocument> Test, System.Text.Json.Nodes.JsonObject Settings)
         ReadParts(string? dataPath, LabelledTextOptions fileOptions, DataOptions dataOptions)
@@ -208,10 +215,7 @@ public static class TrainCommand
         Option<int?> saveEvery, Option<bool> fixedPadding, Option<bool> noCache)
     {
         var inv = CultureInfo.InvariantCulture;
-        var dir = Path.GetFullPath(initDir);
-        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--init: folder not found: {dir}");
-        if (!AttnXai.Model.Pretrained.HfCheckpoint.IsCheckpointFolder(dir))
-            throw new InvalidDataException($"--init {dir}: not a pretrained checkpoint folder (a config.json with a model_type such as bert; `attnxai import` makes one)");
+        var dir = InitFolder(initDir);
         var outDir = Output.Folder(r.GetValue(output)!);
         if (File.Exists(Path.Combine(outDir, ModelCheckpoint.ConfigFile)) && !AttnXai.Model.Pretrained.FineTuning.HasResumableState(outDir))
             throw new IOException($"--out {outDir} already holds a trained model (config.json); choose another --out folder");
