@@ -113,18 +113,8 @@ public static partial class CliRunner
     public static bool ThrownByAttnXai(Exception e) =>
         e.TargetSite?.DeclaringType?.Assembly.GetName().Name is { } name && (name == "attnxai" || name.StartsWith("AttnXai.", StringComparison.Ordinal));
 
-    /// <summary>The exception's message on one line, without .NET's " (Parameter 'x')" suffix or "Actual value was" line.</summary>
-    public static string Message(Exception e)
-    {
-        var m = e.Message;
-        if (e is ArgumentException { ParamName: { } p })
-        {
-            m = m.Replace($" (Parameter '{p}')", "");
-            int actual = m.IndexOf("\nActual value was", StringComparison.Ordinal);
-            if (actual >= 0) m = m[..actual];
-        }
-        return OneLine(m);
-    }
+    /// <summary>The exception's message on one line (<see cref="ErrorText.OneLine"/>).</summary>
+    public static string Message(Exception e) => ErrorText.OneLine(e);
 
     public static string OneLine(string s) => WhiteSpace().Replace(s.Trim(), " ");
 

@@ -51,21 +51,8 @@ public static class DocumentSample
         }
         catch (Exception e) when (e is ArgumentException or UserError)
         {
-            log?.Invoke($"{where} skipped: {OneLine(e)}");
+            log?.Invoke($"{where} skipped: {AttnXai.Common.ErrorText.OneLine(e)}");
             return null;
         }
-    }
-
-    /// <summary>An exception's message on one line, without .NET's " (Parameter 'x')" suffix or "Actual value was" line.</summary>
-    internal static string OneLine(Exception e)
-    {
-        var m = e.Message;
-        if (e is ArgumentException { ParamName: { } p })
-        {
-            m = m.Replace($" (Parameter '{p}')", "");
-            int actual = m.IndexOf("\nActual value was", StringComparison.Ordinal);
-            if (actual >= 0) m = m[..actual];
-        }
-        return System.Text.RegularExpressions.Regex.Replace(m.Trim(), @"\s+", " ");
     }
 }

@@ -282,7 +282,7 @@ public static class ExplainJob
         try { return parse(); }
         catch (Exception e) when (e is ArgumentException and not ArgumentNullException)
         {
-            var m = DocumentSample.OneLine(e);
+            var m = AttnXai.Common.ErrorText.OneLine(e);
             throw new UserError(m.StartsWith("--", StringComparison.Ordinal) ? m : $"{option}: {m}", e);
         }
     }
