@@ -345,8 +345,15 @@ public static class DepthReport
         string G(double v) => double.IsFinite(v) ? v.ToString("G3", inv) : "n/a";
         var names = s.Models.Select(m => m.Name).ToList();
         string Series(Func<string, double> f, Func<double, string> fmt) => string.Join(", ", s.Models.Select(m => $"{fmt(f(m.Name))} ({m.Name})"));
-        var r = new HtmlReport("Depth study: do the paper's findings carry over to deeper Transformers?");
-        r.Paragraph($"{documents} IMDB test documents, {s.Models.Count} models ({string.Join(", ", names)}), {methods.Count} methods ({string.Join(", ", methods)}).");
+        // The trends run along the models trained here or reused at their depth (the paper's, then the Transformers);
+        // pretrained models are reported next to them, not placed on that axis.
+        var depthNames = s.Models.Where(m => !m.Pretrained).Select(m => m.Name).ToList();
+        bool pretrained = depthNames.Count < names.Count;
+        var r = new HtmlReport(pretrained
+            ? "Depth study: do the paper's findings carry over to deeper and to pretrained Transformers?"
+            : "Depth study: do the paper's findings carry over to deeper Transformers?");
+        r.Paragraph($"{documents} IMDB test documents, {s.Models.Count} models ({string.Join(", ", names)}), {methods.Count} methods ({string.Join(", ", methods)})." +
+            (s.Target is { } target ? $" Every method explains the logit of the class given by --target {target}; the theorems, written for a model's own class, are left out where that class is another." : ""));
 
         foreach (var g in zero.GroupBy(z => (z.Key.Method, z.Value)))
             r.Paragraph($"{g.Key.Method} is zero by construction on {string.Join(", ", g.Select(z => z.Key.Model))} ({g.Key.Value}): what it computes there is " +
@@ -358,10 +365,15 @@ public static class DepthReport
         string reference = Reference(methods);
         foreach (var a in new[] { "alpha-avg", "rollout", "grad-rollout", "G-l2", "GxI" }.Where(m => methods.Contains(m) && m != reference))
         {
-            double first = Agreement(agreement, names[0], a, reference, "spearman"), lastV = Agreement(agreement, names[^1], a, reference, "spearman");
+            string along = "";
+            if (depthNames.Count >= 2)
+            {
+                double first = Agreement(agreement, depthNames[0], a, reference, "spearman"), lastV = Agreement(agreement, depthNames[^1], a, reference, "spearman");
+                string trend = !double.IsFinite(first) || !double.IsFinite(lastV) ? "cannot be compared" : lastV < first - 0.05 ? "falls" : lastV > first + 0.05 ? "rises" : "stays within 0.05";
+                along = $" {trend} from {depthNames[0]} to {depthNames[^1]}";
+            }
             double rnd = Agreement(agreement, names[^1], a, "random", "spearman");
-            string trend = !double.IsFinite(first) || !double.IsFinite(lastV) ? "cannot be compared" : lastV < first - 0.05 ? "falls" : lastV > first + 0.05 ? "rises" : "stays within 0.05";
-            r.Paragraph($"Agreement of {a} with {reference} (median Spearman of |scores|) {trend} from {names[0]} to {names[^1]}: {Series(m => Agreement(agreement, m, a, reference, "spearman"), F)}; " +
+            r.Paragraph($"Agreement of {a} with {reference} (median Spearman of |scores|){along}: {Series(m => Agreement(agreement, m, a, reference, "spearman"), F)}; " +
                 $"with the random baseline it is {F(rnd)} on {names[^1]}.");
         }
         foreach (var a in new[] { "alpha-avg", "rollout", "grad-rollout", reference, "random" }.Distinct().Where(methods.Contains))
@@ -408,12 +420,14 @@ public static class DepthReport
         r.Heading("Stage times");
         r.Table(["stage", "seconds"], stages.Select(x => (IReadOnlyList<object?>)[x.Name, x.Seconds]));
         r.Heading("Settings");
-        r.Settings(new Dictionary<string, object?>
+        var settings = new Dictionary<string, object?>
         {
             ["output folder"] = Path.GetFullPath(s.OutputDirectory), ["documents"] = s.Docs, ["seed"] = s.Seed, ["methods"] = string.Join(", ", s.Methods),
             ["LIME"] = $"{s.LimeRuns} run(s) of {s.LimeSamples} samples", ["IG steps"] = s.IgSteps, ["top-k fraction"] = s.TopFraction,
             ["erasure removal"] = s.ErasureRemoval.Name(), ["models"] = string.Join("; ", s.Models.Select(m => $"{m.Name}: {(m.Directory is null ? s.Recipe.Describe(m) : "reused " + m.Directory)}")),
-        }, "settings");
+        };
+        if (s.Target is { } explained) settings["explained class (--target)"] = explained;
+        r.Settings(settings, "settings");
         r.Settings(new Dictionary<string, object?>
         {
             [".NET"] = RuntimeInformation.FrameworkDescription, ["OS"] = RuntimeInformation.OSDescription, ["cores"] = Environment.ProcessorCount,

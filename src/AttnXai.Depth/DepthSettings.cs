@@ -131,6 +131,11 @@ public sealed record DepthSettings
     /// study within 2 hours on 2 cores; src/AttnXai.Depth/README.md says what 50 documents resolve).</summary>
     public int Docs { get; init; } = 50;
     public ulong Seed { get; init; }
+    /// <summary>The class whose logit every explainer explains and the faithfulness measures test, as a label or a
+    /// class index, resolved per model (each must have it); null: each model's own explained class (the last one, the
+    /// positive class of IMDB). The theorems are written for a model's own class: with another, the theory rows are
+    /// left out for that model.</summary>
+    public string? Target { get; init; }
     public IReadOnlyList<string> Methods { get; init; } = DefaultMethods;
     /// <summary>The explainers' settings, taken whole: the study's budget is one LIME run of 1,000 samples and 32 IG
     /// steps per document (the methods' defaults otherwise); the study sets the aggregation, both removal modes and the

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AttnXai.Common;
 using AttnXai.Common.IO;
 using AttnXai.Common.Random;
 using AttnXai.Common.Sharding;
@@ -9,6 +10,7 @@ using AttnXai.Data.Imdb;
 using AttnXai.Data.Sources;
 using AttnXai.Explain;
 using AttnXai.Explain.Explainers;
+using AttnXai.Faithfulness;
 using AttnXai.Model;
 
 namespace AttnXai.Depth;
@@ -103,6 +105,7 @@ public sealed class DepthStudy
             d["top_fraction"] = s.TopFraction.ToString("R", inv);
             d["erasure_removal"] = s.ErasureRemoval.Name();
             d["chunk_size"] = s.ChunkSize.ToString(inv);
+            if (s.Target is { } target) d["target"] = target.Trim();   // only when given: earlier run folders stay valid
             if (s.Shard is { } shard) d["shard"] = shard.ToString();   // a part folder holds one shard's chunks only
         }
         return d;
@@ -183,6 +186,7 @@ public sealed class DepthStudy
     {
         CheckRunFolder(_s);
         foreach (var m in _s.Models.Where(m => m.Directory is not null)) CheckReused(m);
+        if (_s.Target is { } target) CheckTarget(_s.Models, target);
         var dataPath = DataSource.LocateImdb(_s.DataPath);
         _log($"reading IMDB from {dataPath} ...");
         var imdb = ImdbReader.Read(dataPath);
@@ -257,6 +261,22 @@ public sealed class DepthStudy
         if (arch.Classes != 2) throw new InvalidDataException($"{where}: the model has {arch.Classes} classes; the study needs a binary (IMDB) model");
     }
 
+    /// <summary>Before any work: every model has the class <paramref name="target"/> names (the models trained here
+    /// have IMDB's labels; a reused one is loaded). A <see cref="UserError"/> naming the first that has not.</summary>
+    public static void CheckTarget(IEnumerable<DepthModel> models, string target)
+    {
+        foreach (var m in models)
+        {
+            if (m.Directory is { } dir)
+            {
+                using var loaded = ModelCheckpoint.Load(dir);
+                FaithfulnessStudy.TargetClass(target, loaded, "the depth study");
+            }
+            else if (!DataSource.ImdbLabels.TryParseClass(target, out _))
+                throw new UserError($"--target '{target}' is neither a label of the IMDB models the study trains ({DataSource.ImdbLabels.Describe()}) nor a class index 0 to 1 ({m.Name})");
+        }
+    }
+
     private double Train(DepthModel m, PreparedData data, string dir)
     {
         var arch = _s.Recipe.Architecture(m, data.Vocabulary.Count, data.Labels.Count);
@@ -321,7 +341,7 @@ public sealed class DepthStudy
             for (int c = firstChunk; c < endChunk; c++)
             {
                 if (ChunkComplete(parts, c)) continue;
-                model ??= StudyModel.Load(m, ModelDirectory(m), _s.Device);
+                model ??= StudyModel.Load(m, ModelDirectory(m), _s.Device, _s.Target);
                 var clock = Stopwatch.StartNew();
                 var tables = Tables.Select(t => new CsvTable(t.Header)).ToArray();
                 var seconds = new Dictionary<string, double>();
@@ -428,6 +448,7 @@ public sealed class DepthStudy
             ["top_fraction"] = s.TopFraction.ToString("R", inv),
             ["erasure_removal"] = s.ErasureRemoval.Name(),
         };
+        if (s.Target is { } target) d["target"] = target.Trim();
         foreach (var m in s.Models) d["model." + m.Name] = Path.GetFullPath(m.Directory ?? throw new ArgumentException($"{m.Name} is not reused"));
         return d;
     }
@@ -459,6 +480,7 @@ public sealed class DepthStudy
             IgSteps = int.Parse(Get("ig_steps"), inv),
             TopFraction = double.Parse(Get("top_fraction"), inv),
             ErasureRemoval = RemovalNames.Parse(Get("erasure_removal")),
+            Target = run.Settings.TryGetValue("target", out var target) ? target : null,
             ChunkSize = run.ChunkSize,
         }.Validate();
         set.Gather(PartsFolder, outputDirectory);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AttnXai.Common;
 using AttnXai.Common.IO;
 using AttnXai.Common.Random;
 using AttnXai.Data.Imdb;
@@ -20,37 +21,46 @@ namespace AttnXai.Depth;
 /// </summary>
 public sealed class StudyModel : IDisposable
 {
-    private StudyModel(DepthModel spec, LoadedModel loaded, ITextClassifier model64)
+    private StudyModel(DepthModel spec, LoadedModel loaded, ITextClassifier model64, string? target)
     {
         Spec = spec;
         Loaded = loaded;
         Target = ExplainTarget.For(loaded);
+        if (target is not null) Target = Target.ForClass(FaithfulnessStudy.TargetClass(target, loaded, "the depth study"));
         Model64 = model64;
         Paper = loaded.Model is AttentionClassifier a ? PaperWeights.From(a) : null;
     }
 
     public DepthModel Spec { get; }
     public LoadedModel Loaded { get; }
+    /// <summary>What the explainers explain: the model's own class, or the class asked for (a view of the model).</summary>
     public ExplainTarget Target { get; }
+    /// <summary>The model as the measures see it: its explained class is <see cref="Target"/>'s.</summary>
+    public ITextClassifier Explained => Target.Model;
+    /// <summary>Whether the explained class is the model's own (the theorems are written for it).</summary>
+    public bool OwnClass => Target.Model.ExplainedClass == Loaded.Model.ExplainedClass;
     /// <summary>The same weights in float64 on the CPU, in evaluation mode.</summary>
     public ITextClassifier Model64 { get; }
     /// <summary>The paper model's float64 weights (null for other models).</summary>
     public PaperWeights? Paper { get; }
 
-    public static StudyModel Load(DepthModel spec, string directory, Device? device)
+    /// <summary>Loads the model of <paramref name="spec"/>; <paramref name="target"/> (a label or class index, null for
+    /// the model's own class) is the class explained (a <see cref="UserError"/> when the model has no such class).</summary>
+    public static StudyModel Load(DepthModel spec, string directory, Device? device, string? target = null)
     {
         var loaded = ModelCheckpoint.Load(directory, device);
         try
         {
             // The float64 copy serves the theorems, which are about the paper's model and the Transformer: a pretrained
             // model keeps its own weights there (no copy of 90 MB for nothing).
-            if (spec.Pretrained) return new StudyModel(spec, loaded, loaded.Model);
+            if (spec.Pretrained) return new StudyModel(spec, loaded, loaded.Model, target);
             var copy = loaded.Architecture.Create(null, null, ScalarType.Float64);
             using (var scope = NewDisposeScope())
             using (no_grad())
                 copy.Module.load_state_dict(loaded.Model.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().to(ScalarType.Float64)));
             copy.Module.eval();
-            return new StudyModel(spec, loaded, copy);
+            try { return new StudyModel(spec, loaded, copy, target); }
+            catch { copy.Dispose(); throw; }
         }
         catch
         {
@@ -128,7 +138,7 @@ public static class DocumentMeasures
         }
 
         var clock = Stopwatch.StartNew();
-        var curves = Faithfulness.Erasure.FromScores(m.Loaded.Model, [test], [.. methods.Select(x => (x.Method, new[] { x.Tokens }))],
+        var curves = Faithfulness.Erasure.FromScores(m.Explained, [test], [.. methods.Select(x => (x.Method, new[] { x.Tokens }))],
             new ErasureSettings(ErasureSettings.EraserFractions, s.ErasureRemoval));
         seconds["erasure"] = clock.Elapsed.TotalSeconds;
         var erasure = curves.SelectMany(c => c.Points.Select(p => new[]
@@ -139,7 +149,7 @@ public static class DocumentMeasures
         var first = curves[0];
 
         clock.Restart();
-        var violations = ViolationTest.FromScores(new RemovalModel(m.Loaded.Model), [test], [.. methods.Select(x => (x.Method, new[] { x.Words }))], FeatureRemovals.All)
+        var violations = ViolationTest.FromScores(new RemovalModel(m.Explained), [test], [.. methods.Select(x => (x.Method, new[] { x.Words }))], FeatureRemovals.All)
             .Instances.Select(v => new[]
             {
                 name, Cell(index), v.Method, v.Signed ? "yes" : "no", FeatureRemovals.Name(v.Removal), v.TopWord, Csv.Num(v.OrientedScore), Csv.Num(v.Change),
@@ -170,10 +180,12 @@ public static class DocumentMeasures
     /// The theorems on the last layer (see <see cref="LastLayerView"/>): Theorem 4.1's closed form against autograd's
     /// gradient with respect to the input embeddings and with respect to the layer's e (relative L2 over the word rows
     /// 1..T), Theorem 5.1 against LIME with UNK in place (relative L2 and Spearman over the distinct words; NaN without
-    /// lime-unk among the methods). Null for models that are neither the paper's nor the Transformer.
+    /// lime-unk among the methods). Null for models that are neither the paper's nor the Transformer, and when another
+    /// class than the model's own is explained (the closed forms are written for its own).
     /// </summary>
     internal static string[]? Theory(StudyModel m, ExplainDocument doc, int index, double[]? lime)
     {
+        if (!m.OwnClass) return null;
         LastLayerView view;
         double[] reference;
         if (m.Paper is { } w)

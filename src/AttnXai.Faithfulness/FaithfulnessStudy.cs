@@ -177,13 +177,11 @@ public static class FaithfulnessStudy
     }
 
     /// <summary>A class given as a label of the model or an index (one class for every document: "predicted" is
-    /// explain's, whose documents each have theirs).</summary>
-    public static int TargetClass(string text, LoadedModel loaded)
+    /// explain's, whose documents each have theirs); <paramref name="study"/> names the caller in the error.</summary>
+    public static int TargetClass(string text, LoadedModel loaded, string study = "the faithfulness test")
     {
-        var t = text.Trim();
-        if (loaded.Labels.TryGetClass(t, out int c)) return c;
-        if (int.TryParse(t, NumberStyles.None, Inv, out c) && c < loaded.Model.Classes) return c;
-        throw new UserError($"--target '{text}' is neither a label of the model ({loaded.Labels.Describe()}) nor a class index 0 to {loaded.Model.Classes - 1} (the faithfulness test tests one class for every document)");
+        if (loaded.Labels.TryParseClass(text, out int c)) return c;
+        throw new UserError($"--target '{text}' is neither a label of {loaded.Directory} ({loaded.Labels.Describe()}) nor a class index 0 to {loaded.Model.Classes - 1} ({study} explains one class for every document)");
     }
 
     /// <summary>The name of the study in shard manifests.</summary>

@@ -163,6 +163,54 @@ public sealed class StudyTests
     }
 
     /// <summary>
+    /// --target: the models a first run trained, measured again with the class named by label and by index. The own
+    /// class (pos, 1) gives the default run's bytes; the other class (neg) leaves what does not depend on the explained
+    /// class (the attention methods' agreement, the predictions) as it was, changes the gradient's scores, leaves the
+    /// theorems out (written for a model's own class) and is recorded, so that a rerun without it is refused. A class
+    /// no model has is one user error naming it.
+    /// </summary>
+    [Fact]
+    public void Target_explains_the_class_asked_for_on_every_model()
+    {
+        using var tmp = new TempFolder();
+        var data = TinyImdb(tmp.Path);
+        var first = Path.Combine(tmp.Path, "default");
+        var trained = Settings(first, data) with { Models = [DepthModel.Paper(), DepthModel.Transformer(1)], Docs = 3, Methods = ["alpha-avg", "rollout", "G-l2", "random"] };
+        new DepthStudy(trained).Run();
+        var reused = trained with { Models = trained.Models.Select(m => DepthModel.Parse(m.Name, Path.Combine(first, DepthStudy.ModelsFolder, m.Name))).ToList() };
+        string Run(string name, string? target)
+        {
+            var dir = Path.Combine(tmp.Path, name);
+            new DepthStudy(reused with { OutputDirectory = dir, Target = target }).Run();
+            return dir;
+        }
+        var own = Run("own", null);
+        string[] Rows(string dir, string file) => File.ReadAllLines(Path.Combine(dir, file));
+        foreach (var (name, target) in new[] { ("pos", "pos"), ("one", " 1 ") })
+        {
+            var dir = Run(name, target);
+            foreach (var f in Deterministic) Assert.Equal(Rows(own, f), Rows(dir, f));
+        }
+
+        var neg = Run("neg", "neg");
+        Assert.Equal(Rows(own, "documents.csv"), Rows(neg, "documents.csv"));
+        var (_, ownAgreement) = Csv.Parse(File.ReadAllText(Path.Combine(own, "agreement.csv")));
+        var (_, negAgreement) = Csv.Parse(File.ReadAllText(Path.Combine(neg, "agreement.csv")));
+        static bool Attention(string[] r) => r[2] is "alpha-avg" or "rollout" && r[3] is "alpha-avg" or "rollout" or "random";
+        Assert.Equal(ownAgreement.Where(Attention).Select(r => string.Join(",", r)), negAgreement.Where(Attention).Select(r => string.Join(",", r)));
+        Assert.NotEqual(ownAgreement.Where(r => r[3] == "G-l2").Select(r => r[6]), negAgreement.Where(r => r[3] == "G-l2").Select(r => r[6]));
+        Assert.Equal(6, Csv.Parse(File.ReadAllText(Path.Combine(own, "theory.csv"))).Rows.Count);
+        Assert.Empty(Csv.Parse(File.ReadAllText(Path.Combine(neg, "theory.csv"))).Rows);
+        Assert.Contains("--target neg", File.ReadAllText(Path.Combine(neg, DepthReport.ReportFile)));
+
+        var e = Assert.Throws<InvalidOperationException>(() => new DepthStudy(reused with { OutputDirectory = neg }).Run());
+        Assert.Contains("target", e.Message);
+        var u = Assert.Throws<AttnXai.Common.UserError>(() => Run("neutral", "neutral"));
+        Assert.Contains("--target 'neutral' is neither a label of", u.Message);
+        Assert.Contains("the depth study explains one class", u.Message);
+    }
+
+    /// <summary>
     /// The study in three shards (5 documents in chunks of 2: one chunk each) on the models a first, unsharded run
     /// trained, merged in any order: the per-document tables and the summaries are byte-identical to the unsharded
     /// run's; the merged folder is a complete run (a rerun finds every stage done); a missing shard, a shard of another

@@ -42,12 +42,13 @@ public static class DepthCommand
         var erasure = new Option<string>("--erasure-removal") { Description = "how the erasure curves take tokens out: delete (re-encode without them, as ferret and ERASER) or unk (UNK in place)", DefaultValueFactory = _ => "delete" }.OneOf("delete", "unk");
         var chunk = new Option<int?>("--chunk") { Description = $"documents per resumable part file (default {d.ChunkSize})" }.Range(1, Opt.MaxChunk);
         var seed = new Option<ulong>("--seed") { Description = "seed of the document sample, LIME and the random baseline (default 0)" };
+        var target = new Option<string?>("--target") { Description = "the class whose logit is explained and tested, a label or a class index that every model has (default: each model's last class, IMDB's pos; the theorems are left out for another class)" };
         var quick = new Option<bool>("--quick") { Description = $"smoke preset: tiny models (d 32) trained for one epoch on 1,000 reviews at L 48, {QuickDocs} documents, LIME {QuickExplainers.LimeSamples} samples, IG {QuickExplainers.IgSteps} steps (options still override)" };
         var device = new Option<string?>("--device") { Description = "cpu (default) or cuda[:N]" };
         var shard = Opt.ShardOption();
         var plain = new Option<bool>("--plain") { Description = "one progress line per update instead of a line rewritten in place (automatic when output is redirected)" };
         var threads = CliRunner.ThreadsOption();
-        foreach (var o in new Option[] { outDir, data, docs, layers, noPaper, models, methods }.Concat(explainerOptions.All).Concat([topFraction, erasure, chunk, seed, quick, device, shard, plain, threads]))
+        foreach (var o in new Option[] { outDir, data, docs, layers, noPaper, models, methods }.Concat(explainerOptions.All).Concat([topFraction, erasure, chunk, seed, target, quick, device, shard, plain, threads]))
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
@@ -102,6 +103,7 @@ public static class DepthCommand
             Recipe = q ? DepthRecipe.Quick : new DepthRecipe(),
             Docs = r.GetValue<int?>("--docs") ?? (q ? QuickDocs : d.Docs),
             Seed = r.GetValue<ulong>("--seed"),
+            Target = r.GetValue<string?>("--target") is { } t ? (t.Trim().Length > 0 ? t.Trim() : throw new UserError("--target is empty (give a label or a class index)")) : null,
             Methods = r.GetValue<string?>("--methods") is { } ms ? ms.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : DepthSettings.DefaultMethods,
             Explainers = ExplainerOptions.Read(r, q ? QuickExplainers : d.Explainers),
             TopFraction = r.GetValue<double?>("--top-fraction") ?? d.TopFraction,

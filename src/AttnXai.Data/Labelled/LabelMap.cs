@@ -59,6 +59,18 @@ public sealed class LabelMap
     public int Count => _names.Length;
     public int this[string label] => _ids[label];
     public bool TryGetClass(string label, out int classId) => _ids.TryGetValue(label, out classId);
+
+    /// <summary>A class as a user names it (a <c>--target</c>): one of the labels, else a class index 0 to Count - 1
+    /// (a label that reads as a number wins over the index). Surrounding spaces are ignored.</summary>
+    public bool TryParseClass(string text, out int classId)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var t = text.Trim();
+        if (_ids.TryGetValue(t, out classId)) return true;
+        if (int.TryParse(t, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out classId) && classId < _names.Length) return true;
+        classId = -1;
+        return false;
+    }
     public IReadOnlyDictionary<string, int> Mapping => _ids;
 
     public void Save(string path) =>

@@ -256,8 +256,7 @@ public static class ExplainJob
     {
         var t = text.Trim();
         if (t.Equals("predicted", StringComparison.OrdinalIgnoreCase)) return -1;
-        if (loaded.Labels.TryGetClass(t, out int c)) return c;
-        if (int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out c) && c < loaded.Model.Classes) return c;
+        if (loaded.Labels.TryParseClass(t, out int c)) return c;
         throw new UserError($"--target '{text}' is neither predicted, a label of the model ({loaded.Labels.Describe()}) nor a class index 0 to {loaded.Model.Classes - 1}");
     }
 
