@@ -7,6 +7,7 @@
 //   NAME=MODEL_DIR reuses a trained model instead of training it, e.g. paper=runs/paper-model transformer-2=runs/t2.
 // Copy this file and change the settings below (depths, methods, documents, LIME samples) to explore other set-ups.
 using AttnXai.Depth;
+using AttnXai.Explain.Perturbation;
 
 var outDir = args.Length > 0 ? args[0] : "runs/experiments/depth";
 var data = args.Length > 1 && !args[1].Contains('=') ? args[1] : null;

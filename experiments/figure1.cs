@@ -4,6 +4,7 @@
 // Usage (repo root): dotnet run experiments/figure1.cs -- MODEL_DIR [OUT_DIR] ["your sentence"]
 // Copy this file and change the settings below to explore other sentences or LIME settings.
 using AttnXai.Reproduce;
+using AttnXai.Explain.Perturbation;
 
 var modelDir = args.Length > 0 ? args[0] : "runs/quick/model";
 var outDir = args.Length > 1 ? args[1] : "runs/experiments/figure1";

@@ -4,6 +4,7 @@
 // Usage (repo root): dotnet run experiments/figure4.cs -- MODEL_DIR [OUT_DIR] [IMDB_PATH]
 using AttnXai.Data.Imdb;
 using AttnXai.Reproduce;
+using AttnXai.Explain.Perturbation;
 
 var modelDir = args.Length > 0 ? args[0] : "runs/quick/model";
 var outDir = args.Length > 1 ? args[1] : "runs/experiments/figure4";

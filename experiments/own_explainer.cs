@@ -9,11 +9,12 @@
 // a method implements (what ScoreTokens receives, positions, the catalogue entry): src/AttnXai.Explain/README.md.
 using AttnXai.Data.Sources;
 using AttnXai.Explain.Adapters;
-using AttnXai.Explain;
 using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Jobs;
 using AttnXai.Faithfulness;
 using AttnXai.Model;
+using AttnXai.Explain.Perturbation;
+using AttnXai.Explain.Metrics;
 
 var modelDir = args.Length > 0 ? args[0] : "runs/experiments/own_explainer/model";
 int docs = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200;

@@ -11,6 +11,7 @@ using AttnXai.Faithfulness;
 using AttnXai.Model;
 using TorchSharp;
 using TorchSharp.Modules;
+using AttnXai.Explain.Perturbation;
 using static TorchSharp.torch;
 
 var outDir = args.Length > 0 ? args[0] : "runs/experiments/own_model";
@@ -27,7 +28,7 @@ var target = new ExplainTarget(loaded.Model, loaded.Vocabulary);
 var doc = target.Prepare("An awful film: nothing works, although the music is fine and one scene is amazing.");
 var usable = ExplainerRegistry.Catalogue.Where(e => e.Supports(loaded.Model)).SelectMany(e => e.Names).ToList();
 Console.WriteLine($"explainers that apply: {string.Join(", ", usable)}");
-foreach (var explainer in ExplainerRegistry.Create(usable, new ExplainerSettings { Removals = [AttnXai.Explain.RemovalMode.Delete] }))
+foreach (var explainer in ExplainerRegistry.Create(usable, new ExplainerSettings { Removals = [RemovalMode.Delete] }))
 {
     var x = explainer.Explain(target, [doc])[0];
     var top = x.WordScores.Select((s, j) => (s, w: doc.Words[j])).OrderByDescending(p => Math.Abs(p.s)).Take(3);

@@ -5,8 +5,8 @@
 // Usage (repo root): dotnet run experiments/study_lime.cs -- MODEL_DIR [OUT_DIR] [DOCS] [delete|unk|gradients]
 using System.Diagnostics;
 using AttnXai.Data.Imdb;
-using AttnXai.Explain;
 using AttnXai.Reproduce;
+using AttnXai.Explain.Perturbation;
 
 var modelDir = args.Length > 0 ? args[0] : "runs/quick/model";
 var outDir = args.Length > 1 ? args[1] : "runs/experiments/study";

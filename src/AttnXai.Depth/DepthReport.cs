@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using AttnXai.Explain.Perturbation;
 using AttnXai.Common.IO;
-using AttnXai.Explain;
 using AttnXai.Faithfulness;
 using AttnXai.Plot;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Depth;
 

@@ -1,11 +1,11 @@
 using System.Globalization;
 using AttnXai.Common.Sharding;
-using AttnXai.Explain;
 using AttnXai.Explain.Explainers;
 using AttnXai.Model;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Depth;
 

@@ -8,10 +8,11 @@ using AttnXai.Common.Random;
 using AttnXai.Common.Sharding;
 using AttnXai.Data.Imdb;
 using AttnXai.Data.Sources;
-using AttnXai.Explain;
 using AttnXai.Explain.Explainers;
 using AttnXai.Faithfulness;
 using AttnXai.Model;
+using AttnXai.Explain.Perturbation;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Depth;
 
@@ -35,7 +36,7 @@ public sealed record DepthStage(string Name, double Seconds, Dictionary<string, 
 /// </summary>
 public sealed class DepthStudy
 {
-    public const string MarkerFolder = ".stages";
+    public const string MarkerFolder = StageFolder.Name;
     public const string PartsFolder = "parts";
     public const string ModelsFolder = "models";
 
@@ -121,20 +122,17 @@ public sealed class DepthStudy
         return "sha256 " + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream))[..16];
     }
 
+    /// <summary>The run folder's stages (<see cref="StageFolder{T}"/>).</summary>
+    private static StageFolder<DepthStage> StageFiles(string outDir) => new(outDir, r => r.Settings);
+
     /// <summary>Refuses an output folder whose stages (completed or started) ran with other settings, naming them.</summary>
     public static void CheckRunFolder(DepthSettings s)
     {
-        foreach (var name in StageNames(s))
-        {
-            var now = StageSettings(s, name);
-            var marker = Path.Combine(s.OutputDirectory, MarkerFolder, name + ".json");
-            if (File.Exists(marker)) CheckSettings(s.OutputDirectory, name, ReadMarker(marker).Settings, now, "computed");
-            var started = Path.Combine(s.OutputDirectory, MarkerFolder, name + ".settings.json");
-            if (File.Exists(started)) CheckSettings(s.OutputDirectory, name, ReadJson<Dictionary<string, string>>(started), now, "started");
-        }
+        var stages = StageFiles(s.OutputDirectory);
+        foreach (var name in StageNames(s)) stages.Check(name, StageSettings(s, name));
     }
 
-    private static DepthStage ReadMarker(string path) => ReadJson<DepthStage>(path);
+    private static DepthStage ReadMarker(string path) => StageFolder<DepthStage>.ReadRecord(path);
 
     private static T ReadJson<T>(string path)
     {
@@ -142,36 +140,21 @@ public sealed class DepthStudy
         catch (JsonException e) { throw new InvalidDataException($"{path}: not valid ({JsonErrors.Describe(e)}); delete it to recompute the stage", e); }
     }
 
-    private static void CheckSettings(string outDir, string stage, Dictionary<string, string>? recorded, Dictionary<string, string> now, string where)
-    {
-        if (recorded is null) return;
-        var differing = now.Keys.Union(recorded.Keys).Order(StringComparer.Ordinal)
-            .Where(k => recorded.GetValueOrDefault(k) != now.GetValueOrDefault(k))
-            .Select(k => $"{k}: {recorded.GetValueOrDefault(k) ?? "(none)"} there, {now.GetValueOrDefault(k) ?? "(none)"} now").ToList();
-        if (differing.Count > 0)
-            throw new InvalidOperationException($"{outDir} holds stage {stage} {where} with other settings ({string.Join("; ", differing)}); use another --out folder, or delete it to recompute");
-    }
-
     private DepthStage Stage(string name, Func<(double Seconds, Dictionary<string, string> Values)> run)
     {
         var settings = StageSettings(_s, name);
-        var marker = Path.Combine(_s.OutputDirectory, MarkerFolder, name + ".json");
-        if (File.Exists(marker))
+        var stages = StageFiles(_s.OutputDirectory);
+        if (stages.Begin(name, settings) is { } done)
         {
-            var done = ReadMarker(marker);
-            CheckSettings(_s.OutputDirectory, name, done.Settings, settings, "computed");
             _log($"[{name}] done earlier ({done.Seconds:F1} s): skipped");
             Stages.Add(done);
             return done;
         }
-        var started = Path.Combine(_s.OutputDirectory, MarkerFolder, name + ".settings.json");
-        if (File.Exists(started)) CheckSettings(_s.OutputDirectory, name, ReadJson<Dictionary<string, string>>(started), settings, "started");
-        else AtomicFile.WriteAllText(started, JsonSerializer.Serialize(settings, Indented));
         _log($"[{name}] running ...");
         var sw = Stopwatch.StartNew();
         var (seconds, values) = run();
         var rec = new DepthStage(name, Math.Max(seconds, sw.Elapsed.TotalSeconds), values, settings);
-        AtomicFile.WriteAllText(marker, JsonSerializer.Serialize(rec, Indented));
+        stages.Complete(name, rec);
         _log($"[{name}] done in {rec.Seconds:F1} s");
         Stages.Add(rec);
         return rec;

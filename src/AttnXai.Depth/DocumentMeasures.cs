@@ -3,7 +3,6 @@ using AttnXai.Common;
 using AttnXai.Common.IO;
 using AttnXai.Common.Random;
 using AttnXai.Data.Imdb;
-using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Theory;
@@ -12,6 +11,8 @@ using AttnXai.Model;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Depth;
 

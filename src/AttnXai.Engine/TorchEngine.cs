@@ -49,8 +49,8 @@ public static class TorchEngine
         bool needsStep = GlibcxxCompat.MachineNeedsStep(out var detail);
         var compat = CompatStatus();
         string remedy = needsStep && !compat.Contains("weakened", StringComparison.Ordinal)
-            ? $"this machine's libstdc++ lacks {GlibcxxCompat.Version} ({detail}) and the loaded copy was not patched: rebuild with `dotnet build` (the build applies the Debian 12 step to every output folder; see README, \"TorchSharp on Debian 12\")"
-            : "rebuild with `dotnet build` (or run ./attnxai doctor for the engine's details); see README, \"TorchSharp on Debian 12\"";
+            ? $"this machine's libstdc++ lacks {GlibcxxCompat.Version} ({detail}) and the loaded copy was not patched: rebuild with `dotnet build` (the build applies the Debian 12 step to every output folder; see README, \"The engine: TorchSharp\", \"The Debian 12 step\")"
+            : "rebuild with `dotnet build` (or run ./attnxai doctor for the engine's details); see README, \"The engine: TorchSharp\", \"The Debian 12 step\"";
         return $"TorchSharp's native library could not be loaded ({first}); {remedy}";
     }
 

@@ -1,7 +1,8 @@
 using System.Globalization;
-using AttnXai.Explain;
 using AttnXai.Explain.Explainers;
 using AttnXai.Model;
+using AttnXai.Explain.Perturbation;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Faithfulness;
 

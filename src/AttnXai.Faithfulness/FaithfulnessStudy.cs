@@ -5,13 +5,13 @@ using AttnXai.Common.Sharding;
 using System.Text.Json.Nodes;
 using AttnXai.Common.Random;
 using AttnXai.Data.Labelled;
-using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
 using AttnXai.Model;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Faithfulness;
 

@@ -4,7 +4,7 @@ namespace AttnXai.Faithfulness;
 public enum FeatureRemoval
 {
     /// <summary>Every occurrence is deleted and the shorter text re-encoded: later words shift left, UNK padding grows
-    /// (as <see cref="AttnXai.Explain.RemovalMode.Delete"/>).</summary>
+    /// (as <see cref="AttnXai.Explain.Perturbation.RemovalMode.Delete"/>).</summary>
     Delete,
     /// <summary>The word embedding W_e[x_t] of every occurrence is set to zero; the position encoding PE(t) stays, so
     /// e_t = PE(t) there and no other position moves.</summary>

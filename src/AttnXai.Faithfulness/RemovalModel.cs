@@ -1,9 +1,9 @@
-using AttnXai.Explain;
 using AttnXai.Explain.Explainers;
 using AttnXai.Model;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Faithfulness;
 

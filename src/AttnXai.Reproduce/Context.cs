@@ -1,7 +1,7 @@
 using AttnXai.Data.Imdb;
-using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Model;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Reproduce;
 

@@ -1,5 +1,4 @@
 using AttnXai.Common.IO;
-using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Theory;
@@ -7,6 +6,8 @@ using AttnXai.Plot;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Reproduce;
 

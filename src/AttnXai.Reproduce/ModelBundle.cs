@@ -6,17 +6,28 @@ using AttnXai.Model;
 
 namespace AttnXai.Reproduce;
 
-/// <summary>A trained model with its vocabulary and (when known) its test accuracy.</summary>
-public sealed record ModelBundle(AttentionClassifier Model, Vocabulary Vocabulary, double? TestAccuracy = null, string? Source = null)
+/// <summary>A trained model with its vocabulary and (when known) its test accuracy. Disposing it releases the
+/// model's native memory (a bundle made with <c>new</c> around a model owned elsewhere need not be disposed).</summary>
+public sealed record ModelBundle(AttentionClassifier Model, Vocabulary Vocabulary, double? TestAccuracy = null, string? Source = null) : IDisposable
 {
+    public void Dispose() => Model.Dispose();
+
     /// <summary>Loads a checkpoint folder (<see cref="ModelCheckpoint.Load"/>) and the test accuracy of its metrics.json.</summary>
     public static ModelBundle Load(string dir)
     {
         var loaded = ModelCheckpoint.Load(dir);
-        var metrics = Path.Combine(loaded.Directory, ModelCheckpoint.MetricsFile);
-        double? accuracy = File.Exists(metrics) && JsonNode.Parse(File.ReadAllText(metrics))?["test_accuracy"] is JsonValue v
-            && v.TryGetValue(out double a) ? a : null;
-        return new ModelBundle(loaded.Paper, loaded.Vocabulary, accuracy, loaded.Directory);
+        try
+        {
+            var metrics = Path.Combine(loaded.Directory, ModelCheckpoint.MetricsFile);
+            double? accuracy = File.Exists(metrics) && JsonNode.Parse(File.ReadAllText(metrics))?["test_accuracy"] is JsonValue v
+                && v.TryGetValue(out double a) ? a : null;
+            return new ModelBundle(loaded.Paper, loaded.Vocabulary, accuracy, loaded.Directory);
+        }
+        catch
+        {
+            loaded.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -3,11 +3,11 @@ using System.Text.Json;
 using AttnXai.Common.IO;
 using AttnXai.Common.Sharding;
 using AttnXai.Data.Imdb;
-using AttnXai.Explain;
 using AttnXai.Model;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Reproduce;
 
@@ -48,15 +48,19 @@ public sealed record PipelineOptions
 /// </summary>
 public sealed class Pipeline
 {
-    public const string MarkerFolder = ".stages";
+    public const string MarkerFolder = StageFolder.Name;
     private readonly PipelineOptions _o;
+    private readonly StageFolder<StageRecord> _stages;
     private readonly IReadOnlyList<ImdbReview> _train, _test;
     private readonly Action<string> _log;
 
     public Pipeline(PipelineOptions options, IReadOnlyList<ImdbReview> train, IReadOnlyList<ImdbReview> test, Action<string>? log = null)
     {
         _o = options; _train = train; _test = test; _log = log ?? (_ => { });
+        _stages = Stages(options);
     }
+
+    private static StageFolder<StageRecord> Stages(PipelineOptions o) => new(o.OutDir, r => r.Settings);
 
     public string OutDir => _o.OutDir;
     public List<StageRecord> Records { get; } = new();
@@ -69,17 +73,11 @@ public sealed class Pipeline
     /// <summary>The stages a run computes: a shard's are the model (a given one) and the studies.</summary>
     public static string[] StageNames(PipelineOptions o) => o.Shard is null ? StageNames(!o.SkipStudies) : ["model", .. StudyStages];
 
-    public string MarkerPath(string stage) => Path.Combine(_o.OutDir, MarkerFolder, stage + ".json");
+    public string MarkerPath(string stage) => _stages.MarkerPath(stage);
 
-    public string SettingsPath(string stage) => Path.Combine(_o.OutDir, MarkerFolder, stage + ".settings.json");
+    public string SettingsPath(string stage) => _stages.SettingsPath(stage);
 
-    public StageRecord? ReadMarker(string stage)
-    {
-        var p = MarkerPath(stage);
-        if (!File.Exists(p)) return null;
-        try { return JsonSerializer.Deserialize<StageRecord>(File.ReadAllText(p)); }
-        catch (JsonException e) { throw new InvalidDataException($"{p}: not a stage marker ({JsonErrors.Describe(e)}); delete it to recompute the stage", e); }
-    }
+    public StageRecord? ReadMarker(string stage) => _stages.Read(stage);
 
     /// <summary>The settings a stage's results depend on, as text (compared on a rerun).</summary>
     public Dictionary<string, string> StageSettings(string stage) => StageSettings(_o, stage);
@@ -102,6 +100,8 @@ public sealed class Pipeline
         }
         if (stage is "figure1" or "figure3" or "figure5") d["sentence"] = s.Sentence;
         if (stage == "figure4") d["figure4_review"] = s.Figure4Review;
+        // Recorded when not the default, so that run folders written before it was recorded stay valid.
+        if (stage == "figure5" && s.Figure5Columns != new ReproduceSettings().Figure5Columns) d["figure5_columns"] = s.Figure5Columns.ToString(inv);
         if (stage.StartsWith("study", StringComparison.Ordinal))
         {
             d["docs"] = s.Docs?.ToString(inv) ?? "all";
@@ -123,62 +123,29 @@ public sealed class Pipeline
     /// </summary>
     public static void CheckRunFolder(PipelineOptions o)
     {
-        foreach (var name in StageNames(o).Where(n => n != "report"))
-        {
-            var now = StageSettings(o, name);
-            var marker = Path.Combine(o.OutDir, MarkerFolder, name + ".json");
-            if (File.Exists(marker))
-            {
-                StageRecord? rec = null;
-                try { rec = JsonSerializer.Deserialize<StageRecord>(File.ReadAllText(marker)); }
-                catch (JsonException e) { throw new InvalidDataException($"{marker}: not a stage marker ({JsonErrors.Describe(e)}); delete it to recompute the stage", e); }
-                CheckSettings(o.OutDir, name, rec?.Settings, now, "computed");
-            }
-            var started = Path.Combine(o.OutDir, MarkerFolder, name + ".settings.json");
-            if (File.Exists(started)) CheckSettings(o.OutDir, name, ReadSettings(started), now, "started");
-        }
-    }
-
-    private static Dictionary<string, string>? ReadSettings(string path)
-    {
-        try { return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({JsonErrors.Describe(e)}); delete it and the stage's parts to recompute", e); }
-    }
-
-    /// <summary>Throws when <paramref name="recorded"/> differs from <paramref name="now"/>, naming each setting.</summary>
-    private static void CheckSettings(string outDir, string stage, Dictionary<string, string>? recorded, Dictionary<string, string> now, string where)
-    {
-        if (recorded is null) return;
-        var differing = now.Keys.Union(recorded.Keys).Order(StringComparer.Ordinal)
-            .Where(k => recorded.GetValueOrDefault(k) != now.GetValueOrDefault(k))
-            .Select(k => $"{k}: {recorded.GetValueOrDefault(k) ?? "(none)"} there, {now.GetValueOrDefault(k) ?? "(none)"} now").ToList();
-        if (differing.Count > 0)
-            throw new InvalidOperationException($"{outDir} holds stage {stage} {where} with other settings ({string.Join("; ", differing)}); use another --out folder, or delete it to recompute");
+        var stages = Stages(o);
+        foreach (var name in StageNames(o).Where(n => n != "report")) stages.Check(name, StageSettings(o, name));
     }
 
     private StageRecord Stage(string name, Func<StageRecord> run)
     {
         var settings = StageSettings(name);
-        var existing = ReadMarker(name);
+        // A stage started earlier (an interrupted study keeps its chunks) goes on with the same settings.
+        var existing = _stages.Begin(name, settings);
         if (existing is not null)
         {
-            CheckSettings(_o.OutDir, name, existing.Settings, settings, "computed");
             string note = existing.Settings is null ? "; its settings were not recorded (an earlier version)" : "";
             _log($"[{name}] done earlier ({existing.Seconds:F1} s): skipped{note}");
             var r = existing with { Skipped = true };
             Records.Add(r);
             return r;
         }
-        // A stage started earlier (an interrupted study keeps its chunks) must go on with the same settings.
-        var started = SettingsPath(name);
-        if (File.Exists(started)) CheckSettings(_o.OutDir, name, ReadSettings(started), settings, "started");
-        else AtomicFile.WriteAllText(started, JsonSerializer.Serialize(settings, new JsonSerializerOptions { WriteIndented = true }));
         _log($"[{name}] running ...");
         var sw = Stopwatch.StartNew();
         var result = run();
         // Studies report their compute time summed over chunks (earlier, interrupted runs included).
         var rec = result with { Seconds = Math.Max(result.Seconds, sw.Elapsed.TotalSeconds), Settings = settings };
-        AtomicFile.WriteAllText(MarkerPath(name), JsonSerializer.Serialize(rec, new JsonSerializerOptions { WriteIndented = true }));
+        _stages.Complete(name, rec);
         _log($"[{name}] done in {rec.Seconds:F1} s");
         Records.Add(rec);
         return rec;
@@ -196,7 +163,7 @@ public sealed class Pipeline
         // Refuse a run folder made with other settings before any work, not at the first stage that differs.
         CheckRunFolder(_o);
         // A reused model that does not load (missing, corrupt, NaN weights) is refused before the folder is touched.
-        var reused = _o.ModelDir is null ? null : ModelBundle.Load(_o.ModelDir);
+        using var reused = _o.ModelDir is null ? null : ModelBundle.Load(_o.ModelDir);
         Directory.CreateDirectory(Path.Combine(_o.OutDir, MarkerFolder));
         var modelDir = _o.ModelDir ?? Path.Combine(_o.OutDir, "model");
         Stage("model", () =>
@@ -206,9 +173,10 @@ public sealed class Pipeline
                 return new StageRecord("model", 0, [], [$"Model reused from {Path.GetFullPath(modelDir)}."], ModelValues(b));
             }
             ModelBundle.Train(modelDir, _train, _test, _o.Recipe, m => _log("  " + m));
-            return new StageRecord("model", 0, ["model/"], [$"Model trained here with recipe {_o.Recipe}."], ModelValues(ModelBundle.Load(modelDir)));
+            using var trained = ModelBundle.Load(modelDir);
+            return new StageRecord("model", 0, ["model/"], [$"Model trained here with recipe {_o.Recipe}."], ModelValues(trained));
         });
-        var loaded = ModelBundle.Load(modelDir);
+        using var loaded = ModelBundle.Load(modelDir);
         var ctx = new ReproduceContext(loaded, _test, _o.Settings);
         if (_o.Shard is { } part)
         {
@@ -238,9 +206,7 @@ public sealed class Pipeline
             St("study-lime-unk", p => Studies.LimeStudy(ctx, RemovalMode.ReplaceWithUnk, _o.OutDir, p));
         }
         // The report is always rebuilt (cheap), so that it lists every stage's time.
-        var reportMarker = MarkerPath("report");
-        if (File.Exists(reportMarker)) File.Delete(reportMarker);
-        if (File.Exists(SettingsPath("report"))) File.Delete(SettingsPath("report"));
+        _stages.Forget("report");
         Stage("report", () =>
         {
             var html = Report.Build(_o, Records, ctx);

@@ -4,6 +4,7 @@ using AttnXai.Plot;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Reproduce;
 

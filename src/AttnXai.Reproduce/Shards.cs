@@ -2,6 +2,7 @@ using System.Globalization;
 using AttnXai.Common.Sharding;
 using AttnXai.Data.Imdb;
 using AttnXai.Model;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Reproduce;
 

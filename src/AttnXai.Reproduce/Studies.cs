@@ -2,7 +2,6 @@ using System.Diagnostics;
 using AttnXai.Common.IO;
 using AttnXai.Common.Sharding;
 using AttnXai.Data.Imdb;
-using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Theory;
@@ -10,6 +9,8 @@ using AttnXai.Plot;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Reproduce;
 

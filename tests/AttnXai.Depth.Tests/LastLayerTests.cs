@@ -6,6 +6,7 @@ using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Depth.Tests;
 
@@ -145,7 +146,7 @@ public sealed class LastLayerTests
         Assert.True(MaxScaledError(Rows(view.LayerGradient!, 1, T, d), Rows(reference, 1, T, d)) < 1e-10);
         // The question of the study: how far this is from the input gradient (here far: the first layer lies between).
         var input = Rows(InputGradient(model, doc), 1, T, d);
-        Assert.True(AttnXai.Explain.Agreement.RelativeL2(theorem, input) > 0.05);
+        Assert.True(AttnXai.Explain.Metrics.Agreement.RelativeL2(theorem, input) > 0.05);
     }
 
     [Theory]

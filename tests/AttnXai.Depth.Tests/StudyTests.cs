@@ -1,6 +1,7 @@
 using AttnXai.Common.IO;
 using AttnXai.Common.Sharding;
 using AttnXai.Model;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Depth.Tests;
 

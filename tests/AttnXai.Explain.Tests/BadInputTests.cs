@@ -1,6 +1,7 @@
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Theory;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Explain.Tests;
 

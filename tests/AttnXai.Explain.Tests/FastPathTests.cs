@@ -4,6 +4,7 @@ using AttnXai.Explain.Theory;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Explain.Tests;
 

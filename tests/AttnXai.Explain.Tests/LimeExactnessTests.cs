@@ -5,6 +5,7 @@ using AttnXai.Explain.Explainers;
 using AttnXai.Model;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Explain.Tests;
 

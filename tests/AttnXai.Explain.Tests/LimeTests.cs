@@ -1,4 +1,5 @@
 using AttnXai.Common.Random;
+using AttnXai.Explain.Perturbation;
 namespace AttnXai.Explain.Tests;
 
 public class LimeSamplingTests

@@ -1,3 +1,4 @@
+using AttnXai.Explain.Metrics;
 namespace AttnXai.Explain.Tests;
 
 public class AgreementTests

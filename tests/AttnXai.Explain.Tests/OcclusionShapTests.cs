@@ -1,3 +1,4 @@
+using AttnXai.Explain.Perturbation;
 namespace AttnXai.Explain.Tests;
 
 public class OcclusionTests

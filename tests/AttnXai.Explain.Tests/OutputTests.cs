@@ -6,6 +6,7 @@ using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Output;
 using AttnXai.Explain.Theory;
 using AttnXai.Model;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Explain.Tests;
 

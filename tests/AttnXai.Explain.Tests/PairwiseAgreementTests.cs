@@ -1,5 +1,6 @@
 using AttnXai.Explain.Explainers;
 using AttnXai.Model;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Explain.Tests;
 

@@ -7,6 +7,7 @@ using AttnXai.Model;
 using AttnXai.Model.Pretrained;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Explain.Tests;
 

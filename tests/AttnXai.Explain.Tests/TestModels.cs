@@ -1,3 +1,4 @@
+using AttnXai.Explain.Perturbation;
 namespace AttnXai.Explain.Tests;
 
 /// <summary>A model given by a function of one mask row; counts calls and rows.</summary>

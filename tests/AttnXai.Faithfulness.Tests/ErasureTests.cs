@@ -1,10 +1,10 @@
-using AttnXai.Explain;
 using AttnXai.Explain.Explainers;
 using AttnXai.Model;
 using AttnXai.Engine;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Faithfulness.Tests;
 

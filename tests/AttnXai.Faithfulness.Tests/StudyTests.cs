@@ -4,6 +4,7 @@ using AttnXai.Common.IO;
 using AttnXai.Common.Sharding;
 using AttnXai.Data.Text;
 using AttnXai.Model;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Faithfulness.Tests;
 
@@ -235,7 +236,7 @@ public sealed class StudyTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => ShardSet.Open([parts[0], Path.Combine(_root, "seed4"), parts[2]]));
         Assert.Equal($"{_root}/seed4 (shard 2/3) is not a part of this run: other settings (seed 4, 3 in {parts[0]})", e.Message);
         // The erasure settings are the run's too: a part whose curves replaced tokens by UNK is refused.
-        FaithfulnessStudy.Run(S("unk", new ShardSpec(2, 3)) with { ErasureRemoval = AttnXai.Explain.RemovalMode.ReplaceWithUnk });
+        FaithfulnessStudy.Run(S("unk", new ShardSpec(2, 3)) with { ErasureRemoval = AttnXai.Explain.Perturbation.RemovalMode.ReplaceWithUnk });
         e = Assert.Throws<InvalidDataException>(() => ShardSet.Open([parts[0], Path.Combine(_root, "unk"), parts[2]]));
         Assert.Equal($"{_root}/unk (shard 2/3) is not a part of this run: other settings (erasure_removal unk, delete in {parts[0]})", e.Message);
         var otherModel = Path.Combine(_root, "model-b");

@@ -1,9 +1,10 @@
 using AttnXai.Common.IO;
 using System.Xml.Linq;
-using AttnXai.Explain;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Reproduce.Tests;
 

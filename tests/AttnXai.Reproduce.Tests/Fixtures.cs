@@ -1,6 +1,7 @@
 using AttnXai.Data.Imdb;
 using AttnXai.Data.Text;
 using AttnXai.Model;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Reproduce.Tests;
 

@@ -4,6 +4,7 @@ using System.Xml.Linq;
 using AttnXai.Data.Imdb;
 using AttnXai.Data.Text;
 using AttnXai.Model;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Reproduce.Tests;
 
@@ -98,7 +99,7 @@ public class PipelineTests
     {
         var ctx = Fixtures.Context();
         var dir = Fixtures.TempDir();
-        Studies.LimeStudy(ctx, AttnXai.Explain.RemovalMode.ReplaceWithUnk, dir);
+        Studies.LimeStudy(ctx, AttnXai.Explain.Perturbation.RemovalMode.ReplaceWithUnk, dir);
         var chunk = Path.Combine(dir, "parts", "lime_unk_00000.csv");
         // Tamper with a chunk: a recomputation would overwrite it, reuse keeps the marker value.
         var text = File.ReadAllText(chunk);
@@ -108,7 +109,7 @@ public class PipelineTests
         var t = new CsvTable(h);
         foreach (var r in rows) t.Add(r);
         t.Write(chunk);
-        Studies.LimeStudy(ctx, AttnXai.Explain.RemovalMode.ReplaceWithUnk, dir);
+        Studies.LimeStudy(ctx, AttnXai.Explain.Perturbation.RemovalMode.ReplaceWithUnk, dir);
         var (_, all) = Csv.Parse(File.ReadAllText(Path.Combine(dir, "lime_unk_documents.csv")));
         Assert.Equal("0.123456", all[0][col]);
         Assert.Equal(6, all.Count);

@@ -1,6 +1,6 @@
-using AttnXai.Explain;
 using AttnXai.Sets.Benchmark;
 using AttnXai.Sets.Scoring;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Sets.Tests;
 

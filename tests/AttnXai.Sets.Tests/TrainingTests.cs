@@ -11,6 +11,7 @@ using AttnXai.Sets.Training;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Sets.Tests;
 

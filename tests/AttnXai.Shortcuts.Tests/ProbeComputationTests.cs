@@ -4,6 +4,7 @@ using AttnXai.Shortcuts.Probe;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Shortcuts.Tests;
 

@@ -5,6 +5,7 @@ using AttnXai.Shortcuts.Study;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Shortcuts.Tests;
 

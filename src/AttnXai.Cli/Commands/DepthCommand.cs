@@ -4,7 +4,7 @@ using AttnXai.Explain.Explainers;
 using System.Globalization;
 using AttnXai.Depth;
 using AttnXai.Engine;
-using AttnXai.Explain;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Cli.Commands;
 

@@ -3,7 +3,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using AttnXai.Data.Imdb;
 using AttnXai.Data.Text;
-using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Theory;
@@ -12,6 +11,7 @@ using AttnXai.Reproduce;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Cli.Commands;
 

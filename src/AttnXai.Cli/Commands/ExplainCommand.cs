@@ -5,7 +5,6 @@ using System.Globalization;
 using AttnXai.Common.Sharding;
 using AttnXai.Data.Labelled;
 using AttnXai.Data.Sources;
-using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Jobs;
@@ -15,6 +14,7 @@ using AttnXai.Model;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using AttnXai.Explain.Explainers;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Cli.Commands;
 

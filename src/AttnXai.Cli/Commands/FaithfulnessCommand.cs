@@ -1,11 +1,11 @@
 using System.CommandLine;
-using AttnXai.Explain;
 using AttnXai.Explain.Explainers;
 using AttnXai.Faithfulness;
 using AttnXai.Model;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Cli.Commands;
 

@@ -4,6 +4,7 @@ using System.Globalization;
 using AttnXai.Common;
 using AttnXai.Common.Sharding;
 using AttnXai.Explain.Explainers;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Cli.Commands;
 

@@ -5,7 +5,6 @@ using AttnXai.Data.Imdb;
 using AttnXai.Data.Pretrained;
 using AttnXai.Data.Text.WordPiece;
 using AttnXai.Engine;
-using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
 using AttnXai.Model;
@@ -15,6 +14,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Cli.Commands;
 

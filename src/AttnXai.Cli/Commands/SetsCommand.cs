@@ -8,6 +8,7 @@ using AttnXai.Sets.Training;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Cli.Commands;
 

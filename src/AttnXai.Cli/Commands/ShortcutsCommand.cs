@@ -5,6 +5,7 @@ using AttnXai.Model;
 using AttnXai.Shortcuts.Insertion;
 using AttnXai.Shortcuts.Probe;
 using AttnXai.Shortcuts.Study;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Cli.Commands;
 

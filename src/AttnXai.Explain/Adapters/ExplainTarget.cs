@@ -3,6 +3,7 @@ using AttnXai.Explain.Explainers;
 using AttnXai.Explain.FastPath;
 using AttnXai.Explain.Theory;
 using AttnXai.Model;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Explain.Adapters;
 

@@ -58,6 +58,50 @@ public static class ModelPasses
         return result;
     }
 
+    /// <summary>
+    /// The scaffold of the token methods that read one score per position off a batched pass (attention rollout,
+    /// gradient rollout, AttGrad): the documents in batches of at most <paramref name="batchSize"/> (with
+    /// <paramref name="gradients"/>, autograd on in the pass); <paramref name="pass"/> gives per batch the scores of
+    /// every position [B, L] and the explained output f [B] (converted to float64 here). Per document: the scores at
+    /// its token positions 1..T, and f as the "output" diagnostic.
+    /// </summary>
+    public static (double[] Tokens, Dictionary<string, double>? Diagnostics)[] PositionScores(ITextClassifier model, IReadOnlyList<ExplainDocument> documents,
+        int batchSize, bool gradients, Func<PassBatch, (Tensor Scores, Tensor Output)> pass)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(documents);
+        ArgumentNullException.ThrowIfNull(pass);
+        int L = model.Inputs.Length;
+        var result = new (double[], Dictionary<string, double>?)[documents.Count];
+        BatchedPass.Run(model, documents.Count, batchSize, Rows(documents), batch =>
+        {
+            var (scores, output) = pass(batch);
+            var row = scores.to(ScalarType.Float64).ToArray<double>();
+            var f = output.detach().to(ScalarType.Float64).ToArray<double>();
+            for (int b = 0; b < batch.Count; b++)
+            {
+                var doc = documents[batch.Start + b];
+                result[batch.Start + b] = (row.AsSpan(b * L + 1, doc.TokenCount).ToArray(), new Dictionary<string, double> { ["output"] = f[b] });
+            }
+        }, gradients);
+        return result;
+    }
+
+    /// <summary>df/dA for attention maps the pass returned (autograd, allow_unused so that a map outside the graph of
+    /// the logits gets this ArgumentException, from <paramref name="notInGraph"/> with the map's index, instead of
+    /// libtorch's error, which TorchSharp 0.107 lets terminate the process).</summary>
+    public static Tensor[] MapGradients(Tensor f, IReadOnlyList<Tensor> maps, Func<int, ArgumentException> notInGraph)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        ArgumentNullException.ThrowIfNull(maps);
+        for (int l = 0; l < maps.Count; l++)
+            if (!maps[l].requires_grad) throw notInGraph(l);
+        var g = torch.autograd.grad([f.sum()], [.. maps], allow_unused: true);
+        for (int l = 0; l < maps.Count; l++)
+            if (g[l] is null || g[l].IsInvalid) throw notInGraph(l);
+        return [.. g];
+    }
+
     /// <summary>The documents as <see cref="BatchedPass"/> rows.</summary>
     public static RowFiller Rows(IReadOnlyList<ExplainDocument> documents) =>
         (int i, ref BatchRow row) =>

@@ -27,9 +27,7 @@ public sealed class AttentionGradientExplainer(WordAggregation aggregation = Wor
     protected override (double[] Tokens, Dictionary<string, double>? Diagnostics)[] ScoreTokens(ExplainTarget target, IReadOnlyList<ExplainDocument> documents)
     {
         var model = (IAttentionModel)target.Model;
-        int L = model.Inputs.Length;
-        var result = new (double[], Dictionary<string, double>?)[documents.Count];
-        BatchedPass.Run(model, documents.Count, Math.Min(target.BatchSize, 64), ModelPasses.Rows(documents), batch =>
+        return ModelPasses.PositionScores(model, documents, Math.Min(target.BatchSize, 64), gradients: true, batch =>
         {
             // e a leaf, so that the attention weights are in a graph whatever the parameters' requires_grad.
             var e = batch.Embedded().detach().requires_grad_(true);
@@ -38,19 +36,9 @@ public sealed class AttentionGradientExplainer(WordAggregation aggregation = Wor
             var (logits, maps) = model.LogitsAndAttention(e, batch.Mask);
             var a = maps[^1];                                                             // [B, H, L, L]
             var f = model.Explained(logits);
-            // allow_unused: a model whose reported map is not the tensor its logits were computed from gets a clear
-            // error here instead of libtorch's (which TorchSharp 0.107 lets terminate the process).
-            var g = a.requires_grad ? torch.autograd.grad([f.sum()], [a], allow_unused: true)[0] : null;
-            if (g is null || g.IsInvalid)
-                throw new ArgumentException($"AttGrad: the last attention map of {model.Describe()} is not part of the graph of its logits (return the tensor the forward pass used, not a copy or a view made afterwards)");
-            var scores = a.select(2, 0).mul(g.select(2, 0)).sum(1).ToArray<double>();     // [B, L]
-            var output = f.ToArray<double>();
-            for (int b = 0; b < batch.Count; b++)
-            {
-                var doc = documents[batch.Start + b];
-                result[batch.Start + b] = (scores.AsSpan(b * L + 1, doc.TokenCount).ToArray(), new Dictionary<string, double> { ["output"] = output[b] });
-            }
-        }, gradients: true);
-        return result;
+            var g = ModelPasses.MapGradients(f, [a], _ => new ArgumentException(
+                $"AttGrad: the last attention map of {model.Describe()} is not part of the graph of its logits (return the tensor the forward pass used, not a copy or a view made afterwards)"))[0];
+            return (a.select(2, 0).mul(g.select(2, 0)).sum(1), f);                        // [B, L], [B]
+        });
     }
 }

@@ -36,21 +36,12 @@ public sealed class AttentionRolloutExplainer(WordAggregation aggregation = Word
     protected override (double[] Tokens, Dictionary<string, double>? Diagnostics)[] ScoreTokens(ExplainTarget target, IReadOnlyList<ExplainDocument> documents)
     {
         var model = (IAttentionModel)target.Model;
-        int L = model.Inputs.Length;
-        var result = new (double[], Dictionary<string, double>?)[documents.Count];
-        BatchedPass.Run(model, documents.Count, Math.Min(target.BatchSize, MaxBatch), ModelPasses.Rows(documents), batch =>
+        return ModelPasses.PositionScores(model, documents, Math.Min(target.BatchSize, MaxBatch), gradients: false, batch =>
         {
             var (logits, maps) = model.LogitsAndAttention(batch.Embedded(), batch.Mask);
             var mixed = maps.Select(a => ResidualMix(a.to(ScalarType.Float64).mean([1]))).ToList();   // A~_l [B, L, L]
-            var row = ClsRow(mixed).ToArray<double>();                                              // [B, L]
-            var output = model.Explained(logits).ToArray<double>();
-            for (int b = 0; b < batch.Count; b++)
-            {
-                var doc = documents[batch.Start + b];
-                result[batch.Start + b] = (row.AsSpan(b * L + 1, doc.TokenCount).ToArray(), new Dictionary<string, double> { ["output"] = output[b] });
-            }
+            return (ClsRow(mixed), model.Explained(logits));                                          // [B, L], [B]
         });
-        return result;
     }
 
     /// <summary>(A + I) with its rows renormalised to sum to 1: A [B, L, L] with rows summing to 1 gives (A + I) / 2.</summary>

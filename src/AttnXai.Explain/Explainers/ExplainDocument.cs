@@ -1,5 +1,6 @@
 using AttnXai.Data.Text;
 using AttnXai.Model;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Explain.Explainers;
 

@@ -1,5 +1,6 @@
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Theory;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Explain.Explainers;
 

@@ -1,4 +1,5 @@
 using AttnXai.Model;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Explain.Explainers;
 

@@ -1,4 +1,5 @@
 using System.Reflection;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Explain.Explainers;
 

@@ -38,41 +38,21 @@ public sealed class GradientRolloutExplainer(WordAggregation aggregation = WordA
     {
         var model = (IAttentionModel)target.Model;
         int L = model.Inputs.Length;
-        var result = new (double[], Dictionary<string, double>?)[documents.Count];
-        BatchedPass.Run(model, documents.Count, Math.Min(target.BatchSize, MaxBatch), ModelPasses.Rows(documents), batch =>
+        return ModelPasses.PositionScores(model, documents, Math.Min(target.BatchSize, MaxBatch), gradients: true, batch =>
         {
             // e a leaf, so that the maps are in a graph whatever the parameters' requires_grad.
             var e = batch.Embedded().detach().requires_grad_(true);
             var (logits, maps) = model.LogitsAndAttention(e, batch.Mask);
             var f = model.Explained(logits);
-            var grads = Gradients(model, f, maps);
+            var grads = ModelPasses.MapGradients(f, maps, l => NotInGraph(model, l, maps.Count));
             var steps = new List<Tensor>(maps.Count);
             for (int l = 0; l < maps.Count; l++)
             {
                 var abar = grads[l].mul(maps[l]).detach().to(ScalarType.Float64).clamp_min(0).mean([1]);   // A_bar_l [B, L, L]
                 steps.Add(abar.add(eye(L, dtype: ScalarType.Float64, device: abar.device)));              // I + A_bar_l
             }
-            var row = AttentionRolloutExplainer.ClsRow(steps).ToArray<double>();
-            var output = f.detach().ToArray<double>();
-            for (int b = 0; b < batch.Count; b++)
-            {
-                var doc = documents[batch.Start + b];
-                result[batch.Start + b] = (row.AsSpan(b * L + 1, doc.TokenCount).ToArray(), new Dictionary<string, double> { ["output"] = output[b] });
-            }
-        }, gradients: true);
-        return result;
-    }
-
-    /// <summary>df/dA_l for every layer's map, or an ArgumentException naming the first map outside the logits' graph
-    /// (allow_unused, so that such a model gets this error instead of libtorch's).</summary>
-    private Tensor[] Gradients(IAttentionModel model, Tensor f, IReadOnlyList<Tensor> maps)
-    {
-        for (int l = 0; l < maps.Count; l++)
-            if (!maps[l].requires_grad) throw NotInGraph(model, l, maps.Count);
-        var g = torch.autograd.grad([f.sum()], [.. maps], allow_unused: true);
-        for (int l = 0; l < maps.Count; l++)
-            if (g[l] is null || g[l].IsInvalid) throw NotInGraph(model, l, maps.Count);
-        return [.. g];
+            return (AttentionRolloutExplainer.ClsRow(steps), f);
+        });
     }
 
     private ArgumentException NotInGraph(IAttentionModel model, int layer, int layers) =>

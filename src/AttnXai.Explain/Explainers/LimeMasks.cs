@@ -1,5 +1,4 @@
 using AttnXai.Common;
-using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
 

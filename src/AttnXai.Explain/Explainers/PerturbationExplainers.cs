@@ -1,5 +1,6 @@
 using AttnXai.Model;
 using AttnXai.Explain.Adapters;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Explain.Explainers;
 

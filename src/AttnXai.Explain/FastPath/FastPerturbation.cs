@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Theory;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Explain.FastPath;
 

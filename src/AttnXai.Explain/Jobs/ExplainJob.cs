@@ -9,6 +9,7 @@ using AttnXai.Explain.Output;
 using AttnXai.Explain.Theory;
 using AttnXai.Model;
 using TorchSharp;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Explain.Jobs;
 

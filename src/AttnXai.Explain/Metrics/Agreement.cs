@@ -1,4 +1,4 @@
-namespace AttnXai.Explain;
+namespace AttnXai.Explain.Metrics;
 
 /// <summary>All agreement measures between a score vector <c>a</c> and a reference <c>b</c> (see <see cref="Agreement"/>).</summary>
 /// <param name="Length">n, the common length.</param>

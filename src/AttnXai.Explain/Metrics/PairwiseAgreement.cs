@@ -1,7 +1,7 @@
 using AttnXai.Common.IO;
 using AttnXai.Explain.Explainers;
 
-namespace AttnXai.Explain;
+namespace AttnXai.Explain.Metrics;
 
 /// <summary>What the agreement of two explanations ranks words by.</summary>
 public enum RankBy

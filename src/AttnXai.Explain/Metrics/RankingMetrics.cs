@@ -1,4 +1,4 @@
-namespace AttnXai.Explain;
+namespace AttnXai.Explain.Metrics;
 
 /// <summary>
 /// Ranking quality of scores against binary labels (higher score = "more likely positive"): used to grade explanations

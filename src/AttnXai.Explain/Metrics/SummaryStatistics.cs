@@ -1,4 +1,4 @@
-namespace AttnXai.Explain;
+namespace AttnXai.Explain.Metrics;
 
 /// <summary>
 /// Summary of one measure over many documents. NaN values (e.g. an undefined correlation) are left out of every

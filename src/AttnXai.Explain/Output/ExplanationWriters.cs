@@ -7,6 +7,8 @@ using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Theory;
 using AttnXai.Model;
 using AttnXai.Plot;
+using AttnXai.Explain.Perturbation;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Explain.Output;
 

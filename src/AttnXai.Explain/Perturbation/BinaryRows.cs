@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace AttnXai.Explain;
+namespace AttnXai.Explain.Perturbation;
 
 /// <summary>
 /// Float64 arithmetic with rows of flags (mask rows, true = 1 = kept) without converting them. When

@@ -1,5 +1,5 @@
 using AttnXai.Common.Random;
-namespace AttnXai.Explain;
+namespace AttnXai.Explain.Perturbation;
 
 /// <summary>Settings of <see cref="KernelShap"/>.</summary>
 public sealed record KernelShapOptions

@@ -1,6 +1,6 @@
 using AttnXai.Explain.FastPath;
 using AttnXai.Common.Random;
-namespace AttnXai.Explain;
+namespace AttnXai.Explain.Perturbation;
 
 /// <summary>Settings of a LIME run. Defaults are LimeTextExplainer's.</summary>
 public sealed record LimeOptions

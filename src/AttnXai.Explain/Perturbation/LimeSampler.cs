@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using AttnXai.Common.Random;
-namespace AttnXai.Explain;
+namespace AttnXai.Explain.Perturbation;
 
 /// <summary>
 /// lime's text neighbourhood, as a deterministic stream of masks: the first row is the original (all kept); each

@@ -1,4 +1,4 @@
-namespace AttnXai.Explain;
+namespace AttnXai.Explain.Perturbation;
 
 /// <summary>Calls an <see cref="IPerturbationModel"/> in batches and checks what it returns.</summary>
 public static class ModelCalls

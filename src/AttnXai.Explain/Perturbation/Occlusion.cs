@@ -1,4 +1,4 @@
-namespace AttnXai.Explain;
+namespace AttnXai.Explain.Perturbation;
 
 /// <summary>Leave-one-out scores.</summary>
 public sealed class OcclusionResult

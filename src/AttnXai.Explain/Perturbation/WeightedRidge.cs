@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace AttnXai.Explain;
+namespace AttnXai.Explain.Perturbation;
 
 /// <summary>
 /// Weighted, centred first and second moments of binary features x in {0,1}^d and a response y:

@@ -4,6 +4,8 @@ using System.Globalization;
 using System.Text;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
+using AttnXai.Explain.Perturbation;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Explain.Theory;
 

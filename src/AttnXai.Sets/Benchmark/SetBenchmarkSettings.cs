@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using AttnXai.Explain.Explainers;
 using AttnXai.Sets.Tasks;
 using AttnXai.Sets.Training;
+using AttnXai.Explain.Perturbation;
 
 namespace AttnXai.Sets.Benchmark;
 
@@ -82,7 +83,7 @@ public sealed record SetBenchmarkSettings
     /// <summary>The registry's settings: both removal modes (delete and in-place UNK), and this run's sample counts.</summary>
     public ExplainerSettings ExplainerSettings(ulong seed) => Explainers with
     {
-        Removals = [Explain.RemovalMode.Delete, Explain.RemovalMode.ReplaceWithUnk],
+        Removals = [Explain.Perturbation.RemovalMode.Delete, Explain.Perturbation.RemovalMode.ReplaceWithUnk],
         Seed = seed,
     };
 

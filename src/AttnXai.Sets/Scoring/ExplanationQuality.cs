@@ -1,6 +1,6 @@
 using AttnXai.Explain.Explainers;
-using AttnXai.Explain;
 using AttnXai.Sets.Tasks;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Sets.Scoring;
 

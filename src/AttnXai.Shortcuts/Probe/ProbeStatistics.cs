@@ -1,4 +1,4 @@
-using AttnXai.Explain;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Shortcuts.Probe;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using AttnXai.Common.IO;
 using AttnXai.Plot;
 using AttnXai.Shortcuts.Probe;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Shortcuts.Study;
 

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AttnXai.Common.IO;
 using AttnXai.Data.Sources;
-using AttnXai.Explain;
 using AttnXai.Explain.Adapters;
 using AttnXai.Explain.Explainers;
 using AttnXai.Model;
@@ -14,6 +13,8 @@ using AttnXai.Shortcuts.Training;
 using AttnXai.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AttnXai.Explain.Perturbation;
+using AttnXai.Explain.Metrics;
 
 namespace AttnXai.Shortcuts.Study;
 
