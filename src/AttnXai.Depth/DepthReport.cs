@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using AttnXai.Explain.Explainers;
 using AttnXai.Explain.Perturbation;
 using AttnXai.Common.IO;
 using AttnXai.Faithfulness;
@@ -99,8 +100,8 @@ public static class DepthReport
         Svg("agreement_topk.svg", AgreementGrid(agreement, models, methods, "topk"), "Median top-k overlap between the methods, one panel per model.");
         if (depth.Count > 0)
         {
-            Svg("agreement_vs_depth.svg", Lines(depth, methods.Where(m => m != "random").ToList(), (m, method) => MeanAgreement(agreement, m, method, methods),
-                "Agreement with the other methods vs depth (Transformers)", "mean of the median Spearman with the other methods", ("random", (m, _) => MeanAgreement(agreement, m, "random", methods))),
+            Svg("agreement_vs_depth.svg", Lines(depth, methods.Where(m => m != RandomExplainer.MethodName).ToList(), (m, method) => MeanAgreement(agreement, m, method, methods),
+                "Agreement with the other methods vs depth (Transformers)", "mean of the median Spearman with the other methods", (RandomExplainer.MethodName, (m, _) => MeanAgreement(agreement, m, RandomExplainer.MethodName, methods))),
                 "Each method's mean (over the other methods) of the median Spearman correlation, against the number of layers; 'random' is the random baseline's mean agreement.");
             Svg("violation_vs_depth.svg", Lines(depth, methods, (m, method) => ViolationRatio(violations, m, method), "Violation ratio vs depth (Transformers)", "violation ratio (removals pooled)"),
                 "Violation ratio of each method (pooled over the three removals) against the number of layers.");
@@ -121,7 +122,7 @@ public static class DepthReport
     /// <summary>The method agreement is reported against in the headline: LIME (what Theorem 5.1 is about), else
     /// occlusion, else IG, else the first non-random method.</summary>
     public static string Reference(IReadOnlyList<string> methods) =>
-        new[] { "lime-unk", "lime-delete", "occlusion-unk", "occlusion-delete", "IG" }.FirstOrDefault(methods.Contains) ?? methods.First(m => m != "random");
+        new[] { "lime-unk", "lime-delete", "occlusion-unk", "occlusion-delete", "IG" }.FirstOrDefault(methods.Contains) ?? methods.First(m => m != RandomExplainer.MethodName);
 
     /// <summary>The headline table's columns (headline.csv): per model its depth and accuracy, the median Spearman of
     /// alpha-avg, rollout, grad-rollout and the random baseline with the reference method, the pooled violation ratios
@@ -143,8 +144,8 @@ public static class DepthReport
             double Rho(string a) => methods.Contains(a) && a != reference ? Agreement(agreement, m.Name, a, reference, "spearman") : double.NaN;
             double Viol(string a) => methods.Contains(a) ? ViolationRatio(violations, m.Name, a) : double.NaN;
             double Comp(string a) => methods.Contains(a) ? Aopc(erasure, m.Name, a, "comprehensiveness") : double.NaN;
-            t.Add(m.Name, row[2], row[4], reference, Csv.Num(Rho("alpha-avg")), Csv.Num(Rho("rollout")), Csv.Num(Rho("grad-rollout")), Csv.Num(Rho("random")),
-                Csv.Num(Viol("alpha-avg")), Csv.Num(Viol(reference)), Csv.Num(Comp("alpha-avg")), Csv.Num(Comp(reference)), Csv.Num(Comp("random")),
+            t.Add(m.Name, row[2], row[4], reference, Csv.Num(Rho("alpha-avg")), Csv.Num(Rho("rollout")), Csv.Num(Rho("grad-rollout")), Csv.Num(Rho(RandomExplainer.MethodName)),
+                Csv.Num(Viol("alpha-avg")), Csv.Num(Viol(reference)), Csv.Num(Comp("alpha-avg")), Csv.Num(Comp(reference)), Csv.Num(Comp(RandomExplainer.MethodName)),
                 Csv.Num(TheoryMedian(theory, m.Name, "thm41_rel_l2_input")), Csv.Num(TheoryMedian(theory, m.Name, "thm51_spearman")));
         }
         return t;
@@ -286,7 +287,7 @@ public static class DepthReport
 
     private static double MeanAgreement(CsvTable t, string model, string method, List<string> methods)
     {
-        var others = methods.Where(m => m != method && m != "random").Select(m => Agreement(t, model, method, m, "spearman")).Where(double.IsFinite).ToList();
+        var others = methods.Where(m => m != method && m != RandomExplainer.MethodName).Select(m => Agreement(t, model, method, m, "spearman")).Where(double.IsFinite).ToList();
         return others.Count == 0 ? double.NaN : others.Average();
     }
 
@@ -373,17 +374,17 @@ public static class DepthReport
                 string trend = !double.IsFinite(first) || !double.IsFinite(lastV) ? "cannot be compared" : lastV < first - 0.05 ? "falls" : lastV > first + 0.05 ? "rises" : "stays within 0.05";
                 along = $" {trend} from {depthNames[0]} to {depthNames[^1]}";
             }
-            double rnd = Agreement(agreement, names[^1], a, "random", "spearman");
+            double rnd = Agreement(agreement, names[^1], a, RandomExplainer.MethodName, "spearman");
             r.Paragraph($"Agreement of {a} with {reference} (median Spearman of |scores|){along}: {Series(m => Agreement(agreement, m, a, reference, "spearman"), F)}; " +
                 $"with the random baseline it is {F(rnd)} on {names[^1]}.");
         }
-        foreach (var a in new[] { "alpha-avg", "rollout", "grad-rollout", reference, "random" }.Distinct().Where(methods.Contains))
+        foreach (var a in new[] { "alpha-avg", "rollout", "grad-rollout", reference, RandomExplainer.MethodName }.Distinct().Where(methods.Contains))
             r.Paragraph($"Violation ratio of {a} (three removals pooled): {Series(m => ViolationRatio(violations, m, a), F)}.");
         foreach (var m in names)
         {
             var ranked = methods.Select(x => (Method: x, Aopc: Aopc(erasure, m, x, "comprehensiveness"))).Where(x => double.IsFinite(x.Aopc)).OrderByDescending(x => x.Aopc).ToList();
             if (ranked.Count == 0) continue;
-            int randomRank = ranked.FindIndex(x => x.Method == "random") + 1;
+            int randomRank = ranked.FindIndex(x => x.Method == RandomExplainer.MethodName) + 1;
             int alphaRank = ranked.FindIndex(x => x.Method == "alpha-avg") + 1;
             r.Paragraph($"On {m} the most comprehensive method is {ranked[0].Method} (AOPC {F(ranked[0].Aopc)}), the least {ranked[^1].Method} ({F(ranked[^1].Aopc)})" +
                 (alphaRank > 0 ? $"; alpha-avg ranks {alphaRank} of {ranked.Count}" : "") + (randomRank > 0 ? $", the random baseline {randomRank}" : "") + ".");

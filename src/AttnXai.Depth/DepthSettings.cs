@@ -169,7 +169,7 @@ public sealed record DepthSettings
         Recipe.Paper.Validate();
         Recipe.Transformer.Validate();
         var explainers = DocumentMeasures.Explainers(this, 0);   // parses the method names
-        if (!Methods.Any(m => m.Equals("random", StringComparison.OrdinalIgnoreCase)))
+        if (!Methods.Any(m => m.Equals(RandomExplainer.MethodName, StringComparison.OrdinalIgnoreCase)))
             throw new ArgumentException("--methods must include random (the reference pair of the agreement and the baseline of the other measures)");
         if (explainers.Count < 2) throw new ArgumentException("--methods needs at least one method besides random");
         if (Shard is { } shard)

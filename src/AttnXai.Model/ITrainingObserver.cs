@@ -1,17 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using AttnXai.Common.IO;
-using AttnXai.Data.Batching;
-using AttnXai.Data.Labelled;
-using AttnXai.Data.Text;
-using AttnXai.Engine;
-using AttnXai.Engine.Optim;
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace AttnXai.Model;
 
 /// <summary>One completed epoch. Train loss and accuracy are means over the epoch's batches as they were trained.</summary>

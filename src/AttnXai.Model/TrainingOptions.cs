@@ -1,14 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using AttnXai.Common.IO;
-using AttnXai.Data.Batching;
-using AttnXai.Data.Labelled;
-using AttnXai.Data.Text;
-using AttnXai.Engine;
-using AttnXai.Engine.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
 

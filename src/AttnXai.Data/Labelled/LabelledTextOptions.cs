@@ -1,10 +1,3 @@
-using AttnXai.Common.IO;
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using AttnXai.Data.Batching;
-using AttnXai.Data.Text;
-
 namespace AttnXai.Data.Labelled;
 
 public enum TextFileFormat

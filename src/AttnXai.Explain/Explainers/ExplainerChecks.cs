@@ -1,5 +1,4 @@
 using System.Globalization;
-using AttnXai.Explain.Adapters;
 
 namespace AttnXai.Explain.Explainers;
 

@@ -1,6 +1,3 @@
-using System.Globalization;
-using AttnXai.Explain.Adapters;
-
 namespace AttnXai.Explain.Explainers;
 
 /// <summary>One method's explanation of one document.</summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using AttnXai.Explain.Adapters;
 
 namespace AttnXai.Explain.Explainers;

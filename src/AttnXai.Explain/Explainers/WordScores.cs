@@ -1,6 +1,3 @@
-using System.Globalization;
-using AttnXai.Explain.Adapters;
-
 namespace AttnXai.Explain.Explainers;
 
 /// <summary>How a per-token explainer's scores become one score per distinct word.</summary>

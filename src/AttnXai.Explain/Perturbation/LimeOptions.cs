@@ -1,5 +1,3 @@
-using AttnXai.Explain.FastPath;
-using AttnXai.Common.Random;
 namespace AttnXai.Explain.Perturbation;
 
 /// <summary>Settings of a LIME run. Defaults are LimeTextExplainer's.</summary>

@@ -1,5 +1,3 @@
-using AttnXai.Explain.FastPath;
-using AttnXai.Common.Random;
 namespace AttnXai.Explain.Perturbation;
 
 /// <summary>R independent LIME runs of the paper's protocol.</summary>
