@@ -54,7 +54,9 @@ sealed record PoolingConfig(int VocabSize, int Dim) : IModelArchitecture
     public ITextClassifier Create(long? seed, Device? device, ScalarType dtype)
     {
         if (seed is { } s) manual_seed(s);
-        return new PoolingClassifier(this, dtype);
+        var model = new PoolingClassifier(this, dtype);   // drawn on the CPU, then moved: a seed gives the same weights everywhere
+        if (device is not null) model.to(device);
+        return model;
     }
 }
 

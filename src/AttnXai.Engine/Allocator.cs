@@ -7,7 +7,8 @@ namespace AttnXai.Engine;
 /// the kernel on free, so every large temporary tensor is page-faulted back in on the next allocation; measured here,
 /// that halves TorchSharp's training speed. The mmap threshold can be raised only to 32 MiB, and the paper model's
 /// embedding, its gradient and the optimizer's temporaries are 50 MB each, so mmap is turned off altogether (M_MMAP_MAX
-/// 0) and the trim threshold raised to 1 GiB: freed buffers stay in the heap for reuse. All threads share one arena
+/// 0), the trim threshold raised to 1 GiB and the top pad to 64 MiB (the heap grows in steps of at least 64 MiB): freed
+/// buffers stay in the heap for reuse. All threads share one arena
 /// (M_ARENA_MAX 1): with mmap off, each thread's own arena kept the blocks it freed out of the others' reach, and the
 /// heap grew with every batch of large tensors (a 2-layer Transformer's evaluation of 25,000 reviews at batch 256 reached
 /// 5.8 GB resident, 4.1 GB with one arena, 2.3 GB untuned but twice as slow; a 4-layer model's evaluation after its

@@ -262,7 +262,7 @@ public class CheckpointFolderTests : IDisposable
     [InlineData("hidden_size", "null", "hidden_size")]
     [InlineData("hidden_size", "\"384\"", "hidden_size")]
     [InlineData("num_attention_heads", "5", "num_attention_heads")]
-    [InlineData("hidden_act", "\"swish\"", "gelu, gelu_new, relu")]
+    [InlineData("hidden_act", "\"swish\"", "gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu")]
     [InlineData("id2label", "{\"0\": \"a\", \"2\": \"b\"}", "id2label")]
     [InlineData("num_labels", "3", "num_labels")]
     [InlineData("vocab_size", "0", "vocab_size")]
@@ -276,6 +276,20 @@ public class CheckpointFolderTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => HfCheckpoint.ReadConfig(dir));
         Assert.Contains(path, e.Message);
         Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("gelu_new")]
+    [InlineData("gelu_pytorch_tanh")]
+    [InlineData("gelu_fast")]
+    [InlineData("relu")]
+    public void EveryActivationTheModelImplementsIsAccepted(string act)
+    {
+        var json = Tiny.ToJson();
+        json["hidden_act"] = act;
+        var config = BertConfig.Parse(json, "x");
+        Assert.Equal(act, config.HiddenAct);
+        Assert.Contains(act, BertConfig.SupportedActivations);
     }
 
     [Fact]

@@ -58,8 +58,8 @@ public sealed record BertSizes(string ModelType, int VocabSize, int Hidden, int 
         if (Hidden % Heads != 0) throw new ArgumentException($"hidden_size {Hidden} is not a multiple of num_attention_heads {Heads}");
         if (!IsDistil && TypeVocabSize < 1) throw new ArgumentException($"type_vocab_size must be positive, got {TypeVocabSize}");
         if (!(LayerNormEps > 0) || !double.IsFinite(LayerNormEps)) throw new ArgumentException($"layer_norm_eps must be positive, got {LayerNormEps}");
-        if (!BertConfig.SupportedActivations.Contains(Activation) && Activation is not ("gelu_pytorch_tanh" or "gelu_fast"))
-            throw new ArgumentException($"unsupported activation '{Activation}' (gelu, gelu_new, gelu_pytorch_tanh, relu)");
+        if (!BertConfig.SupportedActivations.Contains(Activation))
+            throw new ArgumentException($"unsupported activation '{Activation}' ({string.Join(", ", BertConfig.SupportedActivations)})");
         foreach (var (name, p) in new[] { ("hidden dropout", HiddenDropout), ("attention dropout", AttentionDropout), ("classifier dropout", ClassifierDropout) })
             if (!(p >= 0 && p < 1)) throw new ArgumentException($"{name} must lie in [0, 1), got {p}");
         return this;

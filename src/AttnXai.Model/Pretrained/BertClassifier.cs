@@ -480,6 +480,6 @@ public sealed class BertLayer : nn.Module
         "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" =>
             u.mul(0.5).mul(u.add(u.pow(3).mul(0.044715)).mul(Math.Sqrt(2.0 / Math.PI)).tanh().add(1.0)),
         "relu" => F.relu(u),
-        _ => throw new ArgumentException($"unsupported activation '{name}' (gelu, gelu_new, gelu_pytorch_tanh, relu)"),
+        _ => throw new ArgumentException($"unsupported activation '{name}' ({string.Join(", ", BertConfig.SupportedActivations)})"),
     };
 }

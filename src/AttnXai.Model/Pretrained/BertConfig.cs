@@ -34,8 +34,9 @@ public sealed record BertConfig(
     public const string DistilBert = "distilbert";
 
     /// <summary>The activations of the feed-forward block this project's model implements: <c>gelu</c> (erf),
-    /// <c>gelu_new</c> (tanh approximation) and <c>relu</c>.</summary>
-    public static readonly IReadOnlyList<string> SupportedActivations = ["gelu", "gelu_new", "relu"];
+    /// <c>gelu_new</c>, <c>gelu_pytorch_tanh</c> and <c>gelu_fast</c> (three names Hugging Face gives the same tanh
+    /// approximation) and <c>relu</c>.</summary>
+    public static readonly IReadOnlyList<string> SupportedActivations = ["gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu"];
 
     public int NumLabels => Labels.Count;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using AttnXai.Common;
 using AttnXai.Common.IO;
 using AttnXai.Data.Labelled;
 using AttnXai.Data.Sources;
@@ -44,7 +45,7 @@ public static class FrozenEncoderTraining
         IReadOnlyList<LabelledDocument> test, LabelMap labels, HeadTrainingOptions options, JsonObject? dataSettings = null, Action<string>? log = null)
     {
         log ??= _ => { };
-        if (train.Count == 0 || validation.Count == 0) throw new ArgumentException("head training needs training and validation documents");
+        if (train.Count == 0 || validation.Count == 0) throw new UserError("head training needs training and validation documents");
         var (model, architecture, config, tokenizer) = PretrainedModel.FromEncoder(initDirectory, options.Head, labels.Count, options.Length, options.Seed);
         using var _ = model;
         var clock = Stopwatch.StartNew();
