@@ -9,6 +9,7 @@ var outDir = args.Length > 1 ? args[1] : "runs/experiments/figure3";
 var settings = new ReproduceSettings();
 if (args.Length > 2) settings = settings with { Sentence = args[2] };
 Directory.CreateDirectory(outDir);
-var ctx = new ReproduceContext(ModelBundle.Load(modelDir), [], settings);
+using var bundle = ModelBundle.Load(modelDir);
+using var ctx = new ReproduceContext(bundle, [], settings);
 var fig = Figures.Figure3(ctx, outDir);
 Console.WriteLine($"wrote {string.Join(", ", fig.SvgFiles)} and {fig.CsvFile} in {Path.GetFullPath(outDir)}");

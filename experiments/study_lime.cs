@@ -15,7 +15,8 @@ var what = args.Length > 3 ? args[3] : "delete";
 var settings = new ReproduceSettings { Docs = docs, LimeRuns = 5, LimeSamples = 5000, LimitSamples = 50_000 };
 Directory.CreateDirectory(outDir);
 var test = ImdbReader.Read(Reproduction.LocateData(null)).Test;
-var ctx = new ReproduceContext(ModelBundle.Load(modelDir), test, settings);
+using var bundle = ModelBundle.Load(modelDir);
+using var ctx = new ReproduceContext(bundle, test, settings);
 var sw = Stopwatch.StartNew();
 void Progress(int done, int total) => Console.Write($"\r{Pipeline.Bar(done, total)} {done}/{total}");
 var result = what == "gradients"

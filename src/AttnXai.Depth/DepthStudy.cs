@@ -7,6 +7,7 @@ using AttnXai.Common.IO;
 using AttnXai.Common.Random;
 using AttnXai.Common.Sharding;
 using AttnXai.Data.Imdb;
+using AttnXai.Data.Labelled;
 using AttnXai.Data.Sources;
 using AttnXai.Explain.Explainers;
 using AttnXai.Faithfulness;
@@ -106,7 +107,10 @@ public sealed class DepthStudy
             d["top_fraction"] = s.TopFraction.ToString("R", inv);
             d["erasure_removal"] = s.ErasureRemoval.Name();
             d["chunk_size"] = s.ChunkSize.ToString(inv);
-            if (s.Target is { } target) d["target"] = target.Trim();   // only when given: earlier run folders stay valid
+            // The class explained, when it is not the model's own (its last class): --target pos, --target 1 and no
+            // --target are one run on an IMDB model, and run folders made before --target existed stay valid.
+            if (s.Target is { } target && TargetClass(model, target) is var c && Labels(model) is var labels && c != labels.Count - 1)
+                d["target"] = $"{labels.ClassNames[c]} (class {c.ToString(inv)})";
             if (s.Shard is { } shard) d["shard"] = shard.ToString();   // a part folder holds one shard's chunks only
         }
         return d;
@@ -167,9 +171,9 @@ public sealed class DepthStudy
     /// <summary>Runs (or resumes) the study and writes its outputs; returns the written files.</summary>
     public IReadOnlyList<string> Run()
     {
-        CheckRunFolder(_s);
         foreach (var m in _s.Models.Where(m => m.Directory is not null)) CheckReused(m);
         if (_s.Target is { } target) CheckTarget(_s.Models, target);
+        CheckRunFolder(_s);   // after the models' checks: a measure stage's settings name the class --target resolves to
         var dataPath = DataSource.LocateImdb(_s.DataPath);
         _log($"reading IMDB from {dataPath} ...");
         var imdb = ImdbReader.Read(dataPath);
@@ -244,20 +248,41 @@ public sealed class DepthStudy
         if (arch.Classes != 2) throw new InvalidDataException($"{where}: the model has {arch.Classes} classes; the study needs a binary (IMDB) model");
     }
 
-    /// <summary>Before any work: every model has the class <paramref name="target"/> names (the models trained here
-    /// have IMDB's labels; a reused one is loaded). A <see cref="UserError"/> naming the first that has not.</summary>
+    /// <summary>Before any work: every model has the class <paramref name="target"/> names. A <see cref="UserError"/>
+    /// naming the first that has not.</summary>
     public static void CheckTarget(IEnumerable<DepthModel> models, string target)
     {
-        foreach (var m in models)
+        foreach (var m in models) TargetClass(m, target);
+    }
+
+    /// <summary>The class <paramref name="target"/> names for model <paramref name="m"/> (a label or an index), from its
+    /// labels (<see cref="Labels"/>); a <see cref="UserError"/> naming the model when it has no such class.</summary>
+    public static int TargetClass(DepthModel m, string target)
+    {
+        var labels = Labels(m);
+        if (labels.TryParseClass(target, out int c)) return c;
+        string whose = m.Directory is { } dir ? $"{m.Name}={dir}" : $"the IMDB model {m.Name} the study trains";
+        throw new UserError($"--target '{target}' is neither a label of {whose} ({labels.Describe()}) nor a class index 0 to {labels.Count - 1} (the depth study explains one class for every document)");
+    }
+
+    /// <summary>A study model's class labels, from its config.json alone (no weights read): IMDB's for a model trained
+    /// here. The study's models are binary (<see cref="CheckReused"/>).</summary>
+    public static LabelMap Labels(DepthModel m)
+    {
+        if (m.Directory is not { } dir) return DataSource.ImdbLabels;
+        if (Model.Pretrained.HfCheckpoint.IsCheckpointFolder(dir))
         {
-            if (m.Directory is { } dir)
-            {
-                using var loaded = ModelCheckpoint.Load(dir);
-                FaithfulnessStudy.TargetClass(target, loaded, "the depth study");
-            }
-            else if (!DataSource.ImdbLabels.TryParseClass(target, out _))
-                throw new UserError($"--target '{target}' is neither a label of the IMDB models the study trains ({DataSource.ImdbLabels.Describe()}) nor a class index 0 to 1 ({m.Name})");
+            var c = Model.Pretrained.HfCheckpoint.ReadConfig(dir);
+            return c.Labels.Count > 0 ? new LabelMap([.. c.Labels]) : ModelCheckpoint.DefaultLabels(2);
         }
+        var config = Path.Combine(dir, ModelCheckpoint.ConfigFile);
+        JsonObject json;
+        try { json = JsonNode.Parse(File.ReadAllText(config)) as JsonObject ?? throw new InvalidDataException($"{m.Name}={dir}: {config} is not a JSON object"); }
+        catch (JsonException e) { throw new InvalidDataException($"{m.Name}={dir}: {config} is not valid JSON ({JsonErrors.Describe(e)})", e); }
+        if (json["labels"] is not JsonArray a) return ModelCheckpoint.DefaultLabels(2);   // format 1: no labels recorded
+        var names = a.Select(n => n is JsonValue v && v.TryGetValue(out string? s) ? s : throw new InvalidDataException($"{m.Name}={dir}: {config}: field 'labels' must be an array of strings")).ToList();
+        try { return new LabelMap(names); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{m.Name}={dir}: {config}: field 'labels': {e.Message}", e); }
     }
 
     private double Train(DepthModel m, PreparedData data, string dir)
@@ -324,7 +349,7 @@ public sealed class DepthStudy
             for (int c = firstChunk; c < endChunk; c++)
             {
                 if (ChunkComplete(parts, c)) continue;
-                model ??= StudyModel.Load(m, ModelDirectory(m), _s.Device, _s.Target);
+                model ??= StudyModel.Load(m, ModelDirectory(m), _s.Device, _s.Target is { } target ? TargetClass(m, target) : null);
                 var clock = Stopwatch.StartNew();
                 var tables = Tables.Select(t => new CsvTable(t.Header)).ToArray();
                 var seconds = new Dictionary<string, double>();

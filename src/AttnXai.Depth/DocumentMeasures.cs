@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using AttnXai.Common;
 using AttnXai.Common.IO;
 using AttnXai.Common.Random;
 using AttnXai.Data.Imdb;
@@ -22,12 +21,12 @@ namespace AttnXai.Depth;
 /// </summary>
 public sealed class StudyModel : IDisposable
 {
-    private StudyModel(DepthModel spec, LoadedModel loaded, ITextClassifier model64, string? target)
+    private StudyModel(DepthModel spec, LoadedModel loaded, ITextClassifier model64, int? explainedClass)
     {
         Spec = spec;
         Loaded = loaded;
         Target = ExplainTarget.For(loaded);
-        if (target is not null) Target = Target.ForClass(FaithfulnessStudy.TargetClass(target, loaded, "the depth study"));
+        if (explainedClass is { } c) Target = Target.ForClass(c);
         Model64 = model64;
         Paper = loaded.Model is AttentionClassifier a ? PaperWeights.From(a) : null;
     }
@@ -45,22 +44,22 @@ public sealed class StudyModel : IDisposable
     /// <summary>The paper model's float64 weights (null for other models).</summary>
     public PaperWeights? Paper { get; }
 
-    /// <summary>Loads the model of <paramref name="spec"/>; <paramref name="target"/> (a label or class index, null for
-    /// the model's own class) is the class explained (a <see cref="UserError"/> when the model has no such class).</summary>
-    public static StudyModel Load(DepthModel spec, string directory, Device? device, string? target = null)
+    /// <summary>Loads the model of <paramref name="spec"/>; <paramref name="explainedClass"/> is the class explained
+    /// (null: the model's own; <see cref="DepthStudy.TargetClass"/> resolves a --target).</summary>
+    public static StudyModel Load(DepthModel spec, string directory, Device? device, int? explainedClass = null)
     {
         var loaded = ModelCheckpoint.Load(directory, device);
         try
         {
             // The float64 copy serves the theorems, which are about the paper's model and the Transformer: a pretrained
             // model keeps its own weights there (no copy of 90 MB for nothing).
-            if (spec.Pretrained) return new StudyModel(spec, loaded, loaded.Model, target);
+            if (spec.Pretrained) return new StudyModel(spec, loaded, loaded.Model, explainedClass);
             var copy = loaded.Architecture.Create(null, null, ScalarType.Float64);
             using (var scope = NewDisposeScope())
             using (no_grad())
                 copy.Module.load_state_dict(loaded.Model.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().to(ScalarType.Float64)));
             copy.Module.eval();
-            try { return new StudyModel(spec, loaded, copy, target); }
+            try { return new StudyModel(spec, loaded, copy, explainedClass); }
             catch { copy.Dispose(); throw; }
         }
         catch

@@ -36,8 +36,9 @@ public sealed record ReproduceSettings
     public LimeOptions Lime(ulong seed) => new() { SampleCount = LimeSamples, Seed = seed, BatchSize = 1024 };
 }
 
-/// <summary>What every figure and study works on: the model (and its explain target), the test reviews, the settings.</summary>
-public sealed class ReproduceContext
+/// <summary>What every figure and study works on: the model (and its explain target), the test reviews, the settings.
+/// Disposing it frees the float64 copy it made (<see cref="Model64"/>); the bundle's model is the caller's.</summary>
+public sealed class ReproduceContext : IDisposable
 {
     public ReproduceContext(ModelBundle bundle, IReadOnlyList<ImdbReview> testReviews, ReproduceSettings? settings = null)
     {
@@ -60,6 +61,13 @@ public sealed class ReproduceContext
     private ExplainTarget? _target64;
     /// <summary>The explain target of <see cref="Model64"/> (torch-based explainers in double precision).</summary>
     public ExplainTarget Target64 => _target64 ??= new ExplainTarget(Model64, Bundle.Vocabulary);
+
+    public void Dispose()
+    {
+        _model64?.Dispose();
+        _model64 = null;
+        _target64 = null;
+    }
 
     /// <summary>The study's documents: all test reviews, or the first Docs of a seeded permutation.</summary>
     public IReadOnlyList<ImdbReview> StudyDocuments() => SelectStudyDocuments(Test, Settings);

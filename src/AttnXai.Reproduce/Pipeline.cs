@@ -163,21 +163,30 @@ public sealed class Pipeline
         // Refuse a run folder made with other settings before any work, not at the first stage that differs.
         CheckRunFolder(_o);
         // A reused model that does not load (missing, corrupt, NaN weights) is refused before the folder is touched.
-        using var reused = _o.ModelDir is null ? null : ModelBundle.Load(_o.ModelDir);
-        Directory.CreateDirectory(Path.Combine(_o.OutDir, MarkerFolder));
+        var reused = _o.ModelDir is null ? null : ModelBundle.Load(_o.ModelDir);
         var modelDir = _o.ModelDir ?? Path.Combine(_o.OutDir, "model");
-        Stage("model", () =>
+        try
         {
-            if (reused is { } b)
+            Directory.CreateDirectory(Path.Combine(_o.OutDir, MarkerFolder));
+            Stage("model", () =>
             {
-                return new StageRecord("model", 0, [], [$"Model reused from {Path.GetFullPath(modelDir)}."], ModelValues(b));
-            }
-            ModelBundle.Train(modelDir, _train, _test, _o.Recipe, m => _log("  " + m));
-            using var trained = ModelBundle.Load(modelDir);
-            return new StageRecord("model", 0, ["model/"], [$"Model trained here with recipe {_o.Recipe}."], ModelValues(trained));
-        });
-        using var loaded = ModelBundle.Load(modelDir);
-        var ctx = new ReproduceContext(loaded, _test, _o.Settings);
+                if (reused is { } b)
+                {
+                    return new StageRecord("model", 0, [], [$"Model reused from {Path.GetFullPath(modelDir)}."], ModelValues(b));
+                }
+                ModelBundle.Train(modelDir, _train, _test, _o.Recipe, m => _log("  " + m));
+                using var trained = ModelBundle.Load(modelDir);
+                return new StageRecord("model", 0, ["model/"], [$"Model trained here with recipe {_o.Recipe}."], ModelValues(trained));
+            });
+        }
+        catch
+        {
+            reused?.Dispose();
+            throw;
+        }
+        // A reused model serves the run as loaded above (one copy in memory); a model trained here is loaded now.
+        using var loaded = reused ?? ModelBundle.Load(modelDir);
+        using var ctx = new ReproduceContext(loaded, _test, _o.Settings);
         if (_o.Shard is { } part)
         {
             RunShard(ctx, part);

@@ -117,7 +117,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
         { "train-accumulate-with-frozen-encoder", "train --init {root}/hf-tiny --accumulate 2 --data {data} --labels neg,pos --out {out}", "--accumulate goes with fine-tuning (--freeze none or layers:K)" },
         { "train-init-max-length", "train --init {root}/hf-no-weights --out {out} --max-length 2", "--max-length must be" },
         { "explain-target-unknown", "explain --model {model} --text good --out {out} --target neutral", "--target 'neutral' is neither predicted, a label of the model (neg (class 0), pos (class 1))" },
-        { "faithfulness-target-unknown", "faithfulness --model {model} --data {data} --out {out} --target neutral", "--target 'neutral' is neither a label of " },
+        { "faithfulness-target-unknown", "faithfulness --model {model} --data {data} --out {out} --target neutral", "--target 'neutral' is neither a label of {model} (neg (class 0), pos (class 1)) nor a class index 0 to 1 (the faithfulness test explains one class for every document)" },
         { "explain-replace-with-word-model", "explain --model {model} --text good --out {out} --replace-with mask", "--replace-with goes with a pretrained model" },
 
         // explain
@@ -159,7 +159,7 @@ public sealed partial class BadInputTests(CliFixture fx) : IClassFixture<CliFixt
 
         // depth
         { "depth-docs-0", "depth --out {out} --docs 0", "--docs must be at least 1, got 0" },
-        { "depth-target-unknown", "depth --out {out} --quick --data {data} --target neutral", "--target 'neutral' is neither a label of the IMDB models the study trains" },
+        { "depth-target-unknown", "depth --out {out} --quick --data {data} --target neutral", "--target 'neutral' is neither a label of the IMDB model paper the study trains (neg (class 0), pos (class 1)) nor a class index 0 to 1" },
         { "depth-target-empty", "depth --out {out} --quick --data {data} --target ' '", "--target is empty" },
         { "depth-layers", "depth --out {out} --layers 1,x", "--layers: 'x' is not a number of layers (a whole number of at least 1)" },
         { "depth-layers-twice", "depth --out {out} --layers 2,2", "--layers: '2,2' names 2 twice" },

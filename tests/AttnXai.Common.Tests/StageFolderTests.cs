@@ -5,8 +5,12 @@ using AttnXai.Common.IO;
 /// stage is refused with other settings (each difference named, there and now), an unrecorded earlier record is not
 /// compared, a damaged record is one error naming the file, and Forget makes a stage run again.
 /// </summary>
-public class StageFolderTests
+public sealed class StageFolderTests : IDisposable
 {
+    private readonly string _root = Directory.CreateTempSubdirectory("stages").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
     private sealed record Rec(string Name, double Seconds, Dictionary<string, string>? Settings);
 
     private static StageFolder<Rec> Stages(string dir) => new(dir, r => r.Settings);
@@ -16,7 +20,7 @@ public class StageFolderTests
     [Fact]
     public void A_stage_runs_once_and_other_settings_are_refused_by_name()
     {
-        var dir = Directory.CreateTempSubdirectory("stages").FullName;
+        var dir = Path.Combine(_root, "run");
         var stages = Stages(dir);
         Assert.Null(stages.Begin("measure", S("5")));                                  // not done: runs
         Assert.True(File.Exists(Path.Combine(dir, StageFolder.Name, "measure.settings.json")));
@@ -43,8 +47,7 @@ public class StageFolderTests
     [Fact]
     public void An_unrecorded_record_is_not_compared_and_a_damaged_one_is_named()
     {
-        var dir = Directory.CreateTempSubdirectory("stages").FullName;
-        var stages = Stages(dir);
+        var stages = Stages(Path.Combine(_root, "old"));
         Directory.CreateDirectory(stages.Folder);
         stages.Complete("old", new Rec("old", 2, null));                               // written before settings were kept
         Assert.Equal("old", stages.Begin("old", S("5"))!.Name);

@@ -165,7 +165,7 @@ public sealed class StudyTests
 
     /// <summary>
     /// --target: the models a first run trained, measured again with the class named by label and by index. The own
-    /// class (pos, 1) gives the default run's bytes; the other class (neg) leaves what does not depend on the explained
+    /// class (pos, 1) gives the default run's tables; the other class (neg) leaves what does not depend on the explained
     /// class (the attention methods' agreement, the predictions) as it was, changes the gradient's scores, leaves the
     /// theorems out (written for a model's own class) and is recorded, so that a rerun without it is refused. A class
     /// no model has is one user error naming it.
@@ -204,11 +204,15 @@ public sealed class StudyTests
         Assert.Empty(Csv.Parse(File.ReadAllText(Path.Combine(neg, "theory.csv"))).Rows);
         Assert.Contains("--target neg", File.ReadAllText(Path.Combine(neg, DepthReport.ReportFile)));
 
+        // The own class by label or index is the default run (it continues it); the other class is recorded as resolved.
+        new DepthStudy(reused with { OutputDirectory = own, Target = "pos" }).Run();
+        new DepthStudy(reused with { OutputDirectory = neg, Target = "0" }).Run();
         var e = Assert.Throws<InvalidOperationException>(() => new DepthStudy(reused with { OutputDirectory = neg }).Run());
-        Assert.Contains("target", e.Message);
+        Assert.Contains("target: neg (class 0) there, (none) now", e.Message);
         var u = Assert.Throws<AttnXai.Common.UserError>(() => Run("neutral", "neutral"));
-        Assert.Contains("--target 'neutral' is neither a label of", u.Message);
-        Assert.Contains("the depth study explains one class", u.Message);
+        Assert.Contains("--target 'neutral' is neither a label of paper=", u.Message);
+        Assert.Contains("(neg (class 0), pos (class 1)) nor a class index 0 to 1 (the depth study explains one class for every document)", u.Message);
+        Assert.False(Directory.Exists(Path.Combine(tmp.Path, "neutral")));   // refused before anything is written
     }
 
     /// <summary>

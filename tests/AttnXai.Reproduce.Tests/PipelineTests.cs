@@ -122,7 +122,7 @@ public class PipelineTests
         var dir = Fixtures.TempDir();
         ModelCheckpoint.Save(dir, ctx.Model, ctx.Bundle.Vocabulary, Tokenizers.BasicEnglish, 3,
             metrics: new System.Text.Json.Nodes.JsonObject { ["test_accuracy"] = ctx.Bundle.TestAccuracy });
-        var b = ModelBundle.Load(dir);
+        using var b = ModelBundle.Load(dir);
         Assert.Equal(ctx.Model.Config, b.Model.Config);
         Assert.Equal(0.5, b.TestAccuracy);
         Assert.Equal(ctx.Bundle.Vocabulary.Tokens, b.Vocabulary.Tokens);

@@ -340,7 +340,7 @@ public static class ExplainBench
     {
         var reviews = texts.Select((t, i) => new ImdbReview(ImdbSplit.Test, i % 2, i, i % 2 == 1 ? 8 : 3, t)).ToArray();
         var settings = new ReproduceSettings();
-        var ctx = new ReproduceContext(new ModelBundle(classifier, vocabulary), reviews, settings);
+        using var ctx = new ReproduceContext(new ModelBundle(classifier, vocabulary), reviews, settings);
         Console.WriteLine($"The LIME study (reproduce's Studies.LimeStudy: {settings.LimeRuns} runs of n = {settings.LimeSamples}, the {settings.LimitSamples}-sample limit on every " +
                           $"{settings.LimitEvery}th document, Theorem 5.1, CSVs, figures) over these {reviews.Length} documents, {settings.Threads} workers:");
         foreach (var mode in new[] { RemovalMode.Delete, RemovalMode.ReplaceWithUnk })
